@@ -1,0 +1,62 @@
+# cf: collaborative filtering inside PostgreSQL (PGXS build)
+#
+#   make                      build (OpenBLAS found with pkg-config)
+#   make install              install into the server that pg_config names
+#   make installcheck         run the pg_regress suite against a running server
+#   make WERROR=1             treat warnings as errors (the test command does)
+#   make BLAS_CFLAGS=... BLAS_LIBS=...   use another BLAS/LAPACK
+#
+# The source of the extension's version is cf_extension.control; the build
+# turns it into cf.control (the name PostgreSQL looks for) and turns the
+# install script source sql/cf.sql into sql/cf--$(EXTVERSION).sql.
+
+EXTENSION = cf
+EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" cf_extension.control)
+
+MODULE_big = cf
+OBJS = \
+	src/cf.o \
+	src/load.o \
+	src/model.o \
+	src/score.o \
+	src/sgd.o \
+	src/synth.o \
+	src/train.o \
+	src/util.o
+
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(wildcard sql/$(EXTENSION)--*--*.sql)
+DOCS =
+
+# pg_regress suites: sql/<name>.sql and expected/<name>.out, in this order.
+REGRESS = setup train predict recommend errors
+REGRESS_OPTS = --inputdir=. --outputdir=.
+
+EXTRA_CLEAN = cf.control sql/$(EXTENSION)--$(EXTVERSION).sql
+
+# OpenBLAS (BLAS and LAPACK); override on the command line for another build.
+PKG_CONFIG ?= pkg-config
+BLAS_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags openblas)
+BLAS_LIBS ?= $(shell $(PKG_CONFIG) --libs openblas)
+
+PG_CPPFLAGS += $(BLAS_CFLAGS) -I$(srcdir)/src
+SHLIB_LINK += $(BLAS_LIBS) -lm
+
+# -Wextra on top of PostgreSQL's own warnings; its headers (fmgr's
+# PG_FUNCTION_ARGS, array.h's ARR_DATA_PTR) trip the two switched off here.
+PG_CFLAGS += -Wextra -Wno-unused-parameter -Wno-sign-compare
+ifdef WERROR
+PG_CFLAGS += -Werror
+endif
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql cf_extension.control
+	cp $< $@
+
+$(EXTENSION).control: cf_extension.control
+	cp $< $@
+
+$(OBJS): $(wildcard src/*.h)

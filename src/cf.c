@@ -1,0 +1,52 @@
+/*-------------------------------------------------------------------------
+ *
+ * cf.c
+ *	  Module initialisation and settings of the cf extension.
+ *
+ * cf trains matrix-factorization recommenders from a ratings relation and
+ * serves predictions and recommendations in SQL.  This file holds only the
+ * module magic and the cf.* settings; see the other files of src/ for the
+ * loader, the trainers, the model store and the scorer.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "blas.h"
+#include "cf.h"
+
+PG_MODULE_MAGIC;
+
+int			cf_blas_threads = 1;
+
+void		_PG_init(void);
+
+/* Apply cf.blas_threads to OpenBLAS. */
+static void
+cf_blas_threads_assign(int newval, void *extra)
+{
+	openblas_set_num_threads(newval);
+}
+
+/* Define the cf.* settings and reserve the prefix. */
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("cf.blas_threads",
+							"Sets the number of threads OpenBLAS may use in one backend.",
+							"cf runs BLAS single-threaded by default; use parallel "
+							"workers (the workers argument) for more cores.",
+							&cf_blas_threads,
+							1, 1, 64,
+							PGC_USERSET,
+							0,
+							NULL, cf_blas_threads_assign, NULL);
+
+	MarkGUCPrefixReserved("cf");
+
+	/* The assign hook does not run for the boot value. */
+	openblas_set_num_threads(cf_blas_threads);
+}

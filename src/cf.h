@@ -1,0 +1,14 @@
+/*-------------------------------------------------------------------------
+ *
+ * cf.h
+ *	  Module-wide settings of the cf extension (the cf.* GUCs).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CF_H
+#define CF_H
+
+/* cf.blas_threads: threads OpenBLAS may use inside one backend. */
+extern int	cf_blas_threads;
+
+#endif							/* CF_H */

@@ -1,0 +1,551 @@
+/*-------------------------------------------------------------------------
+ *
+ * load.c
+ *	  Reading a ratings relation into compact arrays.
+ *
+ * The source is read with one SPI query, run as the calling user, so table
+ * and column privileges and row-level security apply exactly as for a
+ * SELECT the user typed.  The query text is built from the catalog names
+ * with quote_identifier only; column types are checked against the catalog
+ * before the query runs.  Rows stream into a DestReceiver (no tuplestore):
+ * each row's user and item ids are mapped to provisional dense indices with
+ * a simplehash table, and the rating is appended to a growing array.
+ *
+ * After the scan the indices are renumbered in ascending id order and the
+ * ratings are sorted by (user, item, rating) with a counting sort by user
+ * and small per-user sorts.  The result depends only on the multiset of
+ * rows, not on the order the scan returned them (a parallel plan, say), so
+ * training from it is reproducible.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "tcop/dest.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+
+#include "load.h"
+#include "util.h"
+
+/* 32-bit hash of a 64-bit id (the murmur3 64-bit finalizer). */
+static inline uint32
+hash_id(int64 id)
+{
+	uint64		h = (uint64) id;
+
+	h ^= h >> 33;
+	h *= UINT64CONST(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	h ^= h >> 33;
+	return (uint32) h;
+}
+
+/* id -> provisional dense index */
+typedef struct IdEntry
+{
+	int64		id;
+	int32		index;
+	char		status;
+} IdEntry;
+
+#define SH_PREFIX		idmap
+#define SH_ELEMENT_TYPE IdEntry
+#define SH_KEY_TYPE		int64
+#define SH_KEY			id
+#define SH_HASH_KEY(tb, key) hash_id(key)
+#define SH_EQUAL(tb, a, b) ((a) == (b))
+#define SH_SCOPE		static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/* Sort a user's ratings by (item, rating). */
+#define ST_SORT			sort_by_item
+#define ST_ELEMENT_TYPE CfRating
+#define ST_COMPARE(a, b) \
+	((a)->item != (b)->item ? ((a)->item < (b)->item ? -1 : 1) : \
+	 (a)->rating < (b)->rating ? -1 : (a)->rating > (b)->rating ? 1 : 0)
+#define ST_SCOPE		static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/* Provisional dense index -> id, growing as new ids appear. */
+typedef struct IdList
+{
+	idmap_hash *map;
+	int64	   *ids;
+	int32		n;
+	int32		cap;
+	int64		last_id;		/* one-entry cache: sources are often sorted */
+	int32		last_index;
+} IdList;
+
+/* DestReceiver that appends each row to the arrays. */
+typedef struct LoadState
+{
+	DestReceiver pub;
+	MemoryContext cxt;			/* where the arrays live */
+	const CfSource *src;
+	Oid			user_type;		/* base types of the three columns */
+	Oid			item_type;
+	Oid			rating_type;	/* FLOAT8OID if the query casts */
+	IdList		users;
+	IdList		items;
+	CfRating   *r;
+	int64		n;
+	int64		cap;
+	int64		skipped;
+} LoadState;
+
+/* Base type of a column, with clear errors for missing or system columns. */
+static Oid
+column_base_type(Oid relid, const char *colname, const char *role)
+{
+	AttrNumber	attnum = get_attnum(relid, colname);
+
+	if (attnum == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist",
+						colname, get_rel_name(relid)),
+				 errhint("Name the %s column with the %s_column argument.", role, role)));
+	if (attnum < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
+				 errmsg("cannot use system column \"%s\" as the %s column", colname, role)));
+	return getBaseType(get_atttype(relid, attnum));
+}
+
+/* Check the relation and its columns before anything is read. */
+void
+cf_check_source(const CfSource *src)
+{
+	char		relkind = get_rel_relkind(src->relid);
+	Oid			t;
+
+	switch (relkind)
+	{
+		case RELKIND_RELATION:
+		case RELKIND_VIEW:
+		case RELKIND_MATVIEW:
+		case RELKIND_PARTITIONED_TABLE:
+		case RELKIND_FOREIGN_TABLE:
+			break;
+		case '\0':
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("relation with OID %u does not exist", src->relid)));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("cannot read ratings from \"%s\"", get_rel_name(src->relid)),
+					 errdetail("The source must be a table, view, materialized view, partitioned table or foreign table.")));
+	}
+
+	t = column_base_type(src->relid, src->user_column, "user");
+	if (t != INT2OID && t != INT4OID && t != INT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("user column \"%s\" has type %s, but must be smallint, integer or bigint",
+						src->user_column, format_type_be(t))));
+	t = column_base_type(src->relid, src->item_column, "item");
+	if (t != INT2OID && t != INT4OID && t != INT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("item column \"%s\" has type %s, but must be smallint, integer or bigint",
+						src->item_column, format_type_be(t))));
+	t = column_base_type(src->relid, src->rating_column, "rating");
+	if (t != INT2OID && t != INT4OID && t != INT8OID &&
+		t != FLOAT4OID && t != FLOAT8OID && t != NUMERICOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("rating column \"%s\" has type %s, but must be of a numeric type",
+						src->rating_column, format_type_be(t)),
+				 errhint("Use smallint, integer, bigint, real, double precision or numeric, or cast in a view.")));
+}
+
+/* Bytes the loaded arrays take for n ratings of nusers users and nitems items. */
+Size
+cf_ratings_bytes(int64 n, int64 nusers, int64 nitems)
+{
+	/* ratings, plus the same again while sorting */
+	Size		bytes = cf_mul_size(cf_mul_size((Size) n, sizeof(CfRating)), 2);
+
+	/* per id: the id, the hash entry (at most half full), offsets */
+	bytes = cf_add_size(bytes, cf_mul_size((Size) (nusers + nitems),
+										   sizeof(int64) * 2 + sizeof(IdEntry) * 2));
+	return bytes;
+}
+
+/* Integer value of an id column. */
+static inline int64
+id_value(Datum d, Oid type)
+{
+	switch (type)
+	{
+		case INT2OID:
+			return DatumGetInt16(d);
+		case INT4OID:
+			return DatumGetInt32(d);
+		default:
+			return DatumGetInt64(d);
+	}
+}
+
+/* Numeric value of the rating column (numeric is cast to float8 by the query). */
+static inline double
+rating_value(Datum d, Oid type)
+{
+	switch (type)
+	{
+		case INT2OID:
+			return DatumGetInt16(d);
+		case INT4OID:
+			return DatumGetInt32(d);
+		case INT8OID:
+			return (double) DatumGetInt64(d);
+		case FLOAT4OID:
+			return DatumGetFloat4(d);
+		default:
+			return DatumGetFloat8(d);
+	}
+}
+
+/* Make room for the rows read so far plus one, checking the memory budget. */
+static void
+grow_ratings(LoadState *st)
+{
+	int64		newcap = Max(st->cap * 2, 1024);
+
+	cf_check_memory(cf_ratings_bytes(newcap, st->users.n, st->items.n),
+					"loading the ratings");
+	if (st->r == NULL)
+		st->r = MemoryContextAllocHuge(st->cxt, cf_mul_size(newcap, sizeof(CfRating)));
+	else
+		st->r = repalloc_huge(st->r, cf_mul_size(newcap, sizeof(CfRating)));
+	st->cap = newcap;
+}
+
+/* Provisional dense index of an id, adding it on first sight. */
+static inline int32
+map_id(LoadState *st, IdList *list, int64 id, const char *role)
+{
+	IdEntry    *e;
+	bool		found;
+
+	if (list->n > 0 && id == list->last_id)
+		return list->last_index;
+
+	e = idmap_insert(list->map, id, &found);
+	if (!found)
+	{
+		if (list->n == list->cap)
+		{
+			int32		newcap;
+
+			if (list->cap >= PG_INT32_MAX / 2)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("too many distinct %s ids", role),
+						 errdetail("cf supports up to %d distinct users and items.",
+								   PG_INT32_MAX / 2)));
+			newcap = Max(list->cap * 2, 1024);
+			list->ids = repalloc_huge(list->ids, cf_mul_size(newcap, sizeof(int64)));
+			list->cap = newcap;
+		}
+		e->index = list->n;
+		list->ids[list->n++] = id;
+	}
+	list->last_id = id;
+	list->last_index = e->index;
+	return e->index;
+}
+
+/* Append one row of the source query. */
+static bool
+load_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	LoadState  *st = (LoadState *) self;
+	Datum	   *values;
+	bool	   *isnull;
+	int64		user;
+	int64		item;
+	double		rating;
+	CfRating   *out;
+
+	slot_getallattrs(slot);
+	values = slot->tts_values;
+	isnull = slot->tts_isnull;
+
+	if (isnull[0] || isnull[1] || isnull[2])
+	{
+		st->skipped++;
+		return true;
+	}
+
+	user = id_value(values[0], st->user_type);
+	item = id_value(values[1], st->item_type);
+	rating = rating_value(values[2], st->rating_type);
+
+	if (isnan(rating) || isinf(rating))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("rating column \"%s\" contains the non-finite value \"%s\"",
+						st->src->rating_column,
+						isnan(rating) ? "NaN" : rating > 0 ? "Infinity" : "-Infinity"),
+				 errdetail("The row has user %lld and item %lld.",
+						   (long long) user, (long long) item),
+				 errhint("Filter such rows out, for example with a view.")));
+	if (fabs(rating) > FLT_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("rating \"%g\" is out of range for type real", rating),
+				 errdetail("The row has user %lld and item %lld.",
+						   (long long) user, (long long) item)));
+
+	if (st->n == st->cap)
+		grow_ratings(st);
+	out = &st->r[st->n++];
+	out->user = map_id(st, &st->users, user, "user");
+	out->item = map_id(st, &st->items, item, "item");
+	out->rating = (float) rating;
+
+	if ((st->n & 0xFFFF) == 0)
+		CHECK_FOR_INTERRUPTS();
+	return true;
+}
+
+static void
+load_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+load_shutdown(DestReceiver *self)
+{
+}
+
+static void
+load_destroy(DestReceiver *self)
+{
+}
+
+/* Set up an id list with a hash table sized for about n ids. */
+static void
+idlist_init(IdList *list, MemoryContext cxt, int64 n)
+{
+	uint32		size = (uint32) Min(Max(n, 1024), 1 << 24);
+
+	list->map = idmap_create(cxt, size, NULL);
+	list->cap = 1024;
+	list->ids = MemoryContextAllocHuge(cxt, list->cap * sizeof(int64));
+	list->n = 0;
+}
+
+/* Expected row count of the relation, for sizing; 0 if unknown. */
+static int64
+estimated_rows(Oid relid)
+{
+	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	int64		rows = 0;
+
+	if (HeapTupleIsValid(tp))
+	{
+		float4		reltuples = ((Form_pg_class) GETSTRUCT(tp))->reltuples;
+
+		if (reltuples > 0)
+			rows = (int64) reltuples;
+		ReleaseSysCache(tp);
+	}
+	return rows;
+}
+
+/* Comparator of provisional indices by their id (arg: the id array). */
+static int
+cmp_by_id(const void *a, const void *b, void *arg)
+{
+	const int64 *ids = (const int64 *) arg;
+	int64		x = ids[*(const int32 *) a];
+	int64		y = ids[*(const int32 *) b];
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Renumber a list's ids in ascending order: returns remap[provisional] =
+ * final index and replaces list->ids by the sorted ids.
+ */
+static int32 *
+renumber(IdList *list)
+{
+	int32		n = list->n;
+	int32	   *order = palloc_extended(cf_mul_size(n, sizeof(int32)), MCXT_ALLOC_HUGE);
+	int32	   *remap = palloc_extended(cf_mul_size(n, sizeof(int32)), MCXT_ALLOC_HUGE);
+	int64	   *sorted = palloc_extended(cf_mul_size(n, sizeof(int64)), MCXT_ALLOC_HUGE);
+
+	for (int32 i = 0; i < n; i++)
+		order[i] = i;
+	qsort_arg(order, n, sizeof(int32), cmp_by_id, list->ids);
+	for (int32 i = 0; i < n; i++)
+	{
+		remap[order[i]] = i;
+		sorted[i] = list->ids[order[i]];
+	}
+	pfree(order);
+	pfree(list->ids);
+	list->ids = sorted;
+	return remap;
+}
+
+/*
+ * Put the loaded ratings in canonical order: indices renumbered by id,
+ * ratings sorted by (user, item, rating).  Fills the rest of *out.
+ */
+static void
+sort_canonical(LoadState *st, CfRatings *out)
+{
+	int64		n = st->n;
+	int32		nusers = st->users.n;
+	int32	   *uremap = renumber(&st->users);
+	int32	   *iremap = renumber(&st->items);
+	int64	   *start = palloc_extended(cf_mul_size(nusers + 1, sizeof(int64)), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	int64	   *next;
+	CfRating   *sorted = palloc_extended(cf_mul_size(n, sizeof(CfRating)), MCXT_ALLOC_HUGE);
+	double		sum = 0;
+
+	/* counting sort by final user index, remapping items on the way */
+	for (int64 j = 0; j < n; j++)
+		start[uremap[st->r[j].user] + 1]++;
+	for (int32 u = 0; u < nusers; u++)
+		start[u + 1] += start[u];
+	next = palloc_extended(cf_mul_size(nusers, sizeof(int64)), MCXT_ALLOC_HUGE);
+	memcpy(next, start, nusers * sizeof(int64));
+	for (int64 j = 0; j < n; j++)
+	{
+		int32		u = uremap[st->r[j].user];
+		CfRating   *dst = &sorted[next[u]++];
+
+		dst->user = u;
+		dst->item = iremap[st->r[j].item];
+		dst->rating = st->r[j].rating;
+		if ((j & 0xFFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	pfree(next);
+	pfree(uremap);
+	pfree(iremap);
+	pfree(st->r);
+	st->r = NULL;
+
+	/* each user's ratings by item, then the totals in that fixed order */
+	out->min = out->max = sorted[0].rating;
+	for (int32 u = 0; u < nusers; u++)
+	{
+		sort_by_item(&sorted[start[u]], start[u + 1] - start[u]);
+		for (int64 j = start[u]; j < start[u + 1]; j++)
+		{
+			sum += sorted[j].rating;
+			out->min = Min(out->min, sorted[j].rating);
+			out->max = Max(out->max, sorted[j].rating);
+		}
+		if ((u & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+
+	out->n = n;
+	out->nusers = nusers;
+	out->nitems = st->items.n;
+	out->r = sorted;
+	out->user_start = start;
+	out->user_ids = st->users.ids;
+	out->item_ids = st->items.ids;
+	out->mean = sum / n;
+	out->skipped = st->skipped;
+}
+
+/* Read the source as the calling user into *out, in CurrentMemoryContext. */
+void
+cf_load_ratings(const CfSource *src, CfRatings *out)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	LoadState	st;
+	SPIExecuteOptions options;
+	StringInfoData sql;
+	char	   *relname;
+	int64		expected;
+	int			ret;
+
+	cf_check_source(src);
+
+	memset(&st, 0, sizeof(st));
+	st.pub.receiveSlot = load_receive;
+	st.pub.rStartup = load_startup;
+	st.pub.rShutdown = load_shutdown;
+	st.pub.rDestroy = load_destroy;
+	st.pub.mydest = DestNone;
+	st.cxt = cxt;
+	st.src = src;
+	st.user_type = getBaseType(get_atttype(src->relid, get_attnum(src->relid, src->user_column)));
+	st.item_type = getBaseType(get_atttype(src->relid, get_attnum(src->relid, src->item_column)));
+	st.rating_type = getBaseType(get_atttype(src->relid, get_attnum(src->relid, src->rating_column)));
+
+	expected = estimated_rows(src->relid);
+	idlist_init(&st.users, cxt, expected / 16);
+	idlist_init(&st.items, cxt, expected / 64);
+	if (expected > 0)
+	{
+		cf_check_memory(cf_ratings_bytes(expected, 0, 0), "loading the ratings");
+		st.cap = expected + expected / 16;
+		st.r = MemoryContextAllocHuge(cxt, cf_mul_size(st.cap, sizeof(CfRating)));
+	}
+
+	relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(src->relid)),
+										 get_rel_name(src->relid));
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s, %s, %s%s FROM %s",
+					 quote_identifier(src->user_column),
+					 quote_identifier(src->item_column),
+					 quote_identifier(src->rating_column),
+					 st.rating_type == NUMERICOID ? "::pg_catalog.float8" : "",
+					 relname);
+	if (st.rating_type == NUMERICOID)
+		st.rating_type = FLOAT8OID;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	memset(&options, 0, sizeof(options));
+	options.read_only = false;
+	options.dest = &st.pub;
+	ret = SPI_execute_extended(sql.data, &options);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading the ratings failed: %s", SPI_result_code_string(ret));
+	SPI_finish();
+	pfree(sql.data);
+
+	if (st.n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("relation \"%s\" has no ratings", get_rel_name(src->relid)),
+				 st.skipped > 0 ?
+				 errdetail("All %lld rows have a NULL user, item or rating.",
+						   (long long) st.skipped) : 0));
+
+	idmap_destroy(st.users.map);
+	idmap_destroy(st.items.map);
+	sort_canonical(&st, out);
+}

@@ -1,0 +1,57 @@
+/*-------------------------------------------------------------------------
+ *
+ * load.h
+ *	  Reading a ratings relation into compact arrays.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CF_LOAD_H
+#define CF_LOAD_H
+
+/* One observed rating, by dense user and item index. */
+typedef struct CfRating
+{
+	int32		user;
+	int32		item;
+	float		rating;
+} CfRating;
+
+/* Where the ratings come from: a relation and three of its columns. */
+typedef struct CfSource
+{
+	Oid			relid;
+	const char *user_column;
+	const char *item_column;
+	const char *rating_column;
+} CfSource;
+
+/*
+ * The loaded ratings.  Dense indices follow the ascending order of the ids,
+ * and the ratings are sorted by (user, item, rating), so the arrays depend
+ * only on the set of rows read, never on the order the scan returned them.
+ */
+typedef struct CfRatings
+{
+	int64		n;				/* number of ratings */
+	int32		nusers;
+	int32		nitems;
+	CfRating   *r;				/* n ratings, sorted */
+	int64	   *user_start;		/* user u's ratings: r[user_start[u]..user_start[u+1]) */
+	int64	   *user_ids;		/* dense user index -> user id (ascending) */
+	int64	   *item_ids;		/* dense item index -> item id (ascending) */
+	double		mean;			/* mean rating */
+	double		min;			/* smallest rating */
+	double		max;			/* largest rating */
+	int64		skipped;		/* rows skipped for a NULL user, item or rating */
+} CfRatings;
+
+/* Check the relation and its columns before anything is read. */
+extern void cf_check_source(const CfSource *src);
+
+/* Read the source as the calling user into *out, in CurrentMemoryContext. */
+extern void cf_load_ratings(const CfSource *src, CfRatings *out);
+
+/* Bytes the loaded arrays take for n ratings of nusers users and nitems items. */
+extern Size cf_ratings_bytes(int64 n, int64 nusers, int64 nitems);
+
+#endif							/* CF_LOAD_H */

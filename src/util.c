@@ -1,0 +1,161 @@
+/*-------------------------------------------------------------------------
+ *
+ * util.c
+ *	  Small helpers shared by every cf module.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "common/int.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "util.h"
+
+/* Schema the extension lives in: the namespace of the calling C function. */
+Oid
+cf_extension_schema(FunctionCallInfo fcinfo)
+{
+	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+
+	if (!OidIsValid(nsp))
+		elog(ERROR, "cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
+	return nsp;
+}
+
+/* Quoted, schema-qualified name of one of the extension's tables. */
+char *
+cf_table(Oid nsp, const char *relname)
+{
+	char	   *nspname = get_namespace_name(nsp);
+
+	if (nspname == NULL)
+		elog(ERROR, "cache lookup failed for namespace %u", nsp);
+	return quote_qualified_identifier(nspname, relname);
+}
+
+/* Error out if argument argno is NULL, naming it. */
+void
+cf_require_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"%s\" must not be null", argname)));
+}
+
+/* Error out unless min <= value <= max, naming the argument. */
+void
+cf_check_int_arg(const char *argname, int64 value, int64 min, int64 max)
+{
+	if (value < min || value > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("argument \"%s\" must be between %lld and %lld",
+						argname, (long long) min, (long long) max),
+				 errdetail("The value given was %lld.", (long long) value)));
+}
+
+/* Error out unless value is finite and within [min, max] ((min, max] if asked). */
+void
+cf_check_float_arg(const char *argname, double value,
+				   double min, bool min_exclusive, double max)
+{
+	if (isnan(value) || isinf(value) ||
+		(min_exclusive ? value <= min : value < min) || value > max)
+	{
+		if (min_exclusive)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("argument \"%s\" must be greater than %g and at most %g",
+							argname, min, max),
+					 errdetail("The value given was %g.", value)));
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("argument \"%s\" must be between %g and %g",
+							argname, min, max),
+					 errdetail("The value given was %g.", value)));
+	}
+}
+
+/* a * b for sizes, with a clear error on overflow. */
+Size
+cf_mul_size(Size a, Size b)
+{
+	Size		result;
+
+	if (pg_mul_size_overflow(a, b, &result))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("requested memory size overflows size_t")));
+	return result;
+}
+
+/* a + b for sizes, with a clear error on overflow. */
+Size
+cf_add_size(Size a, Size b)
+{
+	Size		result;
+
+	if (pg_add_size_overflow(a, b, &result))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("requested memory size overflows size_t")));
+	return result;
+}
+
+/* Error out if an operation needs more than maintenance_work_mem. */
+void
+cf_check_memory(Size bytes, const char *operation)
+{
+	Size		limit = (Size) maintenance_work_mem * 1024;
+
+	if (bytes > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s needs %zu MB of memory, but maintenance_work_mem is %zu MB",
+						operation, (bytes + (1 << 20) - 1) >> 20, limit >> 20),
+				 errhint("Increase maintenance_work_mem, for example with SET maintenance_work_mem = '%zuMB'.",
+						 ((bytes >> 20) + 64) & ~(Size) 63)));
+}
+
+/* Seconds elapsed since start. */
+double
+cf_seconds_since(instr_time start)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, start);
+	return INSTR_TIME_GET_DOUBLE(now);
+}
+
+/* A standard normal draw (Box-Muller) from a seeded generator. */
+double
+cf_normal(pg_prng_state *rng)
+{
+	double		u1 = 1.0 - pg_prng_double(rng);	/* in (0, 1] */
+	double		u2 = pg_prng_double(rng);
+
+	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+/* Text of a model name argument, checked to be non-null and non-empty. */
+char *
+cf_model_name_arg(FunctionCallInfo fcinfo, int argno)
+{
+	char	   *name;
+
+	cf_require_arg(fcinfo, argno, "model");
+	name = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	if (name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model name must not be empty")));
+	return name;
+}

@@ -1,0 +1,48 @@
+/*-------------------------------------------------------------------------
+ *
+ * util.h
+ *	  Small helpers shared by every cf module: argument checks, names of
+ *	  the extension's tables, size arithmetic, the memory budget, timing.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CF_UTIL_H
+#define CF_UTIL_H
+
+#include "fmgr.h"
+#include "common/pg_prng.h"
+#include "portability/instr_time.h"
+
+/* Schema the extension lives in (the namespace of the calling function). */
+extern Oid	cf_extension_schema(FunctionCallInfo fcinfo);
+
+/* Quoted, schema-qualified name of one of the extension's tables. */
+extern char *cf_table(Oid nsp, const char *relname);
+
+/* Error out if argument argno is NULL, naming it. */
+extern void cf_require_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
+
+/* Error out unless min <= value <= max, naming the argument. */
+extern void cf_check_int_arg(const char *argname, int64 value, int64 min, int64 max);
+
+/* Error out unless value is finite and min <= value <= max (min exclusive if asked). */
+extern void cf_check_float_arg(const char *argname, double value,
+							   double min, bool min_exclusive, double max);
+
+/* a * b and a + b for sizes, with a clear error on overflow. */
+extern Size cf_mul_size(Size a, Size b);
+extern Size cf_add_size(Size a, Size b);
+
+/* Error out if an operation needs more than maintenance_work_mem. */
+extern void cf_check_memory(Size bytes, const char *operation);
+
+/* Seconds elapsed since start. */
+extern double cf_seconds_since(instr_time start);
+
+/* A standard normal draw (Box-Muller) from a seeded generator. */
+extern double cf_normal(pg_prng_state *rng);
+
+/* Text of a model name argument, checked to be non-empty. */
+extern char *cf_model_name_arg(FunctionCallInfo fcinfo, int argno);
+
+#endif							/* CF_UTIL_H */
