@@ -532,7 +532,8 @@ cf_load_ratings(const CfSource *src, CfRatings *out)
 	options.read_only = false;
 	options.dest = &st.pub;
 	ret = SPI_execute_extended(sql.data, &options);
-	if (ret != SPI_OK_SELECT)
+	/* SPI reports a SELECT into a DestNone receiver as SPI_OK_UTILITY */
+	if (ret != SPI_OK_SELECT && ret != SPI_OK_UTILITY)
 		elog(ERROR, "reading the ratings failed: %s", SPI_result_code_string(ret));
 	SPI_finish();
 	pfree(sql.data);

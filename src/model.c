@@ -38,6 +38,38 @@
 /* Advisory lock key space of cf: pg_locks shows classid 25446 ("cf"). */
 #define CF_LOCK_CLASS 0x6366
 
+/* Floats per padded factor row. */
+static int
+factor_stride(int k)
+{
+	return (k + CF_LANES - 1) / CF_LANES * CF_LANES;
+}
+
+/* Bytes of a CfFactors of this shape. */
+Size
+cf_factors_bytes(int32 nusers, int32 nitems, int k)
+{
+	Size		rows = (Size) nusers + nitems;
+
+	return cf_mul_size(cf_mul_size(rows, factor_stride(k) + 1), sizeof(float));
+}
+
+/* Allocate zeroed factors and biases in CurrentMemoryContext. */
+void
+cf_factors_alloc(CfFactors *f, int32 nusers, int32 nitems, int k)
+{
+	int			flags = MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO;
+
+	f->nusers = nusers;
+	f->nitems = nitems;
+	f->k = k;
+	f->stride = factor_stride(k);
+	f->user_bias = palloc_extended(cf_mul_size(Max(nusers, 1), sizeof(float)), flags);
+	f->item_bias = palloc_extended(cf_mul_size(Max(nitems, 1), sizeof(float)), flags);
+	f->P = palloc_extended(cf_mul_size(cf_mul_size(Max(nusers, 1), f->stride), sizeof(float)), flags);
+	f->Q = palloc_extended(cf_mul_size(cf_mul_size(Max(nitems, 1), f->stride), sizeof(float)), flags);
+}
+
 /* Serialize training of one model name until the end of the transaction. */
 void
 cf_lock_model(const char *name)
@@ -302,7 +334,7 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 		oldcxt = MemoryContextSwitchTo(b.cxt);
 		row[0] = Int64GetDatum(data->user_ids[u]);
 		row[1] = Float4GetDatum(f->user_bias[u]);
-		row[2] = float_array(f->P + (Size) u * k, k);
+		row[2] = float_array(f->P + (Size) u * f->stride, k);
 		row[3] = int8_array(rated, nrated);
 		MemoryContextSwitchTo(oldcxt);
 	}
@@ -319,7 +351,7 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 		oldcxt = MemoryContextSwitchTo(b.cxt);
 		row[0] = Int64GetDatum(data->item_ids[i]);
 		row[1] = Float4GetDatum(f->item_bias[i]);
-		row[2] = float_array(f->Q + (Size) i * k, k);
+		row[2] = float_array(f->Q + (Size) i * f->stride, k);
 		MemoryContextSwitchTo(oldcxt);
 	}
 	batch_end(&b);

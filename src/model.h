@@ -11,16 +11,24 @@
 
 #include "load.h"
 
-/* A trained factorization: r = mean + user_bias + item_bias + P[u] . Q[i]. */
+/* Factor rows are padded with zeros to a multiple of this many floats. */
+#define CF_LANES 8
+
+/*
+ * A trained factorization: r = mean + user_bias + item_bias + P[u] . Q[i].
+ * Row u of P is P[u * stride .. u * stride + k); the rest of the row, up to
+ * stride (k rounded up to CF_LANES), is zero.
+ */
 typedef struct CfFactors
 {
 	int32		nusers;
 	int32		nitems;
 	int			k;				/* latent factors */
+	int			stride;			/* floats per row */
 	float	   *user_bias;		/* nusers */
 	float	   *item_bias;		/* nitems */
-	float	   *P;				/* nusers x k, row-major */
-	float	   *Q;				/* nitems x k, row-major */
+	float	   *P;				/* nusers x stride, row-major */
+	float	   *Q;				/* nitems x stride, row-major */
 } CfFactors;
 
 /* One epoch of the training trace. */
@@ -75,6 +83,12 @@ typedef struct CfItemMatrix
 	float	   *bias;
 	float	   *Q;				/* n x k, row-major */
 } CfItemMatrix;
+
+/* Bytes of a CfFactors of this shape. */
+extern Size cf_factors_bytes(int32 nusers, int32 nitems, int k);
+
+/* Allocate zeroed factors and biases in CurrentMemoryContext. */
+extern void cf_factors_alloc(CfFactors *f, int32 nusers, int32 nitems, int k);
 
 /* Serialize training of one model name until the end of the transaction. */
 extern void cf_lock_model(const char *name);

@@ -8,8 +8,10 @@
  *
  *		round(3 + b_u + b_i + p_u . q_i + noise * N(0,1)), clipped to 1..5
  *
- * with b_u ~ N(0, 0.3^2), b_i ~ N(0, 0.5^2) and factor entries
- * N(0, 1/sqrt(k)), so that p_u . q_i has unit variance.
+ * with b_u ~ N(0, 0.3^2), b_i ~ N(0, 0.5^2) and the entries of factor f
+ * (f = 0..k-1) drawn from N(0, c/(f+1)), c chosen so that p_u . q_i has
+ * unit variance: a decaying spectrum, as real rating matrices have, so
+ * that the first factors carry most of the signal.
  *
  * Which cells are rated: users and items get popularity weights
  * 1/(rank+1)^skew over a random ranking (skew = 0: uniform).  Each user's
@@ -232,7 +234,7 @@ synth_init(FunctionCallInfo fcinfo)
 	int64		total;
 	double		skew;
 	int64		seed;
-	double		scale;
+	double		norm = 0;
 
 	for (int a = 0; a < 7; a++)
 		cf_require_arg(fcinfo, a,
@@ -258,11 +260,13 @@ synth_init(FunctionCallInfo fcinfo)
 	st->Q = palloc_extended(cf_mul_size(cf_mul_size(st->items, st->k), sizeof(float)), MCXT_ALLOC_HUGE);
 	st->bu = palloc_extended(cf_mul_size(st->users, sizeof(float)), MCXT_ALLOC_HUGE);
 	st->bi = palloc_extended(cf_mul_size(st->items, sizeof(float)), MCXT_ALLOC_HUGE);
-	scale = pow(st->k, -0.25);
+	/* factor f's entries have variance c/(f+1), c making var(p.q) = 1 */
+	for (int f = 0; f < st->k; f++)
+		norm += 1.0 / ((f + 1.0) * (f + 1.0));
 	for (Size j = 0; j < (Size) st->users * st->k; j++)
-		st->P[j] = (float) (scale * cf_normal(&st->rng));
+		st->P[j] = (float) (sqrt(1.0 / (sqrt(norm) * (j % st->k + 1))) * cf_normal(&st->rng));
 	for (Size j = 0; j < (Size) st->items * st->k; j++)
-		st->Q[j] = (float) (scale * cf_normal(&st->rng));
+		st->Q[j] = (float) (sqrt(1.0 / (sqrt(norm) * (j % st->k + 1))) * cf_normal(&st->rng));
 	for (int32 u = 0; u < st->users; u++)
 		st->bu[u] = (float) (0.3 * cf_normal(&st->rng));
 	for (int32 i = 0; i < st->items; i++)

@@ -46,8 +46,8 @@ final_fit(const CfRatings *data, const CfFactors *f, double regularization,
 	for (int64 j = 0; j < data->n; j++)
 	{
 		const CfRating *r = &data->r[j];
-		const float *p = f->P + (Size) r->user * k;
-		const float *q = f->Q + (Size) r->item * k;
+		const float *p = f->P + (Size) r->user * f->stride;
+		const float *q = f->Q + (Size) r->item * f->stride;
 		double		pred = data->mean + f->user_bias[r->user] + f->item_bias[r->item];
 		double		norms = (double) f->user_bias[r->user] * f->user_bias[r->user] +
 			(double) f->item_bias[r->item] * f->item_bias[r->item];

@@ -16,6 +16,15 @@
 
 #include "util.h"
 
+#ifdef CF_HAVE_X86_TARGETS
+/* Whether this CPU runs the AVX2 + FMA kernels. */
+bool
+cf_cpu_has_avx2_fma(void)
+{
+	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#endif
+
 /* Schema the extension lives in: the namespace of the calling C function. */
 Oid
 cf_extension_schema(FunctionCallInfo fcinfo)

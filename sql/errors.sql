@@ -1,0 +1,89 @@
+--
+-- errors: every argument and source error of cf_train, each leaving the
+-- stored models unchanged
+--
+SELECT count(*) AS models, sum(version) AS versions FROM cf_models \gset before_
+
+-- the source: missing, of the wrong kind, empty, without the columns
+SELECT * FROM cf_train('no_such_table');
+CREATE SEQUENCE a_sequence;
+SELECT * FROM cf_train('a_sequence');
+CREATE INDEX ratings_user_idx ON ratings (user_id);
+SELECT * FROM cf_train('ratings_user_idx');
+CREATE TYPE a_composite AS (user_id int, item_id int, rating real);
+SELECT * FROM cf_train('a_composite');
+CREATE TABLE empty_ratings (user_id int, item_id int, rating real);
+SELECT * FROM cf_train('empty_ratings');
+INSERT INTO empty_ratings VALUES (NULL, 1, 1), (1, NULL, 1), (1, 1, NULL);
+SELECT * FROM cf_train('empty_ratings');
+SELECT * FROM cf_train('ratings', user_column => 'customer');
+SELECT * FROM cf_train('ratings', item_column => 'product');
+SELECT * FROM cf_train('ratings', rating_column => 'stars');
+SELECT * FROM cf_train('ratings', user_column => 'ctid');
+
+-- columns of the wrong type
+CREATE TABLE wrong_types (user_id text, item_id numeric, rating text, uid uuid, when_rated timestamptz);
+SELECT * FROM cf_train('wrong_types');
+SELECT * FROM cf_train('wrong_types', user_column => 'item_id');
+SELECT * FROM cf_train('wrong_types', user_column => 'rating', item_column => 'uid');
+CREATE TABLE text_ratings (user_id int, item_id int, rating text);
+SELECT * FROM cf_train('text_ratings');
+CREATE TABLE time_ratings (user_id int, item_id int, rating timestamptz);
+SELECT * FROM cf_train('time_ratings');
+
+-- ratings that are not finite numbers
+CREATE TABLE bad_ratings (user_id int, item_id int, rating float8);
+INSERT INTO bad_ratings VALUES (1, 1, 3), (1, 2, 'Infinity');
+SELECT * FROM cf_train('bad_ratings');
+UPDATE bad_ratings SET rating = '-Infinity' WHERE item_id = 2;
+SELECT * FROM cf_train('bad_ratings');
+UPDATE bad_ratings SET rating = 'NaN' WHERE item_id = 2;
+SELECT * FROM cf_train('bad_ratings');
+UPDATE bad_ratings SET rating = 1e300 WHERE item_id = 2;
+SELECT * FROM cf_train('bad_ratings');
+CREATE TABLE bad_numeric (user_id int, item_id int, rating numeric);
+INSERT INTO bad_numeric VALUES (1, 1, 3), (2, 2, 'NaN');
+SELECT * FROM cf_train('bad_numeric');
+
+-- hyperparameters out of range
+SELECT * FROM cf_train('ratings', factors => 0);
+SELECT * FROM cf_train('ratings', factors => 100000);
+SELECT * FROM cf_train('ratings', epochs => 0);
+SELECT * FROM cf_train('ratings', epochs => -1);
+SELECT * FROM cf_train('ratings', learning_rate => 0);
+SELECT * FROM cf_train('ratings', learning_rate => -0.01);
+SELECT * FROM cf_train('ratings', learning_rate => 2);
+SELECT * FROM cf_train('ratings', learning_rate => 'NaN');
+SELECT * FROM cf_train('ratings', regularization => -1);
+SELECT * FROM cf_train('ratings', regularization => 'Infinity');
+SELECT * FROM cf_train('ratings', model => '');
+
+-- NULL arguments
+SELECT * FROM cf_train(NULL);
+SELECT * FROM cf_train('ratings', user_column => NULL);
+SELECT * FROM cf_train('ratings', item_column => NULL);
+SELECT * FROM cf_train('ratings', rating_column => NULL);
+SELECT * FROM cf_train('ratings', model => NULL);
+SELECT * FROM cf_train('ratings', factors => NULL);
+SELECT * FROM cf_train('ratings', epochs => NULL);
+SELECT * FROM cf_train('ratings', learning_rate => NULL);
+SELECT * FROM cf_train('ratings', regularization => NULL);
+SELECT * FROM cf_train('ratings', seed => NULL);
+SELECT * FROM cf_train('ratings', verbose => NULL);
+
+-- a learning rate so large that training diverges
+CREATE TABLE steep (user_id int, item_id int, rating float8);
+INSERT INTO steep SELECT u, i, ((u * i) % 7) * 1e6 FROM generate_series(1, 30) u, generate_series(1, 30) i;
+SELECT * FROM cf_train('steep', learning_rate => 1, epochs => 50, verbose => false);
+
+-- the synthetic generator's arguments
+SELECT * FROM cf_synthetic_ratings(0, 10, 10);
+SELECT * FROM cf_synthetic_ratings(10, 10, 101);
+SELECT * FROM cf_synthetic_ratings(10, 10, -1);
+SELECT * FROM cf_synthetic_ratings(10, 10, 10, noise => -1);
+SELECT * FROM cf_synthetic_ratings(10, 10, 10, factors => 0);
+SELECT * FROM cf_synthetic_ratings(NULL, 10, 10);
+
+-- nothing above changed a model
+SELECT count(*) = :before_models AS same_models, sum(version) = :before_versions AS same_versions
+FROM cf_models;

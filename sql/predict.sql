@@ -1,0 +1,47 @@
+--
+-- predict: cf_predict against the stored factors
+--
+-- a few held-out pairs of the default model (trained in "train")
+SELECT user_id, item_id, rating, round(cf_predict(user_id, item_id)::numeric, 2) AS predicted
+FROM ratings_test ORDER BY user_id, item_id LIMIT 8;
+
+-- the prediction is mean + b_u + b_i + p_u . q_i, clipped to the rating range
+CREATE TABLE raw_scores AS
+SELECT u.user_id, i.item_id,
+       m.global_mean + u.bias + i.bias +
+       (SELECT sum(pu * qi) FROM unnest(u.factors, i.factors) AS x(pu, qi)) AS raw
+FROM cf_user_factors u JOIN cf_item_factors i USING (model)
+JOIN cf_models m ON m.name = u.model
+WHERE u.model = 'default' AND u.user_id <= 40;
+SELECT count(*) AS pairs,
+       max(abs(cf_predict(user_id, item_id) - least(greatest(raw, 1), 5))) < 1e-4 AS matches,
+       count(*) FILTER (WHERE raw > 5) > 0 AS some_above_5,
+       count(*) FILTER (WHERE raw < 1) > 0 AS some_below_1,
+       bool_and(cf_predict(user_id, item_id) = 5) FILTER (WHERE raw > 5.001) AS clipped_to_5,
+       bool_and(cf_predict(user_id, item_id) = 1) FILTER (WHERE raw < 0.999) AS clipped_to_1
+FROM raw_scores;
+
+-- unknown users and items fall back to the baseline terms that exist
+SELECT round(cf_predict(999999, 1)::numeric, 6) =
+       round(((SELECT global_mean FROM cf_models WHERE name = 'default') +
+             (SELECT bias FROM cf_item_factors WHERE model = 'default' AND item_id = 1))::numeric, 6)
+       AS unknown_user_gets_mean_plus_item_bias;
+SELECT round(cf_predict(1, 999999)::numeric, 6) =
+       round(((SELECT global_mean FROM cf_models WHERE name = 'default') +
+             (SELECT bias FROM cf_user_factors WHERE model = 'default' AND user_id = 1))::numeric, 6)
+       AS unknown_item_gets_mean_plus_user_bias;
+SELECT round(cf_predict(999999, 999999)::numeric, 6) =
+       round((SELECT global_mean FROM cf_models WHERE name = 'default')::numeric, 6)
+       AS unknown_both_gets_mean;
+
+-- NULL in, NULL out (the function is strict), as for SQL operators
+SELECT cf_predict(NULL, 1) IS NULL AS null_user, cf_predict(1, NULL) IS NULL AS null_item,
+       cf_predict(1, 1, NULL) IS NULL AS null_model;
+
+-- another model by name
+SELECT round(cf_predict(1, 1, 'tiny')::numeric, 2) AS tiny,
+       round(cf_predict(1, 1, 'small')::numeric, 2) AS small;
+
+-- unknown model
+SELECT cf_predict(1, 1, 'no such model');
+SELECT cf_predict(1, 1, '');
