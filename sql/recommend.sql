@@ -28,7 +28,8 @@ SELECT count(*) AS order_violations
 FROM (SELECT score, lag(score) OVER () AS prev FROM cf_recommend(42, 50, 'groups')) s
 WHERE score > prev;
 
--- exclude_rated => false ranks the rated items too (here they come first)
+-- exclude_rated => false ranks the rated items too (the user's own-group
+-- items it rated are among its best)
 SELECT count(*) FILTER (WHERE item_id IN (SELECT item_id FROM groups WHERE user_id = 42)) AS rated
 FROM cf_recommend(42, 10, 'groups', exclude_rated => false);
 

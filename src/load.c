@@ -130,12 +130,11 @@ column_base_type(Oid relid, const char *colname, const char *role)
 	return getBaseType(get_atttype(relid, attnum));
 }
 
-/* Check the relation and its columns before anything is read. */
+/* Check the relation and its columns, and fill in the column types. */
 void
-cf_check_source(const CfSource *src)
+cf_check_source(CfSource *src)
 {
 	char		relkind = get_rel_relkind(src->relid);
-	Oid			t;
 
 	switch (relkind)
 	{
@@ -157,26 +156,35 @@ cf_check_source(const CfSource *src)
 					 errdetail("The source must be a table, view, materialized view, partitioned table or foreign table.")));
 	}
 
-	t = column_base_type(src->relid, src->user_column, "user");
-	if (t != INT2OID && t != INT4OID && t != INT8OID)
+	src->user_type = column_base_type(src->relid, src->user_column, "user");
+	if (src->user_type != INT2OID && src->user_type != INT4OID && src->user_type != INT8OID)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("user column \"%s\" has type %s, but must be smallint, integer or bigint",
-						src->user_column, format_type_be(t))));
-	t = column_base_type(src->relid, src->item_column, "item");
-	if (t != INT2OID && t != INT4OID && t != INT8OID)
+						src->user_column, format_type_be(src->user_type))));
+	src->item_type = column_base_type(src->relid, src->item_column, "item");
+	if (src->item_type != INT2OID && src->item_type != INT4OID && src->item_type != INT8OID)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("item column \"%s\" has type %s, but must be smallint, integer or bigint",
-						src->item_column, format_type_be(t))));
-	t = column_base_type(src->relid, src->rating_column, "rating");
-	if (t != INT2OID && t != INT4OID && t != INT8OID &&
-		t != FLOAT4OID && t != FLOAT8OID && t != NUMERICOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("rating column \"%s\" has type %s, but must be of a numeric type",
-						src->rating_column, format_type_be(t)),
-				 errhint("Use smallint, integer, bigint, real, double precision or numeric, or cast in a view.")));
+						src->item_column, format_type_be(src->item_type))));
+	src->rating_type = column_base_type(src->relid, src->rating_column, "rating");
+	switch (src->rating_type)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("rating column \"%s\" has type %s, but must be of a numeric type",
+							src->rating_column, format_type_be(src->rating_type)),
+					 errhint("Use smallint, integer, bigint, real, double precision or numeric, or cast in a view.")));
+	}
 }
 
 /* Bytes the loaded arrays take for n ratings of nusers users and nitems items. */
@@ -478,7 +486,7 @@ sort_canonical(LoadState *st, CfRatings *out)
 	out->skipped = st->skipped;
 }
 
-/* Read the source as the calling user into *out, in CurrentMemoryContext. */
+/* Read a checked source as the calling user into *out, in CurrentMemoryContext. */
 void
 cf_load_ratings(const CfSource *src, CfRatings *out)
 {
@@ -490,8 +498,6 @@ cf_load_ratings(const CfSource *src, CfRatings *out)
 	int64		expected;
 	int			ret;
 
-	cf_check_source(src);
-
 	memset(&st, 0, sizeof(st));
 	st.pub.receiveSlot = load_receive;
 	st.pub.rStartup = load_startup;
@@ -500,9 +506,9 @@ cf_load_ratings(const CfSource *src, CfRatings *out)
 	st.pub.mydest = DestNone;
 	st.cxt = cxt;
 	st.src = src;
-	st.user_type = getBaseType(get_atttype(src->relid, get_attnum(src->relid, src->user_column)));
-	st.item_type = getBaseType(get_atttype(src->relid, get_attnum(src->relid, src->item_column)));
-	st.rating_type = getBaseType(get_atttype(src->relid, get_attnum(src->relid, src->rating_column)));
+	st.user_type = src->user_type;
+	st.item_type = src->item_type;
+	st.rating_type = src->rating_type;
 
 	expected = estimated_rows(src->relid);
 	idlist_init(&st.users, cxt, expected / 16);

@@ -16,13 +16,19 @@ typedef struct CfRating
 	float		rating;
 } CfRating;
 
-/* Where the ratings come from: a relation and three of its columns. */
+/*
+ * Where the ratings come from: a relation and three of its columns.  The
+ * caller fills in the first four fields; cf_check_source the types.
+ */
 typedef struct CfSource
 {
 	Oid			relid;
 	const char *user_column;
 	const char *item_column;
 	const char *rating_column;
+	Oid			user_type;		/* base types of the columns */
+	Oid			item_type;
+	Oid			rating_type;
 } CfSource;
 
 /*
@@ -45,10 +51,13 @@ typedef struct CfRatings
 	int64		skipped;		/* rows skipped for a NULL user, item or rating */
 } CfRatings;
 
-/* Check the relation and its columns before anything is read. */
-extern void cf_check_source(const CfSource *src);
+/* Check the relation and its columns, and fill in the column types. */
+extern void cf_check_source(CfSource *src);
 
-/* Read the source as the calling user into *out, in CurrentMemoryContext. */
+/*
+ * Read a checked source as the calling user into *out, in
+ * CurrentMemoryContext.
+ */
 extern void cf_load_ratings(const CfSource *src, CfRatings *out);
 
 /* Bytes the loaded arrays take for n ratings of nusers users and nitems items. */
