@@ -76,6 +76,11 @@ CREATE TABLE steep (user_id int, item_id int, rating float8);
 INSERT INTO steep SELECT u, i, ((u * i) % 7) * 1e6 FROM generate_series(1, 30) u, generate_series(1, 30) i;
 SELECT * FROM cf_train('steep', learning_rate => 1, epochs => 50, verbose => false);
 
+-- a training that needs more memory than maintenance_work_mem allows
+SET maintenance_work_mem = '1MB';
+SELECT * FROM cf_train('ratings', factors => 256);
+RESET maintenance_work_mem;
+
 -- the synthetic generator's arguments
 SELECT * FROM cf_synthetic_ratings(0, 10, 10);
 SELECT * FROM cf_synthetic_ratings(10, 10, 101);
@@ -87,3 +92,27 @@ SELECT * FROM cf_synthetic_ratings(NULL, 10, 10);
 -- nothing above changed a model
 SELECT count(*) = :before_models AS same_models, sum(version) = :before_versions AS same_versions
 FROM cf_models;
+
+-- each error class carries its own SQLSTATE
+CREATE FUNCTION sqlstate_of(query text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE query;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE;
+END $$;
+SELECT q, sqlstate_of(q) FROM (VALUES
+  ($$SELECT cf_train('no_such_table')$$),
+  ($$SELECT cf_train('a_sequence')$$),
+  ($$SELECT cf_train('ratings', user_column => 'customer')$$),
+  ($$SELECT cf_train('ratings', user_column => 'ctid')$$),
+  ($$SELECT cf_train('wrong_types')$$),
+  ($$SELECT cf_train('empty_ratings')$$),
+  ($$SELECT cf_train('bad_numeric')$$),
+  ($$SELECT cf_train('ratings', factors => 0)$$),
+  ($$SELECT cf_train('ratings', seed => NULL)$$),
+  ($$SELECT cf_train('steep', learning_rate => 1, epochs => 50, verbose => false)$$),
+  ($$SELECT cf_predict(1, 1, 'no such model')$$),
+  ($$SET LOCAL maintenance_work_mem = '1MB'; SELECT cf_train('ratings', factors => 256)$$),
+  ($$SELECT cf_recommend(1, 0)$$)
+) AS t(q);
