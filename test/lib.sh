@@ -111,15 +111,15 @@ ensure_packages() {
 # then install as root.  MODE "quiet" runs make -s (errors still show),
 # "verbose" shows every command.
 build_install() {
-	local quiet=()
+	local flags=()
 	case $1 in
-	quiet) quiet=(-s) ;;
+	quiet) flags=(-s) ;;
 	verbose) ;;
 	*) die "build_install: mode must be quiet or verbose, not '$1'" ;;
 	esac
 	heading "Building and installing cf"
-	make "${quiet[@]}" -C "$TOP" PG_CONFIG="$PG_CONFIG" WERROR=1
-	as_root make "${quiet[@]}" -C "$TOP" PG_CONFIG="$PG_CONFIG" install
+	make "${flags[@]}" -C "$TOP" PG_CONFIG="$PG_CONFIG" WERROR=1
+	as_root make "${flags[@]}" -C "$TOP" PG_CONFIG="$PG_CONFIG" install
 }
 
 # --------------------------------------------------------------- clusters
