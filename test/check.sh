@@ -30,7 +30,7 @@ FAILED=0          # tests failed, over all suites
 RESULTS=()        # one summary line per suite
 CLUSTER_UP=       # set while our cluster runs
 REPORTED=         # set once the final line is printed
-TMPFILES=()
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cf-check.XXXXXX")   # suites' output; removed at exit
 
 # record SUITE PASSED FAILED: add a suite's counts to the totals.
 record() {
@@ -43,14 +43,6 @@ record() {
 skip() {
 	note "skipped: $2"
 	RESULTS+=("$(printf '%-12s skipped (%s)' "$1" "$2")")
-}
-
-# tmpfile: print the name of a new temporary file, removed at exit.
-tmpfile() {
-	local f
-	f=$(mktemp "${TMPDIR:-/tmp}/cf-check.XXXXXX")
-	TMPFILES+=("$f")
-	printf '%s\n' "$f"
 }
 
 # regress_counts FILE: print "PASSED FAILED" from pg_regress (or
@@ -87,9 +79,8 @@ show_diffs() {
 # Makefile's REGRESS, through PGXS's own "make installcheck".  Output goes
 # to results/ and regression.diffs in the checkout.
 suite_regress() {
-	local out rc=0 p f
+	local out=$WORK/regress.out rc=0 p f
 	heading "pg_regress (make installcheck)"
-	out=$(tmpfile)
 	rm -f "$TOP/regression.diffs"
 	make -C "$TOP" PG_CONFIG="$PG_CONFIG" installcheck 2>&1 | tee "$out" || rc=$?
 	read -r p f < <(regress_counts "$out")
@@ -108,7 +99,7 @@ suite_regress() {
 # goes to output_iso/.  (If the Makefile ever sets ISOLATION, "make
 # installcheck" runs these too; then drop this suite.)
 suite_isolation() {
-	local out rc=0 p f specs=() spec
+	local out=$WORK/isolation.out rc=0 p f specs=() spec
 	heading "isolation tests (pg_isolation_regress)"
 	if [[ ! -d $TOP/specs ]]; then
 		skip isolation "no specs/ directory yet"
@@ -121,7 +112,6 @@ suite_isolation() {
 		skip isolation "no specs/*.spec yet"
 		return 0
 	fi
-	out=$(tmpfile)
 	rm -f "$TOP/output_iso/regression.diffs"
 	"$PGXS_DIR/src/test/isolation/pg_isolation_regress" \
 		--inputdir="$TOP" --outputdir="$TOP/output_iso" --bindir="$PGBIN" \
@@ -144,7 +134,7 @@ suite_isolation() {
 # cluster directory and run as postgres: a TAP test must not read other
 # files from the checkout.  Logs land in tmp_check/ beside the tests.
 suite_tap() {
-	local out rc=0 p=0 f=0 total testdir runner=() tests=() t
+	local out=$WORK/tap.out rc=0 p=0 f=0 total testdir runner=() tests=() t
 	heading "TAP tests (prove)"
 	if [[ ! -d $TOP/t ]]; then
 		skip tap "no t/ directory yet"
@@ -166,7 +156,6 @@ suite_tap() {
 		skip tap "no t/*.pl yet"
 		return 0
 	fi
-	out=$(tmpfile)
 	"${runner[@]}" env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE \
 		PATH="$PGBIN:$PATH" TESTDIR="$testdir" \
 		PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
@@ -194,9 +183,7 @@ finish() {
 	if [[ -n $CLUSTER_UP ]]; then
 		cluster_stop check || true
 	fi
-	if ((${#TMPFILES[@]})); then
-		rm -f "${TMPFILES[@]}"
-	fi
+	rm -rf "$WORK"
 	if [[ -z $REPORTED ]]; then
 		note "check.sh: stopped early (exit status $rc); see above"
 		note "$PASSED passed, $((FAILED + 1)) failed"
