@@ -43,6 +43,16 @@ stop)
 	;;
 esac
 
+# on_exit: if the demo fails after the cluster is up, say where to look.
+on_exit() {
+	local rc=$?
+	if ((rc != 0)) && [[ -n ${CF_LOG:-} ]] && cluster_running demo; then
+		printf '\nThe demo failed (exit status %d).  Server log: %s\n' "$rc" "$CF_LOG" >&2
+		printf 'The cluster is still running; stop it with: %s stop\n' "$0" >&2
+	fi
+}
+trap on_exit EXIT
+
 ensure_packages
 build_install quiet
 heading "Starting a private PostgreSQL 15 cluster"
