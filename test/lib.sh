@@ -1,0 +1,218 @@
+# shellcheck shell=bash
+#
+# test/lib.sh -- helpers shared by test/demo.sh, test/check.sh and
+# test/bench/movielens.sh.  Source it; don't run it.
+#
+#   as_root CMD...           run CMD as root (directly, or through sudo)
+#   as_postgres CMD...       run CMD as the postgres OS user, from /
+#   ensure_packages          apt-get install whatever of CF_PACKAGES is missing
+#   build_install MODE       make WERROR=1 (as you), make install (as root);
+#                            MODE is "verbose" or "quiet" (make -s)
+#   cluster_start NAME PORT  fresh private cluster; exports PGHOST PGPORT PGUSER
+#   cluster_stop NAME        stop it (files stay until the next start)
+#   cluster_running NAME     true if it is up
+#   run_psql ARGS...         PostgreSQL 15's psql, no psqlrc, ON_ERROR_STOP
+#
+# A private cluster lives in one directory, ${CF_CLUSTER_DIR:-/tmp/cf-NAME}:
+#
+#   data/          the data directory (postgres, 0700)
+#   socket/        the Unix socket directory (0755; no TCP at all)
+#   postgres.log   the server log (0644)
+#   env            "export PGHOST=... PGPORT=... PGUSER=..." to source
+#   cf-cluster     marker: the cluster's name; we only ever wipe a
+#                  directory that holds this marker with the same name
+#
+# The directory belongs to postgres; the server never reads anything from
+# the checkout, which may sit where postgres cannot look (e.g. /root).
+
+# Where things are.  (The directive below covers the whole file: the
+# variables here are used by the scripts that source it.)
+# shellcheck disable=SC2034
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PGBIN=/usr/lib/postgresql/15/bin
+PG_CONFIG=$PGBIN/pg_config
+PGXS_DIR=/usr/lib/postgresql/15/lib/pgxs
+PSQL=$PGBIN/psql
+
+# What the build and the tests need from Debian 12.
+CF_PACKAGES=(gcc make pkg-config postgresql-15 postgresql-server-dev-15
+	libopenblas-dev libipc-run-perl)
+
+# ---------------------------------------------------------------- output
+
+# heading TEXT: a short section heading.
+heading() { printf '\n== %s\n' "$*"; }
+
+# note TEXT: one line of progress.
+note() { printf '%s\n' "$*"; }
+
+# die TEXT: complain on stderr and exit 1.
+die() {
+	printf 'error: %s\n' "$*" >&2
+	exit 1
+}
+
+# --------------------------------------------------------- running as ...
+
+# as_root CMD...: run CMD as root.
+as_root() {
+	if [[ $EUID -eq 0 ]]; then
+		"$@"
+	elif command -v sudo >/dev/null; then
+		sudo -- "$@"
+	else
+		die "need root or sudo to run: $*"
+	fi
+}
+
+# as_postgres CMD...: run CMD as the postgres OS user.  It runs from /, since
+# initdb and pg_ctl fail when they cannot read the current directory (say,
+# a checkout under /root).  sudo resets the environment: pass what the
+# command needs as arguments.
+as_postgres() {
+	if [[ $EUID -eq 0 ]]; then
+		(cd / && runuser -u postgres -- "$@")
+	elif command -v sudo >/dev/null; then
+		(cd / && sudo -u postgres -- "$@")
+	else
+		die "need root or sudo to run as postgres: $*"
+	fi
+}
+
+# -------------------------------------------------------------- packages
+
+# ensure_packages: install (apt-get, as root) only the packages of
+# CF_PACKAGES that are missing.  Installing postgresql-15 on a fresh machine
+# may create and start the system cluster 15/main (port 5432); we leave it
+# alone and never connect to it: everything here uses private clusters
+# reached through their own socket directory.
+ensure_packages() {
+	local missing=() pkg
+	for pkg in "${CF_PACKAGES[@]}"; do
+		if [[ $(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null) != "install ok installed" ]]; then
+			missing+=("$pkg")
+		fi
+	done
+	if ((${#missing[@]} == 0)); then
+		return 0
+	fi
+	heading "Installing missing packages: ${missing[*]}"
+	if [[ -z ${CF_APT_UPDATED:-} ]]; then
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+		CF_APT_UPDATED=1
+	fi
+	as_root env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# ------------------------------------------------------------------ build
+
+# build_install MODE: build with warnings as errors as the invoking user,
+# then install as root.  MODE "quiet" runs make -s (errors still show),
+# "verbose" shows every command.
+build_install() {
+	local flags=()
+	case $1 in
+	quiet) flags=(-s) ;;
+	verbose) ;;
+	*) die "build_install: mode must be quiet or verbose, not '$1'" ;;
+	esac
+	heading "Building and installing cf"
+	make "${flags[@]}" -C "$TOP" PG_CONFIG="$PG_CONFIG" WERROR=1
+	as_root make "${flags[@]}" -C "$TOP" PG_CONFIG="$PG_CONFIG" install
+}
+
+# --------------------------------------------------------------- clusters
+
+# cluster_paths NAME: set CF_BASE, CF_DATA, CF_SOCK, CF_LOG for cluster NAME.
+cluster_paths() {
+	CF_BASE=${CF_CLUSTER_DIR:-/tmp/cf-$1}
+	CF_DATA=$CF_BASE/data
+	CF_SOCK=$CF_BASE/socket
+	CF_LOG=$CF_BASE/postgres.log
+	# The paths go through pg_ctl's shell command line unquoted; keep them plain.
+	if [[ $CF_BASE != /* || $CF_BASE =~ [^A-Za-z0-9/._+-] ]]; then
+		die "cluster directory '$CF_BASE' must be an absolute path without spaces or quotes"
+	fi
+}
+
+# cluster_running NAME: true if the cluster's server is up.
+cluster_running() {
+	cluster_paths "$1"
+	[[ -d $CF_BASE ]] || return 1
+	as_postgres "$PGBIN/pg_ctl" status -D "$CF_DATA" >/dev/null 2>&1
+}
+
+# cluster_start NAME PORT: start a fresh cluster NAME listening on the Unix
+# socket CF_SOCK/.s.PGSQL.PORT only, and export PGHOST, PGPORT, PGUSER (and
+# PGDATABASE=postgres) for it.  If the cluster is running it is stopped;
+# its data directory is always wiped and made anew.
+cluster_start() {
+	local name=$1 port=$2 marker out
+	[[ $port =~ ^[0-9]+$ ]] || die "bad port '$port'"
+	cluster_paths "$name"
+	marker=$CF_BASE/cf-cluster
+
+	# Only reuse (and wipe) a directory that we made for this very cluster.
+	if [[ -e $CF_BASE ]]; then
+		if [[ -f $marker ]]; then
+			if [[ $(cat "$marker") != "$name" ]]; then
+				die "$CF_BASE holds cluster '$(cat "$marker")', not '$name'; unset CF_CLUSTER_DIR or pick another directory"
+			fi
+		elif [[ -n $(ls -A "$CF_BASE" 2>/dev/null) ]]; then
+			die "$CF_BASE exists and is not a cf cluster directory; refusing to wipe it"
+		fi
+	fi
+
+	if cluster_running "$name"; then
+		note "cluster $name: already running; stopping it to start clean"
+		as_postgres "$PGBIN/pg_ctl" stop -D "$CF_DATA" -m fast -s
+	fi
+
+	# The directory and everything in it belong to postgres.  Only the data
+	# directory is private; the socket directory and the log are readable,
+	# so that a non-root user (through sudo) can connect and read the log.
+	as_root install -d -o postgres -g postgres -m 0755 "$CF_BASE"
+	printf '%s\n' "$name" | as_postgres tee "$marker" >/dev/null
+	as_postgres rm -rf "$CF_DATA"
+	as_postgres rm -f "$CF_LOG"
+	as_postgres install -d -m 0755 "$CF_SOCK"
+	as_postgres install -m 0644 /dev/null "$CF_LOG"
+
+	if ! out=$(as_postgres "$PGBIN/initdb" -D "$CF_DATA" -U postgres \
+		--auth=trust --no-sync --locale=C -E UTF8 2>&1); then
+		printf '%s\n' "$out" >&2
+		die "initdb failed for cluster $name"
+	fi
+
+	# -w: wait until it accepts connections.  No TCP (listen_addresses=''),
+	# so the port only names the socket file and cannot clash with another
+	# server's.  fsync=off: it is a throwaway cluster.
+	if ! as_postgres "$PGBIN/pg_ctl" start -w -s -D "$CF_DATA" -l "$CF_LOG" \
+		-o "-p $port -k $CF_SOCK -c listen_addresses='' -c fsync=off"; then
+		tail -n 30 "$CF_LOG" >&2 || true
+		die "cluster $name did not start (log: $CF_LOG)"
+	fi
+
+	export PGHOST=$CF_SOCK PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+	printf 'export PGHOST=%s PGPORT=%s PGUSER=postgres\n' "$CF_SOCK" "$port" |
+		as_postgres tee "$CF_BASE/env" >/dev/null
+	note "cluster $name: running (socket $CF_SOCK, port $port, log $CF_LOG)"
+}
+
+# cluster_stop NAME: stop the cluster if it is running (fast shutdown).  The
+# directory stays, log included, for a look after the fact; the next
+# cluster_start wipes it.  Says nothing if the cluster was not running.
+cluster_stop() {
+	local name=$1
+	if cluster_running "$name"; then
+		as_postgres "$PGBIN/pg_ctl" stop -D "$CF_DATA" -m fast -s
+		note "cluster $name: stopped (files kept in $CF_BASE)"
+	fi
+}
+
+# run_psql ARGS...: the server's own psql, without psqlrc, stopping at the
+# first error.
+run_psql() {
+	"$PSQL" -X -v ON_ERROR_STOP=1 "$@"
+}
