@@ -81,37 +81,20 @@ cf_lock_model(const char *name)
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
-/* A one-dimensional real[] of n values. */
+/* A one-dimensional array of n by-value elements (real[] or bigint[]). */
 static Datum
-float_array(const float *v, int n)
+flat_array(const void *v, int n, Oid elemtype, Size elemsize)
 {
-	Size		size = ARR_OVERHEAD_NONULLS(1) + (Size) n * sizeof(float);
+	Size		size = ARR_OVERHEAD_NONULLS(1) + (Size) n * elemsize;
 	ArrayType  *a = (ArrayType *) palloc(size);
 
 	SET_VARSIZE(a, size);
 	a->ndim = 1;
 	a->dataoffset = 0;
-	a->elemtype = FLOAT4OID;
+	a->elemtype = elemtype;
 	ARR_DIMS(a)[0] = n;
 	ARR_LBOUND(a)[0] = 1;
-	memcpy(ARR_DATA_PTR(a), v, (Size) n * sizeof(float));
-	return PointerGetDatum(a);
-}
-
-/* A one-dimensional bigint[] of n values. */
-static Datum
-int8_array(const int64 *v, int n)
-{
-	Size		size = ARR_OVERHEAD_NONULLS(1) + (Size) n * sizeof(int64);
-	ArrayType  *a = (ArrayType *) palloc(size);
-
-	SET_VARSIZE(a, size);
-	a->ndim = 1;
-	a->dataoffset = 0;
-	a->elemtype = INT8OID;
-	ARR_DIMS(a)[0] = n;
-	ARR_LBOUND(a)[0] = 1;
-	memcpy(ARR_DATA_PTR(a), v, (Size) n * sizeof(int64));
+	memcpy(ARR_DATA_PTR(a), v, (Size) n * elemsize);
 	return PointerGetDatum(a);
 }
 
@@ -334,8 +317,8 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 		oldcxt = MemoryContextSwitchTo(b.cxt);
 		row[0] = Int64GetDatum(data->user_ids[u]);
 		row[1] = Float4GetDatum(f->user_bias[u]);
-		row[2] = float_array(f->P + (Size) u * f->stride, k);
-		row[3] = int8_array(rated, nrated);
+		row[2] = flat_array(f->P + (Size) u * f->stride, k, FLOAT4OID, sizeof(float));
+		row[3] = flat_array(rated, nrated, INT8OID, sizeof(int64));
 		MemoryContextSwitchTo(oldcxt);
 	}
 	batch_end(&b);
@@ -351,7 +334,7 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 		oldcxt = MemoryContextSwitchTo(b.cxt);
 		row[0] = Int64GetDatum(data->item_ids[i]);
 		row[1] = Float4GetDatum(f->item_bias[i]);
-		row[2] = float_array(f->Q + (Size) i * f->stride, k);
+		row[2] = flat_array(f->Q + (Size) i * f->stride, k, FLOAT4OID, sizeof(float));
 		MemoryContextSwitchTo(oldcxt);
 	}
 	batch_end(&b);
