@@ -34,6 +34,17 @@ PG_CONFIG=$PGBIN/pg_config
 PGXS_DIR=/usr/lib/postgresql/15/lib/pgxs
 PSQL=$PGBIN/psql
 
+# CF_INSTALL_ROOT=/some/dir: install cf into a private copy of the
+# PostgreSQL installation under that directory (make install DESTDIR=...)
+# and run the clusters from that copy, instead of installing into the
+# system's PostgreSQL.  For working on several checkouts side by side on one
+# machine; CI does not set it.  PostgreSQL finds its share and lib
+# directories relative to its binaries, so the copy serves the copied
+# extension files.
+if [[ -n ${CF_INSTALL_ROOT:-} ]]; then
+	PGBIN=$CF_INSTALL_ROOT/usr/lib/postgresql/15/bin
+fi
+
 # What the build and the tests need from Debian 12.
 CF_PACKAGES=(gcc make pkg-config postgresql-15 postgresql-server-dev-15
 	libopenblas-dev libipc-run-perl)
@@ -119,7 +130,26 @@ build_install() {
 	esac
 	heading "Building and installing cf"
 	make "${flags[@]}" -C "$TOP" PG_CONFIG="$PG_CONFIG" WERROR=1
-	as_root make "${flags[@]}" -C "$TOP" PG_CONFIG="$PG_CONFIG" install
+	if [[ -n ${CF_INSTALL_ROOT:-} ]]; then
+		private_root_prepare
+		make "${flags[@]}" -C "$TOP" PG_CONFIG="$PG_CONFIG" install DESTDIR="$CF_INSTALL_ROOT"
+	else
+		as_root make "${flags[@]}" -C "$TOP" PG_CONFIG="$PG_CONFIG" install
+	fi
+}
+
+# private_root_prepare: copy the system's PostgreSQL 15 (binaries,
+# libraries, share) under CF_INSTALL_ROOT once, keeping their relative
+# layout.
+private_root_prepare() {
+	local root=$CF_INSTALL_ROOT
+	[[ $root == /* ]] || die "CF_INSTALL_ROOT must be an absolute path"
+	if [[ ! -x $root/usr/lib/postgresql/15/bin/postgres ]]; then
+		note "copying PostgreSQL 15 under $root"
+		mkdir -p "$root/usr/lib/postgresql" "$root/usr/share/postgresql"
+		cp -a /usr/lib/postgresql/15 "$root/usr/lib/postgresql/"
+		cp -a /usr/share/postgresql/15 "$root/usr/share/postgresql/"
+	fi
 }
 
 # --------------------------------------------------------------- clusters
