@@ -24,12 +24,16 @@ OBJS = \
 	src/train.o \
 	src/util.o
 
+# The current version's install script is built from sql/cf.sql; released
+# versions keep their install script as shipped (never edited), and every
+# release has an upgrade script from the one before.
+RELEASED = 0.1.0
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(wildcard sql/$(EXTENSION)--*--*.sql)
+DATA = $(wildcard sql/$(EXTENSION)--*--*.sql) $(patsubst %,sql/$(EXTENSION)--%.sql,$(RELEASED))
 DOCS =
 
 # pg_regress suites: sql/<name>.sql and expected/<name>.out, in this order.
-REGRESS = setup train predict recommend errors
+REGRESS = setup train predict recommend errors upgrade
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 EXTRA_CLEAN = cf.control sql/$(EXTENSION)--$(EXTVERSION).sql
