@@ -94,32 +94,34 @@ suite_regress() {
 	record pg_regress "$p" "$f"
 }
 
-# Isolation tests (concurrency): specs/NAME.spec against expected/NAME.out,
-# every spec in specs/, in a database where cf is already created.  Output
-# goes to output_iso/.  (If the Makefile ever sets ISOLATION, "make
-# installcheck" runs these too; then drop this suite.)
+# Isolation tests (concurrency): test/isolation/specs/NAME.spec against
+# test/isolation/expected/NAME.out, every spec there, in a database where
+# cf is already created.  Output goes to test/isolation/output_iso/.  (If
+# the Makefile ever sets ISOLATION, "make installcheck" runs these too; then
+# drop this suite.)
 suite_isolation() {
 	local out=$WORK/isolation.out rc=0 p f specs=() spec
 	heading "isolation tests (pg_isolation_regress)"
-	if [[ ! -d $TOP/specs ]]; then
-		skip isolation "no specs/ directory yet"
+	local dir=$TOP/test/isolation
+	if [[ ! -d $dir/specs ]]; then
+		skip isolation "no test/isolation/specs/ directory yet"
 		return 0
 	fi
-	for spec in "$TOP"/specs/*.spec; do
+	for spec in "$dir"/specs/*.spec; do
 		[[ -e $spec ]] && specs+=("$(basename "$spec" .spec)")
 	done
 	if ((${#specs[@]} == 0)); then
-		skip isolation "no specs/*.spec yet"
+		skip isolation "no test/isolation/specs/*.spec yet"
 		return 0
 	fi
-	rm -f "$TOP/output_iso/regression.diffs"
+	rm -f "$dir/output_iso/regression.diffs"
 	"$PGXS_DIR/src/test/isolation/pg_isolation_regress" \
-		--inputdir="$TOP" --outputdir="$TOP/output_iso" --bindir="$PGBIN" \
+		--inputdir="$dir" --outputdir="$dir/output_iso" --bindir="$PGBIN" \
 		--dbname=isolation_regression --load-extension=cf \
 		"${specs[@]}" 2>&1 | tee "$out" || rc=$?
 	read -r p f < <(regress_counts "$out")
 	if ((rc != 0)); then
-		show_diffs "$TOP/output_iso/regression.diffs"
+		show_diffs "$dir/output_iso/regression.diffs"
 		if ((f == 0)); then
 			note "pg_isolation_regress failed without a failing test; see above"
 			f=1
@@ -128,7 +130,7 @@ suite_isolation() {
 	record isolation "$p" "$f"
 }
 
-# TAP tests: t/*.pl run by prove with PostgreSQL's Perl test modules
+# TAP tests: test/t/*.pl run by prove with PostgreSQL's Perl test modules
 # (PostgreSQL::Test::Cluster); they make their own clusters, not ours.
 # initdb refuses to run as root, so as root the tests are copied into the
 # cluster directory and run as postgres: a TAP test must not read other
@@ -136,16 +138,16 @@ suite_isolation() {
 suite_tap() {
 	local out=$WORK/tap.out rc=0 p=0 f=0 total testdir runner=() tests=() t
 	heading "TAP tests (prove)"
-	if [[ ! -d $TOP/t ]]; then
-		skip tap "no t/ directory yet"
+	if [[ ! -d $TOP/test/t ]]; then
+		skip tap "no test/t/ directory yet"
 		return 0
 	fi
-	testdir=$TOP
+	testdir=$TOP/test
 	if [[ $EUID -eq 0 ]]; then
 		testdir=$CF_BASE/tap
 		as_postgres rm -rf "$testdir"
 		as_postgres mkdir "$testdir"
-		as_root cp -R "$TOP/t" "$testdir/t"
+		as_root cp -R "$TOP/test/t" "$testdir/t"
 		as_root chown -R postgres:postgres "$testdir/t"
 		runner=(as_postgres)
 	fi
