@@ -18,6 +18,7 @@ OBJS = \
 	src/cf.o \
 	src/load.o \
 	src/model.o \
+	src/parallel.o \
 	src/score.o \
 	src/sgd.o \
 	src/synth.o \

@@ -12,17 +12,18 @@ WITH members AS (
   WHERE e.extname = 'cf' AND d.refclassid = 'pg_extension'::regclass
     AND d.refobjid = e.oid AND d.deptype = 'e'),
 lines AS (
-  SELECT format('function %s returns %s volatility %s strict %s parallel %s security definer %s args (%s) src %s comment %s',
+  SELECT format('function %s returns %s volatility %s strict %s parallel %s security definer %s config %s args (%s) src %s comment %s',
                 p.oid::regprocedure, pg_get_function_result(p.oid), p.provolatile, p.proisstrict,
-                p.proparallel, p.prosecdef, pg_get_function_arguments(p.oid), p.prosrc,
+                p.proparallel, p.prosecdef, p.proconfig, pg_get_function_arguments(p.oid), p.prosrc,
                 obj_description(p.oid, 'pg_proc')) AS line
   FROM members m JOIN pg_proc p ON m.classid = 'pg_proc'::regclass AND p.oid = m.objid
   UNION ALL
   SELECT format('relation %s kind %s comment %s', c.relname, c.relkind, obj_description(c.oid, 'pg_class'))
   FROM members m JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid
   UNION ALL
-  SELECT format('column %s.%s %s not null %s default %s', c.relname, a.attname,
-                format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid))
+  SELECT format('column %s.%s %s not null %s default %s storage %s', c.relname, a.attname,
+                format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid),
+                a.attstorage)
   FROM members m JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
   LEFT JOIN pg_attrdef ad ON ad.adrelid = c.oid AND ad.adnum = a.attnum
@@ -33,6 +34,10 @@ lines AS (
   UNION ALL
   SELECT format('index %s', pg_get_indexdef(i.indexrelid))
   FROM members m JOIN pg_index i ON m.classid = 'pg_class'::regclass AND i.indrelid = m.objid
+  UNION ALL
+  SELECT format('trigger %s', pg_get_triggerdef(g.oid))
+  FROM members m JOIN pg_trigger g ON m.classid = 'pg_class'::regclass AND g.tgrelid = m.objid
+  WHERE NOT g.tgisinternal
   UNION ALL
   SELECT format('config %s', t.oid::regclass)
   FROM pg_extension e, unnest(e.extconfig) AS t(oid) WHERE e.extname = 'cf')

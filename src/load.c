@@ -83,16 +83,32 @@ typedef struct IdEntry
 #define ST_DEFINE
 #include "lib/sort_template.h"
 
-/* Provisional dense index -> id, growing as new ids appear. */
+/*
+ * id -> provisional dense index, and back.  Ids are usually small
+ * non-negative integers, so they are first looked up in a direct table
+ * (index by id, -1 for none) covering [0, direct_cap); the table doubles
+ * to cover a new id as long as it stays within DIRECT_SLACK times the
+ * distinct ids seen so far plus DIRECT_MIN.  The first id it cannot cover
+ * freezes it, and that id and every later one outside it go to a
+ * simplehash table, so each id lives in exactly one of the two.
+ */
 typedef struct IdList
 {
-	idmap_hash *map;
-	int64	   *ids;
+	MemoryContext cxt;
+	int32	   *direct;
+	int64		direct_cap;
+	bool		direct_frozen;
+	idmap_hash *map;			/* created on first use */
+	uint32		map_size;		/* its initial size */
+	int64	   *ids;			/* provisional index -> id */
 	int32		n;
 	int32		cap;
 	int64		last_id;		/* one-entry cache: sources are often sorted */
 	int32		last_index;
 } IdList;
+
+#define DIRECT_MIN		(1 << 20)
+#define DIRECT_SLACK	8
 
 /* DestReceiver that appends each row to the arrays. */
 typedef struct LoadState
@@ -249,39 +265,97 @@ grow_ratings(LoadState *st)
 	st->cap = newcap;
 }
 
+/* Record a new id: its provisional index. */
+static int32
+new_id(IdList *list, int64 id, const char *role)
+{
+	if (list->n == list->cap)
+	{
+		int32		newcap;
+
+		if (list->cap >= PG_INT32_MAX / 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many distinct %s ids", role),
+					 errdetail("cf supports up to %d distinct users and items.",
+							   PG_INT32_MAX / 2)));
+		newcap = Max(list->cap * 2, 1024);
+		list->ids = repalloc_huge(list->ids, cf_mul_size(newcap, sizeof(int64)));
+		list->cap = newcap;
+	}
+	list->ids[list->n] = id;
+	return list->n++;
+}
+
+/* Whether the direct table covers id, growing it if allowed. */
+static bool
+direct_covers(IdList *list, int64 id)
+{
+	int64		newcap;
+
+	if (id >= 0 && id < list->direct_cap)
+		return true;
+	if (list->direct_frozen || id < 0 ||
+		id >= (int64) DIRECT_SLACK * list->n + DIRECT_MIN)
+	{
+		list->direct_frozen = true;
+		return false;
+	}
+	newcap = Max(list->direct_cap, 1024);
+	while (newcap <= id)
+		newcap *= 2;
+	cf_check_memory(cf_mul_size(newcap, sizeof(int32)), "loading the ratings");
+	if (list->direct == NULL)
+		list->direct = MemoryContextAllocHuge(list->cxt, cf_mul_size(newcap, sizeof(int32)));
+	else
+		list->direct = repalloc_huge(list->direct, cf_mul_size(newcap, sizeof(int32)));
+	memset(list->direct + list->direct_cap, -1, (newcap - list->direct_cap) * sizeof(int32));
+	list->direct_cap = newcap;
+	return true;
+}
+
 /* Provisional dense index of an id, adding it on first sight. */
 static inline int32
-map_id(LoadState *st, IdList *list, int64 id, const char *role)
+map_id(IdList *list, int64 id, const char *role)
 {
-	IdEntry    *e;
-	bool		found;
+	int32		index;
 
 	if (list->n > 0 && id == list->last_id)
 		return list->last_index;
 
-	e = idmap_insert(list->map, id, &found);
-	if (!found)
+	if (direct_covers(list, id))
 	{
-		if (list->n == list->cap)
-		{
-			int32		newcap;
+		index = list->direct[id];
+		if (index < 0)
+			index = list->direct[id] = new_id(list, id, role);
+	}
+	else
+	{
+		IdEntry    *e;
+		bool		found;
 
-			if (list->cap >= PG_INT32_MAX / 2)
-				ereport(ERROR,
-						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						 errmsg("too many distinct %s ids", role),
-						 errdetail("cf supports up to %d distinct users and items.",
-								   PG_INT32_MAX / 2)));
-			newcap = Max(list->cap * 2, 1024);
-			list->ids = repalloc_huge(list->ids, cf_mul_size(newcap, sizeof(int64)));
-			list->cap = newcap;
-		}
-		e->index = list->n;
-		list->ids[list->n++] = id;
+		if (list->map == NULL)
+			list->map = idmap_create(list->cxt, list->map_size, NULL);
+		e = idmap_insert(list->map, id, &found);
+		if (!found)
+			e->index = new_id(list, id, role);
+		index = e->index;
 	}
 	list->last_id = id;
-	list->last_index = e->index;
-	return e->index;
+	list->last_index = index;
+	return index;
+}
+
+/* Free an id list's lookup structures (the ids stay). */
+static void
+idlist_free_maps(IdList *list)
+{
+	if (list->map)
+		idmap_destroy(list->map);
+	if (list->direct)
+		pfree(list->direct);
+	list->map = NULL;
+	list->direct = NULL;
 }
 
 /* Append one row of the source query. */
@@ -329,8 +403,8 @@ load_receive(TupleTableSlot *slot, DestReceiver *self)
 	if (st->n == st->cap)
 		grow_ratings(st);
 	out = &st->r[st->n++];
-	out->user = map_id(st, &st->users, user, "user");
-	out->item = map_id(st, &st->items, item, "item");
+	out->user = map_id(&st->users, user, "user");
+	out->item = map_id(&st->items, item, "item");
 	out->rating = (float) rating;
 
 	if ((st->n & 0xFFFF) == 0)
@@ -353,16 +427,15 @@ load_destroy(DestReceiver *self)
 {
 }
 
-/* Set up an id list with a hash table sized for about n ids. */
+/* Set up an id list for about n ids. */
 static void
 idlist_init(IdList *list, MemoryContext cxt, int64 n)
 {
-	uint32		size = (uint32) Min(Max(n, 1024), 1 << 24);
-
-	list->map = idmap_create(cxt, size, NULL);
+	memset(list, 0, sizeof(IdList));
+	list->cxt = cxt;
+	list->map_size = (uint32) Min(Max(n, 1024), 1 << 24);
 	list->cap = 1024;
 	list->ids = MemoryContextAllocHuge(cxt, list->cap * sizeof(int64));
-	list->n = 0;
 }
 
 /* Expected row count of the relation, for sizing; 0 if unknown. */
@@ -552,7 +625,7 @@ cf_load_ratings(const CfSource *src, CfRatings *out)
 				 errdetail("All %lld rows have a NULL user, item or rating.",
 						   (long long) st.skipped) : 0));
 
-	idmap_destroy(st.users.map);
-	idmap_destroy(st.items.map);
+	idlist_free_maps(&st.users);
+	idlist_free_maps(&st.items);
 	sort_canonical(&st, out);
 }

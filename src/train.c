@@ -5,8 +5,9 @@
  *
  * The steps run in the caller's transaction, in this order: check the
  * arguments and the source's columns; take the model name's lock; load
- * the ratings (load.c); check the memory budget; train (sgd.c); measure
- * the final model's training RMSE; replace the stored model (model.c).
+ * the ratings (load.c); decide the number of parallel workers; check the
+ * memory budget; train (sgd.c, with parallel.c); measure the final model's
+ * training RMSE; replace the stored model (model.c).
  * All working memory lives in one context, deleted at the end (or by the
  * normal cleanup when an error or cancel ends the transaction, which also
  * rolls back the model rows).
@@ -19,6 +20,7 @@
 
 #include "access/htup_details.h"
 #include "funcapi.h"
+#include "postmaster/bgworker_internals.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -26,6 +28,7 @@
 
 #include "load.h"
 #include "model.h"
+#include "parallel.h"
 #include "sgd.h"
 #include "util.h"
 
@@ -33,40 +36,6 @@
 #define MAX_EPOCHS 100000
 
 PG_FUNCTION_INFO_V1(cf_train);
-
-/* Exact training RMSE and loss of a trained model over its ratings. */
-static void
-final_fit(const CfRatings *data, const CfFactors *f, double regularization,
-		  double *rmse, double *loss)
-{
-	int			k = f->k;
-	double		sse = 0;
-	double		reg = 0;
-
-	for (int64 j = 0; j < data->n; j++)
-	{
-		const CfRating *r = &data->r[j];
-		const float *p = f->P + (Size) r->user * f->stride;
-		const float *q = f->Q + (Size) r->item * f->stride;
-		double		pred = data->mean + f->user_bias[r->user] + f->item_bias[r->item];
-		double		norms = (double) f->user_bias[r->user] * f->user_bias[r->user] +
-			(double) f->item_bias[r->item] * f->item_bias[r->item];
-		float		dot = 0;
-
-		for (int c = 0; c < k; c++)
-		{
-			dot += p[c] * q[c];
-			norms += (double) p[c] * p[c] + (double) q[c] * q[c];
-		}
-		pred += dot;
-		sse += (pred - r->rating) * (pred - r->rating);
-		reg += norms;
-		if ((j & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	*rmse = sqrt(sse / data->n);
-	*loss = (sse + regularization * reg) / data->n;
-}
 
 /* Name argument as a C string; error if NULL. */
 static const char *
@@ -80,7 +49,7 @@ name_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
  * cf_train(source regclass, user_column name, item_column name,
  *			rating_column name, model text, factors int, epochs int,
  *			learning_rate float8, regularization float8, seed bigint,
- *			verbose boolean) RETURNS record
+ *			verbose boolean, workers int) RETURNS record
  */
 Datum
 cf_train(PG_FUNCTION_ARGS)
@@ -102,6 +71,9 @@ cf_train(PG_FUNCTION_ARGS)
 	double		rmse;
 	double		loss;
 	double		seconds;
+	double		sse;
+	double		norms;
+	int			workers;
 
 	INSTR_TIME_SET_CURRENT(start);
 
@@ -117,6 +89,7 @@ cf_train(PG_FUNCTION_ARGS)
 	cf_require_arg(fcinfo, 8, "regularization");
 	cf_require_arg(fcinfo, 9, "seed");
 	cf_require_arg(fcinfo, 10, "verbose");
+	/* workers may be NULL: automatic */
 	params.factors = PG_GETARG_INT32(5);
 	params.epochs = PG_GETARG_INT32(6);
 	params.learning_rate = PG_GETARG_FLOAT8(7);
@@ -128,6 +101,12 @@ cf_train(PG_FUNCTION_ARGS)
 	cf_check_int_arg("epochs", params.epochs, 1, MAX_EPOCHS);
 	cf_check_float_arg("learning_rate", params.learning_rate, 0, true, 1);
 	cf_check_float_arg("regularization", params.regularization, 0, false, 1000);
+	workers = -1;
+	if (!PG_ARGISNULL(11))
+	{
+		workers = PG_GETARG_INT32(11);
+		cf_check_int_arg("workers", workers, 0, MAX_PARALLEL_WORKER_LIMIT);
+	}
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -144,14 +123,21 @@ cf_train(PG_FUNCTION_ARGS)
 		ereport(NOTICE,
 				(errmsg("skipped %lld rows with a NULL user, item or rating",
 						(long long) data.skipped)));
+	if (params.verbose)
+		ereport(NOTICE,
+				(errmsg("read %lld ratings of %d users and %d items in %.3f s",
+						(long long) data.n, data.nusers, data.nitems,
+						cf_seconds_since(start))));
 
+	workers = cf_parallel_workers(workers, data.n);
 	cf_check_memory(cf_add_size(cf_ratings_bytes(data.n, data.nusers, data.nitems),
-								cf_sgd_bytes(&data, &params)),
+								cf_sgd_bytes(&data, &params, workers)),
 					"training");
 
 	log = palloc(sizeof(CfEpoch) * params.epochs);
-	cf_sgd_train(&data, &params, &factors, log);
-	final_fit(&data, &factors, params.regularization, &rmse, &loss);
+	cf_sgd_train(&data, &params, workers, &factors, log, &sse, &norms);
+	rmse = sqrt(sse / data.n);
+	loss = (sse + params.regularization * norms) / data.n;
 	seconds = cf_seconds_since(start);
 
 	m.name = model;
