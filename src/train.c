@@ -74,6 +74,7 @@ cf_train(PG_FUNCTION_ARGS)
 	double		sse;
 	double		norms;
 	int			workers;
+	Size		footprint;
 
 	INSTR_TIME_SET_CURRENT(start);
 
@@ -130,9 +131,13 @@ cf_train(PG_FUNCTION_ARGS)
 						cf_seconds_since(start))));
 
 	workers = cf_parallel_workers(workers, data.n);
-	cf_check_memory(cf_add_size(cf_ratings_bytes(data.n, data.nusers, data.nitems),
-								cf_sgd_bytes(&data, &params, workers)),
-					"training");
+	footprint = cf_add_size(cf_ratings_bytes(data.n, data.nusers, data.nitems),
+							cf_sgd_bytes(&data, &params, workers));
+	cf_check_memory(footprint, "training");
+	if (params.verbose)
+		ereport(NOTICE,
+				(errmsg("training needs %zu MB of memory (maintenance_work_mem is %d MB)",
+						(footprint + (1 << 20) - 1) >> 20, maintenance_work_mem / 1024)));
 
 	log = palloc(sizeof(CfEpoch) * params.epochs);
 	cf_sgd_train(&data, &params, workers, &factors, log, &sse, &norms);
