@@ -15,11 +15,16 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 
 MODULE_big = cf
 OBJS = \
+	src/batch.o \
+	src/cache.o \
 	src/cf.o \
+	src/foldin.o \
 	src/load.o \
 	src/model.o \
 	src/score.o \
 	src/sgd.o \
+	src/similar.o \
+	src/solve.o \
 	src/synth.o \
 	src/train.o \
 	src/util.o

@@ -556,3 +556,71 @@ cf_load_ratings(const CfSource *src, CfRatings *out)
 	idmap_destroy(st.items.map);
 	sort_canonical(&st, out);
 }
+
+/*
+ * The ratings of some users only (cf_refresh_users): like cf_load_ratings,
+ * with "WHERE user_column = ANY ($1)" (the ids passed as a parameter), and
+ * no rows is not an error (out->n = 0 then).
+ */
+void
+cf_load_user_ratings(const CfSource *src, Datum user_ids, CfRatings *out)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	LoadState	st;
+	SPIExecuteOptions options;
+	ParamListInfo params;
+	StringInfoData sql;
+	int			ret;
+
+	memset(&st, 0, sizeof(st));
+	st.pub.receiveSlot = load_receive;
+	st.pub.rStartup = load_startup;
+	st.pub.rShutdown = load_shutdown;
+	st.pub.rDestroy = load_destroy;
+	st.pub.mydest = DestNone;
+	st.cxt = cxt;
+	st.src = src;
+	st.user_type = src->user_type;
+	st.item_type = src->item_type;
+	st.rating_type = src->rating_type == NUMERICOID ? FLOAT8OID : src->rating_type;
+	idlist_init(&st.users, cxt, 1024);
+	idlist_init(&st.items, cxt, 1024);
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s, %s, %s%s FROM %s WHERE %s OPERATOR(pg_catalog.=) ANY ($1)",
+					 quote_identifier(src->user_column),
+					 quote_identifier(src->item_column),
+					 quote_identifier(src->rating_column),
+					 src->rating_type == NUMERICOID ? "::pg_catalog.float8" : "",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(src->relid)),
+												get_rel_name(src->relid)),
+					 quote_identifier(src->user_column));
+	params = makeParamList(1);
+	params->numParams = 1;
+	params->params[0].value = user_ids;
+	params->params[0].isnull = false;
+	params->params[0].pflags = PARAM_FLAG_CONST;
+	params->params[0].ptype = INT8ARRAYOID;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	memset(&options, 0, sizeof(options));
+	options.params = params;
+	options.read_only = false;
+	options.dest = &st.pub;
+	ret = SPI_execute_extended(sql.data, &options);
+	if (ret != SPI_OK_SELECT && ret != SPI_OK_UTILITY)
+		elog(ERROR, "reading the ratings failed: %s", SPI_result_code_string(ret));
+	SPI_finish();
+	pfree(sql.data);
+
+	idmap_destroy(st.users.map);
+	idmap_destroy(st.items.map);
+	if (st.n == 0)
+	{
+		memset(out, 0, sizeof(*out));
+		out->skipped = st.skipped;
+		return;
+	}
+	sort_canonical(&st, out);
+}
