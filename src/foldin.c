@@ -267,6 +267,13 @@ cmp_int64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Error context: which model's source was being checked. */
+static void
+source_error_context(void *arg)
+{
+	errcontext("checking the source of model \"%s\" recorded in cf_models", (const char *) arg);
+}
+
 /*
  * The model's source as cf_models records it, resolved like a regclass
  * (quoted qualified name) and checked against the catalog like training's.
@@ -279,6 +286,7 @@ model_source(Oid nsp, const char *model, CfSource *src)
 	char	   *source;
 	bool		isnull;
 	RangeVar   *rv;
+	ErrorContextCallback errcallback;
 	int			ret;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -303,6 +311,10 @@ model_source(Oid nsp, const char *model, CfSource *src)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cf_refresh_users does not support models without a rating column")));
 
+	errcallback.callback = source_error_context;
+	errcallback.arg = (void *) model;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
 	rv = makeRangeVarFromNameList(stringToQualifiedNameList(source));
 	src->relid = RangeVarGetRelid(rv, AccessShareLock, true);
 	if (!OidIsValid(src->relid))
@@ -311,6 +323,7 @@ model_source(Oid nsp, const char *model, CfSource *src)
 				 errmsg("source relation \"%s\" of model \"%s\" does not exist", source, model),
 				 errhint("Retrain the model from an existing relation with cf_train().")));
 	cf_check_source(src);
+	error_context_stack = errcallback.previous;
 }
 
 /* A real[] of n floats. */
