@@ -16,6 +16,7 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 MODULE_big = cf
 OBJS = \
 	src/batch.o \
+	src/bench.o \
 	src/cache.o \
 	src/cf.o \
 	src/foldin.o \
@@ -70,5 +71,6 @@ $(EXTENSION).control: cf_extension.control
 
 $(OBJS): $(wildcard src/*.h)
 
-# The training kernels want the loop vectorizer at full strength.
-src/sgd.o: CFLAGS += -O3
+# The training kernels (and the benchmark's streaming pass) want the loop
+# vectorizer at full strength.
+src/sgd.o src/bench.o: CFLAGS += -O3

@@ -243,12 +243,10 @@ offer_tile(CfTopN *t, const float *s, const float *bias, int32 lo, int32 hi,
 		e++;
 	for (; e < nex && ex[e] < hi; e++)
 	{
-		for (int32 i = from; i < ex[e]; i++)
-			cf_topn_add(t, s[i - lo] + bias[i], i);
+		cf_topn_offer(t, s + (from - lo), bias, from, ex[e]);
 		from = ex[e] + 1;
 	}
-	for (int32 i = from; i < hi; i++)
-		cf_topn_add(t, s[i - lo] + bias[i], i);
+	cf_topn_offer(t, s + (from - lo), bias, from, hi);
 	*expos = e;
 }
 

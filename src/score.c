@@ -230,10 +230,7 @@ offer_range(CfTopN *t, const float *s, const bool *mask, int32 lo, int32 hi)
 				cf_topn_add(t, s[j], j);
 	}
 	else
-	{
-		for (int32 j = lo; j < hi; j++)
-			cf_topn_add(t, s[j], j);
-	}
+		cf_topn_offer(t, s + lo, NULL, lo, hi);
 }
 
 /*

@@ -51,6 +51,36 @@ cf_topn_add(CfTopN *t, float score, int64 key)
 	cf_topn_insert(t, score, key);
 }
 
+/*
+ * Offer keys lo..hi-1 with scores s[j - lo] + b[j] (b may be NULL).  In
+ * chunks of 16: one vectorizable maximum per chunk, and a chunk whose best
+ * cannot enter is skipped with one compare, so that a pass over a large
+ * catalog costs little more than reading it.
+ */
+static inline void
+cf_topn_offer(CfTopN *t, const float *s, const float *b, int32 lo, int32 hi)
+{
+	int32		j = lo;
+
+	for (; j + 16 <= hi; j += 16)
+	{
+		float		v[16];
+		float		m;
+
+		for (int c = 0; c < 16; c++)
+			v[c] = s[j - lo + c] + (b ? b[j + c] : 0.0f);
+		m = v[0];
+		for (int c = 1; c < 16; c++)
+			m = v[c] > m ? v[c] : m;
+		if (t->size == t->limit && m < t->worst)
+			continue;
+		for (int c = 0; c < 16; c++)
+			cf_topn_add(t, v[c], j + c);
+	}
+	for (; j < hi; j++)
+		cf_topn_add(t, s[j - lo] + (b ? b[j] : 0.0f), j);
+}
+
 /* Sort the kept pairs best first into score[0..size), key[0..size); returns size. */
 extern int32 cf_topn_sort(CfTopN *t);
 
