@@ -442,8 +442,14 @@ items_acquire(Oid nsp, const char *name, const CfModelInfo *info, Datum ids)
 	if (cf_cache_size == 0 || estimate > cache_budget())
 	{
 		/* not cached: this call's own copy, or only the items it needs */
-		if (DatumGetPointer(ids) == NULL)
-			cf_check_memory(estimate, psprintf("serving model \"%s\"", name));
+		if (DatumGetPointer(ids) != NULL)
+		{
+			ArrayType  *a = DatumGetArrayTypeP(ids);
+
+			estimate = cf_items_bytes(Min(ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a)),
+										  Max(info->items, 0)), info->k);
+		}
+		cf_check_memory(estimate, psprintf("serving model \"%s\"", name));
 		ereport(DEBUG1,
 				(errmsg_internal("cf: model \"%s\" (%zu bytes) is not cached (cf.cache_size is %d MB)",
 								 name, estimate, cf_cache_size)));
