@@ -83,3 +83,101 @@ CREATE TRIGGER cf_models_cascade
 CREATE TRIGGER cf_models_cascade_truncate
     AFTER TRUNCATE ON @extschema@.cf_models
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.cf_models_cascade();
+
+-- cf_recommend gains exclude_items and candidates: a new signature, so the
+-- 0.1.0 function is replaced (argument order and defaults kept).
+DROP FUNCTION @extschema@.cf_recommend(bigint, integer, text, boolean);
+
+CREATE FUNCTION @extschema@.cf_recommend(
+    user_id       bigint,
+    n             integer DEFAULT 10,
+    model         text DEFAULT 'default',
+    exclude_rated boolean DEFAULT true,
+    exclude_items bigint[] DEFAULT NULL,
+    candidates    bigint[] DEFAULT NULL)
+RETURNS TABLE (item_id bigint, score double precision)
+AS 'MODULE_PATHNAME', 'cf_recommend'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.cf_recommend(bigint, integer, text, boolean, bigint[], bigint[]) IS
+'cf: the n items with the highest predicted score for a user, best first (optionally leaving out items or ranking only candidates)';
+
+CREATE FUNCTION @extschema@.cf_recommend_batch(
+    user_ids      bigint[] DEFAULT NULL,
+    n             integer DEFAULT 10,
+    model         text DEFAULT 'default',
+    exclude_rated boolean DEFAULT true)
+RETURNS TABLE (user_id bigint, item_id bigint, score double precision, rank integer)
+AS 'MODULE_PATHNAME', 'cf_recommend_batch'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10000;
+
+COMMENT ON FUNCTION @extschema@.cf_recommend_batch(bigint[], integer, text, boolean) IS
+'cf: the n best items for each of the given users (all users if NULL), scored in blocks, streamed by user and rank';
+
+CREATE FUNCTION @extschema@.cf_similar_items(
+    item_id bigint,
+    n       integer DEFAULT 10,
+    model   text DEFAULT 'default')
+RETURNS TABLE (similar_item_id bigint, similarity double precision)
+AS 'MODULE_PATHNAME', 'cf_similar_items'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.cf_similar_items(bigint, integer, text) IS
+'cf: the n items whose factor vectors have the highest cosine similarity to an item''s, most similar first';
+
+CREATE FUNCTION @extschema@.cf_similar_users(
+    user_id bigint,
+    n       integer DEFAULT 10,
+    model   text DEFAULT 'default')
+RETURNS TABLE (similar_user_id bigint, similarity double precision)
+AS 'MODULE_PATHNAME', 'cf_similar_users'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.cf_similar_users(bigint, integer, text) IS
+'cf: the n users whose factor vectors have the highest cosine similarity to a user''s, most similar first';
+
+CREATE FUNCTION @extschema@.cf_recommend_for_ratings(
+    item_ids      bigint[],
+    ratings       real[],
+    n             integer DEFAULT 10,
+    model         text DEFAULT 'default',
+    exclude_rated boolean DEFAULT true,
+    exclude_items bigint[] DEFAULT NULL,
+    candidates    bigint[] DEFAULT NULL)
+RETURNS TABLE (item_id bigint, score double precision)
+AS 'MODULE_PATHNAME', 'cf_recommend_for_ratings'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.cf_recommend_for_ratings(bigint[], real[], integer, text, boolean, bigint[], bigint[]) IS
+'cf: the n best items for a user given only by some ratings, whose vector and bias are solved against the fixed item factors';
+
+CREATE FUNCTION @extschema@.cf_refresh_users(
+    user_ids bigint[],
+    model    text DEFAULT 'default')
+RETURNS TABLE (user_id bigint, ratings integer, action text)
+AS 'MODULE_PATHNAME', 'cf_refresh_users'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_refresh_users(bigint[], text) IS
+'cf: re-solve the stored vectors and biases of some users from the current rows of the model''s source, without retraining';
+
+CREATE FUNCTION @extschema@.cf_explain(
+    user_id bigint,
+    item_id bigint,
+    model   text DEFAULT 'default',
+    n       integer DEFAULT 10)
+RETURNS TABLE (rated_item_id bigint, similarity double precision, share double precision)
+AS 'MODULE_PATHNAME', 'cf_explain'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.cf_explain(bigint, bigint, text, integer) IS
+'cf: the items in a user''s history that contribute most to the score of an item, with their share';
+
+CREATE FUNCTION @extschema@.cf_cache()
+RETURNS TABLE (model text, version bigint, items bigint, factors integer, bytes bigint, hits bigint)
+AS 'MODULE_PATHNAME', 'cf_cache'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION @extschema@.cf_cache() IS
+'cf: the models whose item factors this backend has cached (that the caller can see), most recently used first';
+

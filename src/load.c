@@ -559,57 +559,58 @@ sort_canonical(LoadState *st, CfRatings *out)
 	out->skipped = st->skipped;
 }
 
-/* Read a checked source as the calling user into *out, in CurrentMemoryContext. */
-void
-cf_load_ratings(const CfSource *src, CfRatings *out)
+/*
+ * Run "SELECT user, item, rating FROM source [filter]" as the calling user
+ * with the given parameters, streaming the rows into *st; expected sizes the
+ * arrays.
+ */
+static void
+load_query(LoadState *st, const CfSource *src, const char *filter,
+		   ParamListInfo params, int64 expected)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	LoadState	st;
 	SPIExecuteOptions options;
 	StringInfoData sql;
-	char	   *relname;
-	int64		expected;
 	int			ret;
 
-	memset(&st, 0, sizeof(st));
-	st.pub.receiveSlot = load_receive;
-	st.pub.rStartup = load_startup;
-	st.pub.rShutdown = load_shutdown;
-	st.pub.rDestroy = load_destroy;
-	st.pub.mydest = DestNone;
-	st.cxt = cxt;
-	st.src = src;
-	st.user_type = src->user_type;
-	st.item_type = src->item_type;
-	st.rating_type = src->rating_type;
+	memset(st, 0, sizeof(*st));
+	st->pub.receiveSlot = load_receive;
+	st->pub.rStartup = load_startup;
+	st->pub.rShutdown = load_shutdown;
+	st->pub.rDestroy = load_destroy;
+	st->pub.mydest = DestNone;
+	st->cxt = cxt;
+	st->src = src;
+	st->user_type = src->user_type;
+	st->item_type = src->item_type;
+	/* numeric ratings are cast to float8 by the query */
+	st->rating_type = src->rating_type == NUMERICOID ? FLOAT8OID : src->rating_type;
 
-	expected = estimated_rows(src->relid);
-	idlist_init(&st.users, cxt, expected / 16);
-	idlist_init(&st.items, cxt, expected / 64);
+	idlist_init(&st->users, cxt, expected / 16);
+	idlist_init(&st->items, cxt, expected / 64);
 	if (expected > 0)
 	{
 		cf_check_memory(cf_ratings_bytes(expected, 0, 0), "loading the ratings");
-		st.cap = expected + expected / 16;
-		st.r = MemoryContextAllocHuge(cxt, cf_mul_size(st.cap, sizeof(CfRating)));
+		st->cap = expected + expected / 16;
+		st->r = MemoryContextAllocHuge(cxt, cf_mul_size(st->cap, sizeof(CfRating)));
 	}
 
-	relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(src->relid)),
-										 get_rel_name(src->relid));
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s, %s, %s%s FROM %s",
+	appendStringInfo(&sql, "SELECT %s, %s, %s%s FROM %s%s",
 					 quote_identifier(src->user_column),
 					 quote_identifier(src->item_column),
 					 quote_identifier(src->rating_column),
-					 st.rating_type == NUMERICOID ? "::pg_catalog.float8" : "",
-					 relname);
-	if (st.rating_type == NUMERICOID)
-		st.rating_type = FLOAT8OID;
+					 src->rating_type == NUMERICOID ? "::pg_catalog.float8" : "",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(src->relid)),
+												get_rel_name(src->relid)),
+					 filter ? filter : "");
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	memset(&options, 0, sizeof(options));
+	options.params = params;
 	options.read_only = false;
-	options.dest = &st.pub;
+	options.dest = &st->pub;
 	ret = SPI_execute_extended(sql.data, &options);
 	/* SPI reports a SELECT into a DestNone receiver as SPI_OK_UTILITY */
 	if (ret != SPI_OK_SELECT && ret != SPI_OK_UTILITY)
@@ -617,6 +618,17 @@ cf_load_ratings(const CfSource *src, CfRatings *out)
 	SPI_finish();
 	pfree(sql.data);
 
+	idlist_free_maps(&st->users);
+	idlist_free_maps(&st->items);
+}
+
+/* Read a checked source as the calling user into *out, in CurrentMemoryContext. */
+void
+cf_load_ratings(const CfSource *src, CfRatings *out)
+{
+	LoadState	st;
+
+	load_query(&st, src, NULL, NULL, estimated_rows(src->relid));
 	if (st.n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -624,8 +636,37 @@ cf_load_ratings(const CfSource *src, CfRatings *out)
 				 st.skipped > 0 ?
 				 errdetail("All %lld rows have a NULL user, item or rating.",
 						   (long long) st.skipped) : 0));
+	sort_canonical(&st, out);
+}
 
-	idlist_free_maps(&st.users);
-	idlist_free_maps(&st.items);
+/*
+ * The ratings of some users only (cf_refresh_users): like cf_load_ratings,
+ * with "WHERE user_column = ANY ($1)" (the ids passed as a parameter), and
+ * no rows is not an error (out->n = 0 then).
+ */
+void
+cf_load_user_ratings(const CfSource *src, Datum user_ids, CfRatings *out)
+{
+	LoadState	st;
+	ParamListInfo params;
+	char	   *filter;
+
+	filter = psprintf(" WHERE %s OPERATOR(pg_catalog.=) ANY ($1)",
+					  quote_identifier(src->user_column));
+	params = makeParamList(1);
+	params->numParams = 1;
+	params->params[0].value = user_ids;
+	params->params[0].isnull = false;
+	params->params[0].pflags = PARAM_FLAG_CONST;
+	params->params[0].ptype = INT8ARRAYOID;
+
+	load_query(&st, src, filter, params, 0);
+	pfree(filter);
+	if (st.n == 0)
+	{
+		memset(out, 0, sizeof(*out));
+		out->skipped = st.skipped;
+		return;
+	}
 	sort_canonical(&st, out);
 }

@@ -60,6 +60,12 @@ extern void cf_check_source(CfSource *src);
  */
 extern void cf_load_ratings(const CfSource *src, CfRatings *out);
 
+/*
+ * The ratings of the users in user_ids (a bigint[]) only, as the calling
+ * user; no rows gives out->n = 0.
+ */
+extern void cf_load_user_ratings(const CfSource *src, Datum user_ids, CfRatings *out);
+
 /* Bytes the loaded arrays take for n ratings of nusers users and nitems items. */
 extern Size cf_ratings_bytes(int64 n, int64 nusers, int64 nitems);
 

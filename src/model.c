@@ -20,6 +20,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
@@ -28,6 +30,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/float.h"
 #include "utils/memutils.h"
 
 #include "model.h"
@@ -357,27 +360,94 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 }
 
 /*
- * Plans for the scorer's lookups, prepared once per backend and schema.
+ * The scorer's queries, each planned once per backend and schema.  The
+ * per-call lookups join cf_models to the user's row on constants only
+ * ($1, $2), so the plan is two index probes under a nested loop and one
+ * SPI call serves both.
  */
-typedef enum
-{
-	Q_MODEL,
-	Q_USER,
-	Q_ITEM,
-	Q_ITEMS,
-	NUM_QUERIES
-} LookupQuery;
-
 static Oid	plans_nsp = InvalidOid;
-static SPIPlanPtr plans[NUM_QUERIES];
+static SPIPlanPtr plans[CF_NUM_QUERIES];
 
-/* The saved plan of a lookup (call inside SPI_connect). */
-static SPIPlanPtr
-lookup_plan(Oid nsp, LookupQuery q)
+#define MODEL_COLUMNS \
+	"m.tableoid, m.version, m.factors, m.global_mean, m.rating_min, m.rating_max," \
+	" m.items, m.algorithm, m.hyperparameters OPERATOR(pg_catalog.->>) 'regularization'"
+#define MODEL_NCOLUMNS 9
+
+/* The SQL text of a query, its argument count and types. */
+static char *
+query_text(Oid nsp, CfQuery q, int *nargs, Oid *argtypes)
+{
+	char	   *models = cf_table(nsp, "cf_models");
+	char	   *users = cf_table(nsp, "cf_user_factors");
+	char	   *items = cf_table(nsp, "cf_item_factors");
+
+	argtypes[0] = TEXTOID;
+	argtypes[1] = INT8OID;
+	*nargs = 2;
+	switch (q)
+	{
+		case CF_Q_MODEL:
+			*nargs = 1;
+			return psprintf("SELECT " MODEL_COLUMNS " FROM %s m WHERE m.name = $1", models);
+		case CF_Q_MODEL_USER:
+			return psprintf("SELECT " MODEL_COLUMNS ", u.bias, u.factors"
+							" FROM %s m LEFT JOIN %s u ON u.model = $1 AND u.user_id = $2"
+							" WHERE m.name = $1", models, users);
+		case CF_Q_MODEL_USER_RATED:
+			return psprintf("SELECT " MODEL_COLUMNS ", u.bias, u.factors, u.rated_items"
+							" FROM %s m LEFT JOIN %s u ON u.model = $1 AND u.user_id = $2"
+							" WHERE m.name = $1", models, users);
+		case CF_Q_ITEMS:
+			*nargs = 1;
+			return psprintf("SELECT item_id, bias, factors FROM %s"
+							" WHERE model = $1 ORDER BY item_id", items);
+		case CF_Q_SOME_ITEMS:
+			argtypes[1] = INT8ARRAYOID;
+			return psprintf("SELECT item_id, bias, factors FROM %s"
+							" WHERE model = $1 AND item_id OPERATOR(pg_catalog.=) ANY ($2)"
+							" ORDER BY item_id", items);
+		case CF_Q_USERS:
+			*nargs = 1;
+			return psprintf("SELECT user_id, bias, factors, rated_items FROM %s"
+							" WHERE model = $1 ORDER BY user_id", users);
+		case CF_Q_SOME_USERS:
+			argtypes[1] = INT8ARRAYOID;
+			return psprintf("SELECT user_id, bias, factors, rated_items FROM %s"
+							" WHERE model = $1 AND user_id OPERATOR(pg_catalog.=) ANY ($2)"
+							" ORDER BY user_id", users);
+		case CF_Q_MODEL_SOURCE:
+			*nargs = 1;
+			return psprintf("SELECT source, user_column, item_column, rating_column"
+							" FROM %s WHERE name = $1", models);
+		case CF_Q_UPDATE_USER:
+			argtypes[2] = FLOAT4OID;
+			argtypes[3] = FLOAT4ARRAYOID;
+			argtypes[4] = INT8ARRAYOID;
+			*nargs = 5;
+			return psprintf("UPDATE %s SET bias = $3, factors = $4, rated_items = $5"
+							" WHERE model = $1 AND user_id = $2", users);
+		case CF_Q_INSERT_USER:
+			argtypes[2] = FLOAT4OID;
+			argtypes[3] = FLOAT4ARRAYOID;
+			argtypes[4] = INT8ARRAYOID;
+			*nargs = 5;
+			return psprintf("INSERT INTO %s (model, user_id, bias, factors, rated_items)"
+							" VALUES ($1, $2, $3, $4, $5)", users);
+		case CF_Q_DELETE_USER:
+			return psprintf("DELETE FROM %s WHERE model = $1 AND user_id = $2", users);
+		default:
+			elog(ERROR, "unknown cf query %d", (int) q);
+	}
+	return NULL;				/* keep the compiler quiet */
+}
+
+/* The saved plan of one of the scorer's queries (call inside SPI_connect). */
+SPIPlanPtr
+cf_query_plan(Oid nsp, CfQuery q)
 {
 	if (plans_nsp != nsp)
 	{
-		for (int j = 0; j < NUM_QUERIES; j++)
+		for (int j = 0; j < CF_NUM_QUERIES; j++)
 		{
 			if (plans[j])
 				SPI_freeplan(plans[j]);
@@ -387,36 +457,11 @@ lookup_plan(Oid nsp, LookupQuery q)
 	}
 	if (plans[q] == NULL)
 	{
-		char	   *sql;
-		Oid			argtypes[2] = {TEXTOID, INT8OID};
-		int			nargs = 2;
-		SPIPlanPtr	plan;
+		Oid			argtypes[5];
+		int			nargs;
+		char	   *sql = query_text(nsp, q, &nargs, argtypes);
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
 
-		switch (q)
-		{
-			case Q_MODEL:
-				sql = psprintf("SELECT version, factors, global_mean, rating_min, rating_max"
-							   " FROM %s WHERE name = $1", cf_table(nsp, "cf_models"));
-				nargs = 1;
-				break;
-			case Q_USER:
-				sql = psprintf("SELECT bias, factors, rated_items FROM %s"
-							   " WHERE model = $1 AND user_id = $2",
-							   cf_table(nsp, "cf_user_factors"));
-				break;
-			case Q_ITEM:
-				sql = psprintf("SELECT bias, factors FROM %s"
-							   " WHERE model = $1 AND item_id = $2",
-							   cf_table(nsp, "cf_item_factors"));
-				break;
-			default:
-				sql = psprintf("SELECT item_id, bias, factors FROM %s"
-							   " WHERE model = $1 ORDER BY item_id",
-							   cf_table(nsp, "cf_item_factors"));
-				nargs = 1;
-				break;
-		}
-		plan = SPI_prepare(sql, nargs, argtypes);
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 		SPI_keepplan(plan);
@@ -426,18 +471,11 @@ lookup_plan(Oid nsp, LookupQuery q)
 	return plans[q];
 }
 
-/* Run a lookup with the model name (and an id), read-only. */
-static void
-run_lookup(Oid nsp, LookupQuery q, const char *name, int64 id)
+/* Column col of row j of the last SPI result, or NULL (*isnull). */
+static Datum
+result_value_null(int j, int col, bool *isnull)
 {
-	Datum		values[2];
-	int			ret;
-
-	values[0] = CStringGetTextDatum(name);
-	values[1] = Int64GetDatum(id);
-	ret = SPI_execute_plan(lookup_plan(nsp, q), values, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "model lookup failed: %s", SPI_result_code_string(ret));
+	return SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, col, isnull);
 }
 
 /* Column col of row j of the last SPI result; error if NULL. */
@@ -445,7 +483,7 @@ static Datum
 result_value(int j, int col)
 {
 	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, col, &isnull);
+	Datum		d = result_value_null(j, col, &isnull);
 
 	if (isnull)
 		ereport(ERROR,
@@ -457,11 +495,12 @@ result_value(int j, int col)
 
 /*
  * Copy a stored one-dimensional array without NULLs of the given element
- * type and (if expected >= 0) length into dst (or a new SPI_palloc chunk).
+ * type and (if expected >= 0) length into dst, or a new chunk allocated in
+ * CurrentMemoryContext (or, inside SPI, the caller's context).
  */
-static void *
-copy_array(Datum d, Oid elemtype, int elemsize, int expected, void *dst, int *n,
-		   const char *what)
+void *
+cf_copy_array(Datum d, Oid elemtype, int elemsize, int expected, void *dst, int *n,
+			  const char *what)
 {
 	ArrayType  *a = DatumGetArrayTypeP(d);
 	int			len = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
@@ -471,99 +510,93 @@ copy_array(Datum d, Oid elemtype, int elemsize, int expected, void *dst, int *n,
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("stored %s is malformed", what),
+				 expected >= 0 ?
 				 errdetail("Expected a one-dimensional array of %d values without NULLs.",
-						   expected)));
+						   expected) :
+				 errdetail("Expected a one-dimensional array without NULLs.")));
 	if (dst == NULL)
 		dst = SPI_palloc(Max((Size) len * elemsize, 1));
 	memcpy(dst, ARR_DATA_PTR(a), (Size) len * elemsize);
 	if (n)
 		*n = len;
+	if ((Pointer) a != DatumGetPointer(d))
+		pfree(a);
 	return dst;
 }
 
-/* Look up a model; error if it does not exist. */
-void
-cf_get_model(Oid nsp, const char *name, CfModelInfo *info)
+/*
+ * The per-call lookup: the model's row (error if the calling role cannot
+ * see it) and, unless part is CF_USER_NONE, the user's row, in one query
+ * run read-only in the current snapshot.  Returns whether the user has a
+ * row.  Results are allocated in the caller's memory context.
+ */
+bool
+cf_lookup(Oid nsp, const char *name, CfModelInfo *info, CfUserPart part,
+		  int64 user_id, CfUserRow *user)
 {
+	static const CfQuery queries[] = {CF_Q_MODEL, CF_Q_MODEL_USER, CF_Q_MODEL_USER_RATED};
+	Datum		values[2];
+	bool		isnull;
+	bool		found = false;
+	MemoryContext outer = CurrentMemoryContext;
+	Datum		d;
+	int			ret;
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	run_lookup(nsp, Q_MODEL, name, 0);
+	values[0] = CStringGetTextDatum(name);
+	values[1] = Int64GetDatum(user_id);
+	ret = SPI_execute_plan(cf_query_plan(nsp, queries[part]), values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "model lookup failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("model \"%s\" does not exist", name),
 				 errhint("Train it with cf_train(), or see the trained models in cf_models.")));
-	info->version = DatumGetInt64(result_value(0, 1));
-	info->k = DatumGetInt32(result_value(0, 2));
-	info->mean = DatumGetFloat8(result_value(0, 3));
-	info->min = DatumGetFloat8(result_value(0, 4));
-	info->max = DatumGetFloat8(result_value(0, 5));
-	SPI_finish();
-}
 
-/* Look up one user's row; false if the model has no such user. */
-bool
-cf_get_user(Oid nsp, const char *name, int k, int64 user_id, CfUserRow *row)
-{
-	bool		found;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	run_lookup(nsp, Q_USER, name, user_id);
-	found = SPI_processed > 0;
-	if (found)
+	info->relid = DatumGetObjectId(result_value(0, 1));
+	info->version = DatumGetInt64(result_value(0, 2));
+	info->k = DatumGetInt32(result_value(0, 3));
+	info->mean = DatumGetFloat8(result_value(0, 4));
+	info->min = DatumGetFloat8(result_value(0, 5));
+	info->max = DatumGetFloat8(result_value(0, 6));
+	info->items = DatumGetInt64(result_value(0, 7));
+	info->algorithm = MemoryContextStrdup(outer, TextDatumGetCString(result_value(0, 8)));
+	info->regularization = get_float8_nan();
+	d = result_value_null(0, 9, &isnull);
+	if (!isnull)
 	{
-		row->bias = DatumGetFloat4(result_value(0, 1));
-		row->factors = copy_array(result_value(0, 2), FLOAT4OID, sizeof(float), k,
-								  NULL, NULL, "user factor vector");
-		row->rated = copy_array(result_value(0, 3), INT8OID, sizeof(int64), -1,
-								NULL, &row->nrated, "list of rated items");
+		char	   *str = TextDatumGetCString(d);
+		char	   *end;
+		double		v = strtod(str, &end);
+
+		if (end != str && *end == '\0' && isfinite(v) && v >= 0)
+			info->regularization = v;
+	}
+	if (info->k < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stored model \"%s\" has %d factors", name, info->k)));
+
+	if (part != CF_USER_NONE)
+	{
+		d = result_value_null(0, MODEL_NCOLUMNS + 1, &isnull);
+		found = !isnull;
+		if (found)
+		{
+			user->bias = DatumGetFloat4(d);
+			user->factors = cf_copy_array(result_value(0, MODEL_NCOLUMNS + 2), FLOAT4OID,
+										  sizeof(float), info->k, NULL, NULL,
+										  "user factor vector");
+			user->rated = NULL;
+			user->nrated = 0;
+			if (part == CF_USER_RATED)
+				user->rated = cf_copy_array(result_value(0, MODEL_NCOLUMNS + 3), INT8OID,
+											sizeof(int64), -1, NULL, &user->nrated,
+											"list of rated items");
+		}
 	}
 	SPI_finish();
 	return found;
-}
-
-/* Look up one item's bias and factors; false if the model has no such item. */
-bool
-cf_get_item(Oid nsp, const char *name, int k, int64 item_id, float *bias, float *factors)
-{
-	bool		found;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	run_lookup(nsp, Q_ITEM, name, item_id);
-	found = SPI_processed > 0;
-	if (found)
-	{
-		*bias = DatumGetFloat4(result_value(0, 1));
-		copy_array(result_value(0, 2), FLOAT4OID, sizeof(float), k, factors, NULL,
-				   "item factor vector");
-	}
-	SPI_finish();
-	return found;
-}
-
-/* Read a model's whole item matrix, ordered by item id. */
-void
-cf_get_items(Oid nsp, const char *name, int k, CfItemMatrix *items)
-{
-	MemoryContext outer = CurrentMemoryContext;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	run_lookup(nsp, Q_ITEMS, name, 0);
-	items->n = (int32) SPI_processed;
-	items->k = k;
-	items->ids = MemoryContextAllocHuge(outer, Max(items->n, 1) * sizeof(int64));
-	items->bias = MemoryContextAllocHuge(outer, Max(items->n, 1) * sizeof(float));
-	items->Q = MemoryContextAllocHuge(outer, Max(cf_mul_size(cf_mul_size(items->n, k),
-														  sizeof(float)), 1));
-	for (int32 j = 0; j < items->n; j++)
-	{
-		items->ids[j] = DatumGetInt64(result_value(j, 1));
-		items->bias[j] = DatumGetFloat4(result_value(j, 2));
-		copy_array(result_value(j, 3), FLOAT4OID, sizeof(float), k,
-				   items->Q + (Size) j * k, NULL, "item factor vector");
-	}
-	SPI_finish();
 }
