@@ -6,7 +6,7 @@
 -- rated_items is read a user at a time; compressing it costs more than it saves
 ALTER TABLE @extschema@.cf_user_factors ALTER COLUMN rated_items SET STORAGE EXTERNAL;
 
--- cf_train takes a workers argument (parallel workers beside the leader)
+-- cf_train takes workers (parallel workers beside the leader) and algorithm arguments
 DROP FUNCTION @extschema@.cf_train(regclass, name, name, name, text, integer, integer, double precision, double precision, bigint, boolean);
 
 CREATE FUNCTION @extschema@.cf_train(
@@ -22,6 +22,7 @@ CREATE FUNCTION @extschema@.cf_train(
     seed            bigint DEFAULT 42,
     verbose         boolean DEFAULT true,
     workers         integer DEFAULT NULL,
+    algorithm       text DEFAULT 'sgd',
     OUT model       text,
     OUT users       bigint,
     OUT items       bigint,
@@ -35,8 +36,8 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'cf_train'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.cf_train(regclass, name, name, name, text, integer, integer, double precision, double precision, bigint, boolean, integer) IS
-'cf: train a biased matrix-factorization model by SGD from a ratings relation and store it under a name';
+COMMENT ON FUNCTION @extschema@.cf_train(regclass, name, name, name, text, integer, integer, double precision, double precision, bigint, boolean, integer, text) IS
+'cf: train a matrix-factorization model from a ratings relation and store it under a name';
 
 -- foreign keys give way to triggers on cf_models (see cf.sql)
 ALTER TABLE @extschema@.cf_user_factors DROP CONSTRAINT cf_user_factors_model_fkey;

@@ -143,6 +143,7 @@ CREATE FUNCTION @extschema@.cf_train(
     seed            bigint DEFAULT 42,
     verbose         boolean DEFAULT true,
     workers         integer DEFAULT NULL,
+    algorithm       text DEFAULT 'sgd',
     OUT model       text,
     OUT users       bigint,
     OUT items       bigint,
@@ -156,8 +157,8 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'cf_train'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.cf_train(regclass, name, name, name, text, integer, integer, double precision, double precision, bigint, boolean, integer) IS
-'cf: train a biased matrix-factorization model by SGD from a ratings relation and store it under a name';
+COMMENT ON FUNCTION @extschema@.cf_train(regclass, name, name, name, text, integer, integer, double precision, double precision, bigint, boolean, integer, text) IS
+'cf: train a matrix-factorization model from a ratings relation and store it under a name';
 
 --
 -- Scoring

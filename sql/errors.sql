@@ -59,6 +59,8 @@ SELECT * FROM cf_train('ratings', regularization => 'Infinity');
 SELECT * FROM cf_train('ratings', model => '');
 SELECT * FROM cf_train('ratings', workers => -1);
 SELECT * FROM cf_train('ratings', workers => 5000);
+SELECT * FROM cf_train('ratings', algorithm => 'svd++');
+SELECT * FROM cf_train('ratings', algorithm => NULL);
 
 -- NULL arguments
 SELECT * FROM cf_train(NULL);

@@ -124,7 +124,7 @@ typedef struct SgdState
 /* What only the leader keeps. */
 typedef struct SgdLeader
 {
-	const CfSgdParams *params;
+	const CfTrainParams *params;
 	pg_prng_state rng;			/* the schedule's generator */
 	int64	   *user_count;		/* ratings per user and per item */
 	int64	   *item_count;
@@ -577,9 +577,9 @@ choose_grid(int64 n)
 	return grid;
 }
 
-/* Bytes cf_sgd_train allocates for this data and these settings. */
-Size
-cf_sgd_bytes(const CfRatings *data, const CfSgdParams *params, int workers)
+/* Bytes sgd_train allocates for this data and these settings. */
+static Size
+sgd_bytes(const CfRatings *data, const CfTrainParams *params, int workers)
 {
 	Size		factors = cf_factors_bytes(data->nusers, data->nitems, params->factors);
 	Size		bytes;
@@ -593,10 +593,10 @@ cf_sgd_bytes(const CfRatings *data, const CfSgdParams *params, int workers)
 	return bytes;
 }
 
-/* Train; fills *f (allocated in CurrentMemoryContext) and log[0..epochs-1]. */
-void
-cf_sgd_train(const CfRatings *data, const CfSgdParams *params, int workers,
-			 CfFactors *f, CfEpoch *log, double *sse, double *norms_out)
+/* Train; fills *f (allocated in CurrentMemoryContext), log[0..epochs-1], *fit. */
+static void
+sgd_train(const CfRatings *data, const CfTrainParams *params, int workers,
+		  CfFactors *f, CfEpoch *log, CfFit *fit)
 {
 	int			k = params->factors;
 	SgdLeader	ld;
@@ -713,8 +713,8 @@ cf_sgd_train(const CfRatings *data, const CfSgdParams *params, int workers,
 
 	INSTR_TIME_SET_CURRENT(ld.epoch_start);
 	train_loop(&st, &ld);
-	*sse = total_sse(sh);
-	*norms_out = norms(&st, &ld);
+	fit->sse = total_sse(sh);
+	fit->norms = norms(&st, &ld);
 
 	if (pcxt)
 	{
@@ -733,3 +733,9 @@ cf_sgd_train(const CfRatings *data, const CfSgdParams *params, int workers,
 	pfree(ld.user_count);
 	pfree(ld.item_count);
 }
+
+const CfTrainer cf_sgd_trainer = {
+	.name = "sgd",
+	.bytes = sgd_bytes,
+	.train = sgd_train,
+};

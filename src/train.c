@@ -6,8 +6,8 @@
  * The steps run in the caller's transaction, in this order: check the
  * arguments and the source's columns; take the model name's lock; load
  * the ratings (load.c); decide the number of parallel workers; check the
- * memory budget; train (sgd.c, with parallel.c); measure the final model's
- * training RMSE; replace the stored model (model.c).
+ * memory budget; train with the algorithm's trainer (train.h; sgd.c, with
+ * parallel.c); replace the stored model (model.c).
  * All working memory lives in one context, deleted at the end (or by the
  * normal cleanup when an error or cancel ends the transaction, which also
  * rolls back the model rows).
@@ -30,12 +30,38 @@
 #include "model.h"
 #include "parallel.h"
 #include "sgd.h"
+#include "train.h"
 #include "util.h"
 
 #define MAX_FACTORS 1024
 #define MAX_EPOCHS 100000
 
 PG_FUNCTION_INFO_V1(cf_train);
+
+/* The training algorithms, by the name the algorithm argument takes. */
+static const CfTrainer *const trainers[] = {
+	&cf_sgd_trainer,
+};
+
+/* The trainer of an algorithm name; error if there is none. */
+static const CfTrainer *
+find_trainer(const char *name)
+{
+	StringInfoData names;
+
+	for (int j = 0; j < lengthof(trainers); j++)
+		if (strcmp(trainers[j]->name, name) == 0)
+			return trainers[j];
+
+	initStringInfo(&names);
+	for (int j = 0; j < lengthof(trainers); j++)
+		appendStringInfo(&names, "%s%s", j > 0 ? ", " : "", trainers[j]->name);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown algorithm \"%s\"", name),
+			 errhint("The algorithms are: %s.", names.data)));
+	return NULL;				/* keep compiler quiet */
+}
 
 /* Name argument as a C string; error if NULL. */
 static const char *
@@ -49,14 +75,16 @@ name_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
  * cf_train(source regclass, user_column name, item_column name,
  *			rating_column name, model text, factors int, epochs int,
  *			learning_rate float8, regularization float8, seed bigint,
- *			verbose boolean, workers int) RETURNS record
+ *			verbose boolean, workers int, algorithm text) RETURNS record
  */
 Datum
 cf_train(PG_FUNCTION_ARGS)
 {
 	Oid			nsp = cf_extension_schema(fcinfo);
 	CfSource	src;
-	CfSgdParams params;
+	CfTrainParams params;
+	const CfTrainer *trainer;
+	CfFit		fit;
 	const char *model;
 	MemoryContext cxt;
 	MemoryContext oldcxt;
@@ -71,8 +99,6 @@ cf_train(PG_FUNCTION_ARGS)
 	double		rmse;
 	double		loss;
 	double		seconds;
-	double		sse;
-	double		norms;
 	int			workers;
 	Size		footprint;
 
@@ -90,7 +116,17 @@ cf_train(PG_FUNCTION_ARGS)
 	cf_require_arg(fcinfo, 8, "regularization");
 	cf_require_arg(fcinfo, 9, "seed");
 	cf_require_arg(fcinfo, 10, "verbose");
-	/* workers may be NULL: automatic */
+
+	/*
+	 * Arguments added in 0.2.0; a backend may still run the 0.1.0
+	 * declaration (before ALTER EXTENSION cf UPDATE), which passes fewer.
+	 */
+	trainer = &cf_sgd_trainer;
+	if (PG_NARGS() > 12)
+	{
+		cf_require_arg(fcinfo, 12, "algorithm");
+		trainer = find_trainer(text_to_cstring(PG_GETARG_TEXT_PP(12)));
+	}
 	params.factors = PG_GETARG_INT32(5);
 	params.epochs = PG_GETARG_INT32(6);
 	params.learning_rate = PG_GETARG_FLOAT8(7);
@@ -102,8 +138,8 @@ cf_train(PG_FUNCTION_ARGS)
 	cf_check_int_arg("epochs", params.epochs, 1, MAX_EPOCHS);
 	cf_check_float_arg("learning_rate", params.learning_rate, 0, true, 1);
 	cf_check_float_arg("regularization", params.regularization, 0, false, 1000);
-	workers = -1;
-	if (!PG_ARGISNULL(11))
+	workers = -1;				/* automatic, also when NULL */
+	if (PG_NARGS() > 11 && !PG_ARGISNULL(11))
 	{
 		workers = PG_GETARG_INT32(11);
 		cf_check_int_arg("workers", workers, 0, MAX_PARALLEL_WORKER_LIMIT);
@@ -132,7 +168,7 @@ cf_train(PG_FUNCTION_ARGS)
 
 	workers = cf_parallel_workers(workers, data.n);
 	footprint = cf_add_size(cf_ratings_bytes(data.n, data.nusers, data.nitems),
-							cf_sgd_bytes(&data, &params, workers));
+							trainer->bytes(&data, &params, workers));
 	cf_check_memory(footprint, "training");
 	if (params.verbose)
 		ereport(NOTICE,
@@ -140,14 +176,14 @@ cf_train(PG_FUNCTION_ARGS)
 						(footprint + (1 << 20) - 1) >> 20, maintenance_work_mem / 1024)));
 
 	log = palloc(sizeof(CfEpoch) * params.epochs);
-	cf_sgd_train(&data, &params, workers, &factors, log, &sse, &norms);
-	rmse = sqrt(sse / data.n);
-	loss = (sse + params.regularization * norms) / data.n;
+	trainer->train(&data, &params, workers, &factors, log, &fit);
+	rmse = sqrt(fit.sse / data.n);
+	loss = (fit.sse + params.regularization * fit.norms) / data.n;
 	seconds = cf_seconds_since(start);
 
 	m.name = model;
 	m.source = &src;
-	m.algorithm = "sgd";
+	m.algorithm = trainer->name;
 	m.hyperparameters = psprintf("{\"factors\": %d, \"epochs\": %d, \"learning_rate\": %s,"
 								 " \"regularization\": %s, \"seed\": " INT64_FORMAT "}",
 								 params.factors, params.epochs,
