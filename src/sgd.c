@@ -440,6 +440,8 @@ end_epoch(SgdState *st, SgdLeader *ld)
 	CfEpoch    *log = &ld->log[sh->epoch];
 	double		sse = total_sse(sh);
 	double		reg_term;
+	CfFactors	view;
+	bool		stop;
 
 	reg_term = norms(st, ld);
 	log->rmse = sqrt(sse / sh->n);
@@ -452,13 +454,18 @@ end_epoch(SgdState *st, SgdLeader *ld)
 				 errmsg("training diverged in epoch %d", sh->epoch + 1),
 				 errdetail("The loss is no longer a finite number."),
 				 errhint("Lower learning_rate or raise regularization.")));
-	if (ld->params->verbose)
-		ereport(NOTICE,
-				(errmsg("epoch %d: loss %.6f, rmse %.6f, %.3f s",
-						sh->epoch + 1, log->loss, log->rmse, log->seconds)));
+	view.nusers = sh->nusers;
+	view.nitems = sh->nitems;
+	view.k = sh->k;
+	view.stride = sh->stride;
+	view.user_bias = st->user_bias;
+	view.item_bias = st->item_bias;
+	view.P = st->P;
+	view.Q = st->Q;
+	stop = cf_epoch_done(ld->params, sh->epoch, &view, log);
 
 	sh->epoch++;
-	if (sh->epoch >= ld->params->epochs)
+	if (stop || sh->epoch >= ld->params->epochs)
 		sh->stop = true;
 	else
 		draw_schedule(sh, &ld->rng);
@@ -715,6 +722,7 @@ sgd_train(const CfRatings *data, const CfTrainParams *params, int workers,
 	train_loop(&st, &ld);
 	fit->sse = total_sse(sh);
 	fit->norms = norms(&st, &ld);
+	fit->epochs = sh->epoch;
 
 	if (pcxt)
 	{

@@ -63,6 +63,18 @@ find_trainer(const char *name)
 	return NULL;				/* keep compiler quiet */
 }
 
+/* After each epoch of any trainer: report it; true to stop training. */
+bool
+cf_epoch_done(const CfTrainParams *params, int epoch, const CfFactors *current,
+			  CfEpoch *log)
+{
+	if (params->verbose)
+		ereport(NOTICE,
+				(errmsg("epoch %d: loss %.6f, rmse %.6f, %.3f s",
+						epoch + 1, log->loss, log->rmse, log->seconds)));
+	return false;
+}
+
 /* Name argument as a C string; error if NULL. */
 static const char *
 name_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
@@ -193,7 +205,7 @@ cf_train(PG_FUNCTION_ARGS)
 	m.data = &data;
 	m.factors = &factors;
 	m.log = log;
-	m.epochs = params.epochs;
+	m.epochs = fit.epochs;
 	m.loss = loss;
 	m.rmse = rmse;
 	m.seconds = seconds;
@@ -206,7 +218,7 @@ cf_train(PG_FUNCTION_ARGS)
 	values[2] = Int64GetDatum(data.nitems);
 	values[3] = Int64GetDatum(data.n);
 	values[4] = Int32GetDatum(params.factors);
-	values[5] = Int32GetDatum(params.epochs);
+	values[5] = Int32GetDatum(fit.epochs);
 	values[6] = Float8GetDatum(loss);
 	values[7] = Float8GetDatum(rmse);
 	values[8] = Float8GetDatum(seconds);

@@ -31,6 +31,7 @@ typedef struct CfFit
 {
 	double		sse;			/* sum of squared errors */
 	double		norms;			/* sum over ratings of b_u^2 + b_i^2 + |p_u|^2 + |q_i|^2 */
+	int			epochs;			/* epochs run (fewer than asked if stopped early) */
 } CfFit;
 
 /* A training algorithm. */
@@ -48,5 +49,14 @@ typedef struct CfTrainer
 	void		(*train) (const CfRatings *data, const CfTrainParams *params, int workers,
 						  CfFactors *f, CfEpoch *log, CfFit *fit);
 } CfTrainer;
+
+/*
+ * Every trainer's leader calls this after each epoch, with log[epoch] filled
+ * in (loss, rmse, seconds) and the factors as they are now (a view: the
+ * pointers may be into shared memory).  It reports the epoch (the NOTICE)
+ * and returns true when training should stop after this epoch.
+ */
+extern bool cf_epoch_done(const CfTrainParams *params, int epoch,
+						  const CfFactors *current, CfEpoch *log);
 
 #endif							/* CF_TRAIN_H */
