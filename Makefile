@@ -15,6 +15,7 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 
 MODULE_big = cf
 OBJS = \
+	src/als.o \
 	src/batch.o \
 	src/bench.o \
 	src/cache.o \
@@ -74,4 +75,4 @@ $(OBJS): $(wildcard src/*.h)
 
 # The training kernels (and the benchmark's streaming pass) want the loop
 # vectorizer at full strength.
-src/sgd.o src/bench.o: CFLAGS += -O3
+src/sgd.o src/als.o src/bench.o: CFLAGS += -O3

@@ -6,7 +6,9 @@
 -- rated_items is read a user at a time; compressing it costs more than it saves
 ALTER TABLE @extschema@.cf_user_factors ALTER COLUMN rated_items SET STORAGE EXTERNAL;
 
--- cf_train takes workers (parallel workers beside the leader) and algorithm arguments
+-- cf_train takes workers (parallel workers beside the leader), algorithm and the
+-- ALS/iALS arguments; epochs, learning_rate and regularization default to NULL
+-- (the algorithm's own default)
 DROP FUNCTION @extschema@.cf_train(regclass, name, name, name, text, integer, integer, double precision, double precision, bigint, boolean);
 
 CREATE FUNCTION @extschema@.cf_train(
@@ -16,13 +18,17 @@ CREATE FUNCTION @extschema@.cf_train(
     rating_column   name DEFAULT 'rating',
     model           text DEFAULT 'default',
     factors         integer DEFAULT 64,
-    epochs          integer DEFAULT 60,
-    learning_rate   double precision DEFAULT 0.01,
-    regularization  double precision DEFAULT 0.1,
+    epochs          integer DEFAULT NULL,
+    learning_rate   double precision DEFAULT NULL,
+    regularization  double precision DEFAULT NULL,
     seed            bigint DEFAULT 42,
     verbose         boolean DEFAULT true,
     workers         integer DEFAULT NULL,
     algorithm       text DEFAULT 'sgd',
+    alpha           double precision DEFAULT NULL,
+    solver          text DEFAULT NULL,
+    cg_steps        integer DEFAULT NULL,
+    regularization_exponent double precision DEFAULT NULL,
     OUT model       text,
     OUT users       bigint,
     OUT items       bigint,
@@ -36,8 +42,8 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'cf_train'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.cf_train(regclass, name, name, name, text, integer, integer, double precision, double precision, bigint, boolean, integer, text) IS
-'cf: train a matrix-factorization model from a ratings relation and store it under a name';
+COMMENT ON FUNCTION @extschema@.cf_train(regclass, name, name, name, text, integer, integer, double precision, double precision, bigint, boolean, integer, text, double precision, text, integer, double precision) IS
+'cf: train a matrix-factorization model (SGD, ALS or implicit-feedback iALS) from a ratings relation and store it under a name; NULL settings take the algorithm''s defaults';
 
 -- foreign keys give way to triggers on cf_models (see cf.sql)
 ALTER TABLE @extschema@.cf_user_factors DROP CONSTRAINT cf_user_factors_model_fkey;

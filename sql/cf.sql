@@ -137,13 +137,17 @@ CREATE FUNCTION @extschema@.cf_train(
     rating_column   name DEFAULT 'rating',
     model           text DEFAULT 'default',
     factors         integer DEFAULT 64,
-    epochs          integer DEFAULT 60,
-    learning_rate   double precision DEFAULT 0.01,
-    regularization  double precision DEFAULT 0.1,
+    epochs          integer DEFAULT NULL,
+    learning_rate   double precision DEFAULT NULL,
+    regularization  double precision DEFAULT NULL,
     seed            bigint DEFAULT 42,
     verbose         boolean DEFAULT true,
     workers         integer DEFAULT NULL,
     algorithm       text DEFAULT 'sgd',
+    alpha           double precision DEFAULT NULL,
+    solver          text DEFAULT NULL,
+    cg_steps        integer DEFAULT NULL,
+    regularization_exponent double precision DEFAULT NULL,
     OUT model       text,
     OUT users       bigint,
     OUT items       bigint,
@@ -157,8 +161,8 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'cf_train'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.cf_train(regclass, name, name, name, text, integer, integer, double precision, double precision, bigint, boolean, integer, text) IS
-'cf: train a matrix-factorization model from a ratings relation and store it under a name';
+COMMENT ON FUNCTION @extschema@.cf_train(regclass, name, name, name, text, integer, integer, double precision, double precision, bigint, boolean, integer, text, double precision, text, integer, double precision) IS
+'cf: train a matrix-factorization model (SGD, ALS or implicit-feedback iALS) from a ratings relation and store it under a name; NULL settings take the algorithm''s defaults';
 
 --
 -- Scoring

@@ -69,9 +69,8 @@ SELECT * FROM cf_train('ratings', item_column => NULL);
 SELECT * FROM cf_train('ratings', rating_column => NULL);
 SELECT * FROM cf_train('ratings', model => NULL);
 SELECT * FROM cf_train('ratings', factors => NULL);
-SELECT * FROM cf_train('ratings', epochs => NULL);
-SELECT * FROM cf_train('ratings', learning_rate => NULL);
-SELECT * FROM cf_train('ratings', regularization => NULL);
+-- (epochs, learning_rate, regularization and the ALS/iALS settings may be
+-- NULL: the algorithm's default; see the als test)
 SELECT * FROM cf_train('ratings', seed => NULL);
 SELECT * FROM cf_train('ratings', verbose => NULL);
 

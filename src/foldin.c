@@ -117,7 +117,7 @@ fold_in_explicit(const CfItems *items, const CfModelInfo *info, double lambda,
 	A = palloc_extended(cf_mul_size(cf_mul_size(n, d), sizeof(float)), MCXT_ALLOC_HUGE);
 	y = palloc_extended(cf_mul_size(n, sizeof(float)), MCXT_ALLOC_HUGE);
 	x = palloc(sizeof(float) * d);
-	work = palloc(sizeof(float) * (d * d + d));
+	work = palloc(sizeof(float) * 2 * d * d);
 	for (int32 j = 0; j < n; j++)
 	{
 		A[(Size) j * d] = 1.0f;

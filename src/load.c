@@ -7,7 +7,8 @@
  * and column privileges and row-level security apply exactly as for a
  * SELECT the user typed.  The query text is built from the catalog names
  * with quote_identifier only; column types are checked against the catalog
- * before the query runs.  Rows stream into a DestReceiver (no tuplestore):
+ * before the query runs.  A source without a rating column (implicit
+ * feedback: every row is one event) reads the constant 1 as each rating.  Rows stream into a DestReceiver (no tuplestore):
  * each row's user and item ids are mapped to provisional dense indices with
  * a simplehash table, and the rating is appended to a growing array.
  *
@@ -184,6 +185,12 @@ cf_check_source(CfSource *src)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("item column \"%s\" has type %s, but must be smallint, integer or bigint",
 						src->item_column, format_type_be(src->item_type))));
+	/* no rating column: every row is one event, read as the rating 1 */
+	if (src->rating_column == NULL)
+	{
+		src->rating_type = INT4OID;
+		return;
+	}
 	src->rating_type = column_base_type(src->relid, src->rating_column, "rating");
 	switch (src->rating_type)
 	{
@@ -599,7 +606,7 @@ load_query(LoadState *st, const CfSource *src, const char *filter,
 	appendStringInfo(&sql, "SELECT %s, %s, %s%s FROM %s%s",
 					 quote_identifier(src->user_column),
 					 quote_identifier(src->item_column),
-					 quote_identifier(src->rating_column),
+					 src->rating_column ? quote_identifier(src->rating_column) : "1",
 					 src->rating_type == NUMERICOID ? "::pg_catalog.float8" : "",
 					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(src->relid)),
 												get_rel_name(src->relid)),

@@ -18,7 +18,9 @@ typedef struct CfRating
 
 /*
  * Where the ratings come from: a relation and three of its columns.  The
- * caller fills in the first four fields; cf_check_source the types.
+ * caller fills in the first four fields; cf_check_source the types.  A NULL
+ * rating_column reads every row as one event of rating 1 (rating_type is
+ * int4 then).
  */
 typedef struct CfSource
 {

@@ -284,7 +284,7 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 	argtypes[10] = INT8OID;
 	values[10] = Int64GetDatum(data->n);
 	argtypes[11] = FLOAT8OID;
-	values[11] = Float8GetDatum(data->mean);
+	values[11] = Float8GetDatum(m->global_mean);
 	argtypes[12] = FLOAT8OID;
 	values[12] = Float8GetDatum(data->min);
 	argtypes[13] = FLOAT8OID;

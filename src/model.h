@@ -50,6 +50,7 @@ typedef struct CfTrainedModel
 	const char *hyperparameters;	/* jsonb text */
 	const CfRatings *data;
 	const CfFactors *factors;
+	double		global_mean;	/* the baseline mu (0 for implicit models) */
 	const CfEpoch *log;
 	int			epochs;			/* entries in log */
 	double		loss;			/* final model's loss and training RMSE */

@@ -720,9 +720,13 @@ sgd_train(const CfRatings *data, const CfTrainParams *params, int workers,
 
 	INSTR_TIME_SET_CURRENT(ld.epoch_start);
 	train_loop(&st, &ld);
-	fit->sse = total_sse(sh);
-	fit->norms = norms(&st, &ld);
-	fit->epochs = sh->epoch;
+	{
+		double		sse = total_sse(sh);
+
+		fit->rmse = sqrt(sse / data->n);
+		fit->loss = (sse + params->regularization * norms(&st, &ld)) / data->n;
+		fit->epochs = sh->epoch;
+	}
 
 	if (pcxt)
 	{
@@ -744,6 +748,10 @@ sgd_train(const CfRatings *data, const CfTrainParams *params, int workers,
 
 const CfTrainer cf_sgd_trainer = {
 	.name = "sgd",
+	.uses = CF_ARG_LEARNING_RATE,
+	.default_epochs = 60,
+	.default_regularization = 0.1,
+	.default_learning_rate = 0.01,
 	.bytes = sgd_bytes,
 	.train = sgd_train,
 };

@@ -26,6 +26,7 @@
 #include "utils/float.h"
 #include "utils/memutils.h"
 
+#include "als.h"
 #include "load.h"
 #include "model.h"
 #include "parallel.h"
@@ -35,12 +36,16 @@
 
 #define MAX_FACTORS 1024
 #define MAX_EPOCHS 100000
+#define MAX_CG_STEPS 100
+#define MAX_ALPHA 100000
 
 PG_FUNCTION_INFO_V1(cf_train);
 
 /* The training algorithms, by the name the algorithm argument takes. */
 static const CfTrainer *const trainers[] = {
 	&cf_sgd_trainer,
+	&cf_als_trainer,
+	&cf_ials_trainer,
 };
 
 /* The trainer of an algorithm name; error if there is none. */
@@ -83,11 +88,186 @@ name_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 	return pstrdup(NameStr(*PG_GETARG_NAME(argno)));
 }
 
+/* Whether argument argno was passed (by this declaration) and is not NULL. */
+static bool
+arg_given(FunctionCallInfo fcinfo, int argno)
+{
+	return PG_NARGS() > argno && !PG_ARGISNULL(argno);
+}
+
+/* The algorithms that take every argument in mask, as a list for a message. */
+static char *
+algorithms_using(int mask)
+{
+	StringInfoData names;
+	int			found = 0;
+
+	initStringInfo(&names);
+	for (int j = 0; j < lengthof(trainers); j++)
+		if ((trainers[j]->uses & mask) == mask)
+			appendStringInfo(&names, "%s\"%s\"", found++ > 0 ? ", " : "", trainers[j]->name);
+	return names.data;
+}
+
+/* Error out if an argument the algorithm does not take was given. */
+static void
+check_applies(FunctionCallInfo fcinfo, int argno, const char *argname, int flag,
+			  const CfTrainer *trainer)
+{
+	if (arg_given(fcinfo, argno) && (trainer->uses & flag) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("argument \"%s\" does not apply to algorithm \"%s\"",
+						argname, trainer->name),
+				 errdetail("Only these algorithms take it: %s.", algorithms_using(flag)),
+				 errhint("Leave it out or pass NULL.")));
+}
+
+/* The solver named by a solver argument; error if unknown. */
+static CfSolver
+solver_arg(const char *name)
+{
+	if (strcmp(name, "cholesky") == 0)
+		return CF_SOLVER_CHOLESKY;
+	if (strcmp(name, "cg") == 0)
+		return CF_SOLVER_CG;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown solver \"%s\"", name),
+			 errhint("The solvers are: cholesky, cg.")));
+	return CF_SOLVER_CHOLESKY;	/* keep compiler quiet */
+}
+
+/* Name of a solver, as the solver argument takes it. */
+static const char *
+solver_name(CfSolver solver)
+{
+	return solver == CF_SOLVER_CG ? "cg" : "cholesky";
+}
+
+/*
+ * The settings of a training: each argument given, checked, or the
+ * algorithm's default for one left NULL (epochs, learning_rate,
+ * regularization and the arguments from alpha on; a NULL in any other is
+ * an error).  An argument the algorithm does not take is an error when
+ * given.
+ */
+static void
+read_params(FunctionCallInfo fcinfo, const CfTrainer *trainer, CfTrainParams *params)
+{
+	memset(params, 0, sizeof(*params));
+	cf_require_arg(fcinfo, 5, "factors");
+	cf_require_arg(fcinfo, 9, "seed");
+	cf_require_arg(fcinfo, 10, "verbose");
+	check_applies(fcinfo, 7, "learning_rate", CF_ARG_LEARNING_RATE, trainer);
+	check_applies(fcinfo, 13, "alpha", CF_ARG_ALPHA, trainer);
+	check_applies(fcinfo, 14, "solver", CF_ARG_SOLVER, trainer);
+	check_applies(fcinfo, 15, "cg_steps", CF_ARG_CG_STEPS, trainer);
+	check_applies(fcinfo, 16, "regularization_exponent", CF_ARG_REG_EXPONENT, trainer);
+
+	params->factors = PG_GETARG_INT32(5);
+	params->seed = PG_GETARG_INT64(9);
+	params->verbose = PG_GETARG_BOOL(10);
+	cf_check_int_arg("factors", params->factors, 1, MAX_FACTORS);
+
+	params->epochs = trainer->default_epochs;
+	if (arg_given(fcinfo, 6))
+	{
+		params->epochs = PG_GETARG_INT32(6);
+		cf_check_int_arg("epochs", params->epochs, 1, MAX_EPOCHS);
+	}
+	params->regularization = trainer->default_regularization;
+	if (arg_given(fcinfo, 8))
+	{
+		params->regularization = PG_GETARG_FLOAT8(8);
+		cf_check_float_arg("regularization", params->regularization, 0, false, 1000);
+	}
+	if (trainer->uses & CF_ARG_LEARNING_RATE)
+	{
+		params->learning_rate = trainer->default_learning_rate;
+		if (arg_given(fcinfo, 7))
+		{
+			params->learning_rate = PG_GETARG_FLOAT8(7);
+			cf_check_float_arg("learning_rate", params->learning_rate, 0, true, 1);
+		}
+	}
+	if (trainer->uses & CF_ARG_ALPHA)
+	{
+		params->alpha = trainer->default_alpha;
+		if (arg_given(fcinfo, 13))
+		{
+			params->alpha = PG_GETARG_FLOAT8(13);
+			cf_check_float_arg("alpha", params->alpha, 0, false, MAX_ALPHA);
+		}
+	}
+	if (trainer->uses & CF_ARG_SOLVER)
+	{
+		params->solver = trainer->default_solver;
+		if (arg_given(fcinfo, 14))
+			params->solver = solver_arg(text_to_cstring(PG_GETARG_TEXT_PP(14)));
+	}
+	if (trainer->uses & CF_ARG_CG_STEPS)
+	{
+		if (params->solver == CF_SOLVER_CG)
+			params->cg_steps = trainer->default_cg_steps;
+		if (arg_given(fcinfo, 15))
+		{
+			int			steps = PG_GETARG_INT32(15);
+
+			if (params->solver != CF_SOLVER_CG)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("argument \"cg_steps\" applies only to solver \"cg\""),
+						 errdetail("The solver is \"%s\".", solver_name(params->solver))));
+			cf_check_int_arg("cg_steps", steps, 1, MAX_CG_STEPS);
+			params->cg_steps = steps;
+		}
+	}
+	if (trainer->uses & CF_ARG_REG_EXPONENT)
+	{
+		params->regularization_exponent = trainer->default_regularization_exponent;
+		if (arg_given(fcinfo, 16))
+		{
+			params->regularization_exponent = PG_GETARG_FLOAT8(16);
+			cf_check_float_arg("regularization_exponent", params->regularization_exponent,
+							   0, false, 1);
+		}
+	}
+}
+
+/* The settings as cf_models.hyperparameters stores them (jsonb text). */
+static char *
+hyperparameters_json(const CfTrainer *trainer, const CfTrainParams *params)
+{
+	StringInfoData json;
+
+	initStringInfo(&json);
+	appendStringInfo(&json, "{\"factors\": %d, \"epochs\": %d", params->factors, params->epochs);
+	if (trainer->uses & CF_ARG_LEARNING_RATE)
+		appendStringInfo(&json, ", \"learning_rate\": %s",
+						 float8out_internal(params->learning_rate));
+	appendStringInfo(&json, ", \"regularization\": %s",
+					 float8out_internal(params->regularization));
+	if (trainer->uses & CF_ARG_REG_EXPONENT)
+		appendStringInfo(&json, ", \"regularization_exponent\": %s",
+						 float8out_internal(params->regularization_exponent));
+	if (trainer->uses & CF_ARG_ALPHA)
+		appendStringInfo(&json, ", \"alpha\": %s", float8out_internal(params->alpha));
+	if (trainer->uses & CF_ARG_SOLVER)
+		appendStringInfo(&json, ", \"solver\": \"%s\"", solver_name(params->solver));
+	if ((trainer->uses & CF_ARG_CG_STEPS) && params->solver == CF_SOLVER_CG)
+		appendStringInfo(&json, ", \"cg_steps\": %d", params->cg_steps);
+	appendStringInfo(&json, ", \"seed\": " INT64_FORMAT "}", params->seed);
+	return json.data;
+}
+
 /*
  * cf_train(source regclass, user_column name, item_column name,
  *			rating_column name, model text, factors int, epochs int,
  *			learning_rate float8, regularization float8, seed bigint,
- *			verbose boolean, workers int, algorithm text) RETURNS record
+ *			verbose boolean, workers int, algorithm text, alpha float8,
+ *			solver text, cg_steps int, regularization_exponent float8)
+ *		RETURNS record
  */
 Datum
 cf_train(PG_FUNCTION_ARGS)
@@ -108,30 +288,17 @@ cf_train(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum		values[9];
 	bool		nulls[9] = {0};
-	double		rmse;
-	double		loss;
 	double		seconds;
 	int			workers;
 	Size		footprint;
 
 	INSTR_TIME_SET_CURRENT(start);
 
-	cf_require_arg(fcinfo, 0, "source");
-	src.relid = PG_GETARG_OID(0);
-	src.user_column = name_arg(fcinfo, 1, "user_column");
-	src.item_column = name_arg(fcinfo, 2, "item_column");
-	src.rating_column = name_arg(fcinfo, 3, "rating_column");
-	model = cf_model_name_arg(fcinfo, 4);
-	cf_require_arg(fcinfo, 5, "factors");
-	cf_require_arg(fcinfo, 6, "epochs");
-	cf_require_arg(fcinfo, 7, "learning_rate");
-	cf_require_arg(fcinfo, 8, "regularization");
-	cf_require_arg(fcinfo, 9, "seed");
-	cf_require_arg(fcinfo, 10, "verbose");
-
 	/*
-	 * Arguments added in 0.2.0; a backend may still run the 0.1.0
-	 * declaration (before ALTER EXTENSION cf UPDATE), which passes fewer.
+	 * The algorithm first: it decides which arguments apply and the
+	 * defaults of those left NULL.  Arguments added in 0.2.0 are read only
+	 * if the declaration passes them (a backend may still run the 0.1.0
+	 * one, before ALTER EXTENSION cf UPDATE).
 	 */
 	trainer = &cf_sgd_trainer;
 	if (PG_NARGS() > 12)
@@ -139,19 +306,24 @@ cf_train(PG_FUNCTION_ARGS)
 		cf_require_arg(fcinfo, 12, "algorithm");
 		trainer = find_trainer(text_to_cstring(PG_GETARG_TEXT_PP(12)));
 	}
-	params.factors = PG_GETARG_INT32(5);
-	params.epochs = PG_GETARG_INT32(6);
-	params.learning_rate = PG_GETARG_FLOAT8(7);
-	params.regularization = PG_GETARG_FLOAT8(8);
-	params.seed = PG_GETARG_INT64(9);
-	params.verbose = PG_GETARG_BOOL(10);
 
-	cf_check_int_arg("factors", params.factors, 1, MAX_FACTORS);
-	cf_check_int_arg("epochs", params.epochs, 1, MAX_EPOCHS);
-	cf_check_float_arg("learning_rate", params.learning_rate, 0, true, 1);
-	cf_check_float_arg("regularization", params.regularization, 0, false, 1000);
+	cf_require_arg(fcinfo, 0, "source");
+	src.relid = PG_GETARG_OID(0);
+	src.user_column = name_arg(fcinfo, 1, "user_column");
+	src.item_column = name_arg(fcinfo, 2, "item_column");
+	src.rating_column = NULL;
+	if (!PG_ARGISNULL(3))
+		src.rating_column = name_arg(fcinfo, 3, "rating_column");
+	else if ((trainer->uses & CF_ARG_NO_RATINGS) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"rating_column\" must not be null"),
+				 errhint("Only these algorithms train without a rating column: %s.",
+						 algorithms_using(CF_ARG_NO_RATINGS))));
+	model = cf_model_name_arg(fcinfo, 4);
+	read_params(fcinfo, trainer, &params);
 	workers = -1;				/* automatic, also when NULL */
-	if (PG_NARGS() > 11 && !PG_ARGISNULL(11))
+	if (arg_given(fcinfo, 11))
 	{
 		workers = PG_GETARG_INT32(11);
 		cf_check_int_arg("workers", workers, 0, MAX_PARALLEL_WORKER_LIMIT);
@@ -172,6 +344,14 @@ cf_train(PG_FUNCTION_ARGS)
 		ereport(NOTICE,
 				(errmsg("skipped %lld rows with a NULL user, item or rating",
 						(long long) data.skipped)));
+	if (trainer->implicit && data.min < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("rating column \"%s\" contains the negative value \"%g\"",
+						src.rating_column, data.min),
+				 errdetail("Algorithm \"%s\" reads each rating as an amount of feedback (a count, a duration, a weight), which cannot be negative.",
+						   trainer->name),
+				 errhint("Filter such rows out, for example with a view.")));
 	if (params.verbose)
 		ereport(NOTICE,
 				(errmsg("read %lld ratings of %d users and %d items in %.3f s",
@@ -189,25 +369,20 @@ cf_train(PG_FUNCTION_ARGS)
 
 	log = palloc(sizeof(CfEpoch) * params.epochs);
 	trainer->train(&data, &params, workers, &factors, log, &fit);
-	rmse = sqrt(fit.sse / data.n);
-	loss = (fit.sse + params.regularization * fit.norms) / data.n;
 	seconds = cf_seconds_since(start);
 
 	m.name = model;
 	m.source = &src;
 	m.algorithm = trainer->name;
-	m.hyperparameters = psprintf("{\"factors\": %d, \"epochs\": %d, \"learning_rate\": %s,"
-								 " \"regularization\": %s, \"seed\": " INT64_FORMAT "}",
-								 params.factors, params.epochs,
-								 float8out_internal(params.learning_rate),
-								 float8out_internal(params.regularization),
-								 params.seed);
+	m.hyperparameters = hyperparameters_json(trainer, &params);
+	/* implicit models score preferences: no baseline */
+	m.global_mean = trainer->implicit ? 0 : data.mean;
 	m.data = &data;
 	m.factors = &factors;
 	m.log = log;
 	m.epochs = fit.epochs;
-	m.loss = loss;
-	m.rmse = rmse;
+	m.loss = fit.loss;
+	m.rmse = fit.rmse;
 	m.seconds = seconds;
 	cf_store_model(nsp, &m);
 
@@ -219,8 +394,8 @@ cf_train(PG_FUNCTION_ARGS)
 	values[3] = Int64GetDatum(data.n);
 	values[4] = Int32GetDatum(params.factors);
 	values[5] = Int32GetDatum(fit.epochs);
-	values[6] = Float8GetDatum(loss);
-	values[7] = Float8GetDatum(rmse);
+	values[6] = Float8GetDatum(fit.loss);
+	values[7] = Float8GetDatum(fit.rmse);
 	values[8] = Float8GetDatum(seconds);
 	MemoryContextDelete(cxt);
 
