@@ -188,3 +188,6 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.cf_cache() IS
 'cf: the models whose item factors this backend has cached (that the caller can see), most recently used first';
 
+-- cf_predict also serves implicit-feedback (iALS) models
+COMMENT ON FUNCTION @extschema@.cf_predict(bigint, bigint, text) IS
+'cf: predicted rating of an item by a user (global mean + biases + factor dot product, clipped to the trained rating range; for implicit-feedback models the unclipped preference score)';

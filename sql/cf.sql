@@ -177,7 +177,7 @@ AS 'MODULE_PATHNAME', 'cf_predict'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.cf_predict(bigint, bigint, text) IS
-'cf: predicted rating of an item by a user (global mean + biases + factor dot product, clipped to the trained rating range)';
+'cf: predicted rating of an item by a user (global mean + biases + factor dot product, clipped to the trained rating range; for implicit-feedback models the unclipped preference score)';
 
 CREATE FUNCTION @extschema@.cf_recommend(
     user_id       bigint,

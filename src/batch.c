@@ -17,7 +17,8 @@
  * T is chosen so that a tile of Q stays in the L2 cache while the block's
  * users go over it, and B so that the block's heaps stay within work_mem
  * (at most 256 users).  Given users the model does not know get the
- * baseline list (best b_i), like cf_recommend; duplicates count once.
+ * baseline list (best b_i), like cf_recommend (no rows for an implicit
+ * model, which has no baseline); duplicates count once.
  *
  * A cleanup callback on the executor context closes the cursor and unpins
  * the items if the scan stops early (LIMIT); an error leaves that to the
@@ -315,8 +316,11 @@ next_block(BatchState *st)
 	for (int32 j = 0; j < nknown; j++)
 		cf_topn_sort(&st->tops[slot[j]]);
 
-	/* unknown users: the baseline, computed once */
-	if (nknown < st->nb && !st->have_baseline)
+	/*
+	 * unknown users: the baseline, computed once (none for implicit
+	 * models: they get no rows, the baseline staying empty)
+	 */
+	if (nknown < st->nb && !st->have_baseline && !st->info.implicit)
 	{
 		CfRankSpec	spec;
 

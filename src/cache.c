@@ -42,6 +42,11 @@
  * The matrix is read with a streaming DestReceiver (no SPI tuptable of the
  * whole model), rows checked and copied straight into the entry's arrays.
  *
+ * An entry also keeps, once asked for, the Gramian Q^T Q of its items
+ * (cf_items_gram): what folding a user into an implicit-feedback (iALS)
+ * model and explaining its scores solve against.  It is computed once per
+ * model version; the entry's size grows by k^2 floats.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -60,6 +65,7 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
+#include "blas.h"
 #include "cache.h"
 #include "cf.h"
 #include "util.h"
@@ -515,6 +521,30 @@ cf_item_index(const CfItems *items, int64 id)
 	ItemEntry  *e = itemmap_lookup(items->map, id);
 
 	return e ? e->index : -1;
+}
+
+/* Q^T Q of all items (k x k, upper), computed once per entry (ssyrk). */
+const float *
+cf_items_gram(CfItems *items)
+{
+	if (items->partial)
+		elog(ERROR, "the Gramian of model \"%s\" needs all its items", items->name);
+	if (items->gram == NULL)
+	{
+		int			k = items->k;
+		float	   *g = MemoryContextAlloc(items->cxt, sizeof(float) * k * k);
+		Size		bytes;
+
+		cblas_ssyrk(CblasColMajor, CblasUpper, CblasNoTrans, k, items->n, 1.0f,
+					items->Q, k, 0.0f, g, k);
+		items->gram = g;
+		/* the entry grew a little: keep the cache's total exact */
+		bytes = MemoryContextMemAllocated(items->cxt, true);
+		if (items->cached)
+			cache_bytes += bytes - items->bytes;
+		items->bytes = bytes;
+	}
+	return items->gram;
 }
 
 PG_FUNCTION_INFO_V1(cf_cache);

@@ -27,6 +27,7 @@ typedef struct CfItems
 	float	   *bias;			/* n */
 	float	   *Q;				/* n x k, row-major */
 	float	   *inv_norm;		/* 1 / |q_i|, 0 for a zero vector */
+	float	   *gram;			/* Q^T Q (k x k, upper triangle), once asked for */
 	struct itemmap_hash *map;	/* id -> index */
 
 	/* identity: (relid, name, version) */
@@ -64,6 +65,14 @@ extern void cf_items_release(CfItems *items);
 
 /* Index of an item id, or -1. */
 extern int32 cf_item_index(const CfItems *items, int64 id);
+
+/*
+ * The Gramian Q^T Q of all the model's items (column-major k x k, upper
+ * triangle), computed on first use and kept with the entry: what
+ * implicit-feedback fold-in and explanations solve against.  items must
+ * hold every item (cf_items_acquire).
+ */
+extern const float *cf_items_gram(CfItems *items);
 
 /* Bytes a cached model of this shape takes (the documented cost). */
 extern Size cf_items_bytes(int64 nitems, int k);

@@ -20,13 +20,25 @@
  * cf_models.hyperparameters.  Ratings of items the model does not know
  * carry no information about the fixed item side and are left out.
  *
- * Implicit-feedback models (iALS, Hu, Koren & Volinsky 2008) solve a
- * different system (Y^T C_u Y + lambda I) x = Y^T C_u p(u); fold_kind() is
- * where such an algorithm gets its own FoldKind and solve.  Any algorithm
- * without one is refused with a clear error.
+ * With the regularization exponent nu of an ALS model the ridge is
+ * lambda n_u^nu (SGD models record none: nu = 1, per rating).
+ *
+ * Implicit-feedback models (iALS, Hu, Koren & Volinsky 2008) solve the
+ * user half-step of iALS instead:
+ *
+ *		(Y^T Y + sum_j alpha r_j y_j y_j^T + lambda_u I) x = sum_j (1 + alpha r_j) y_j
+ *
+ * with the ratings of an item summed (amounts of feedback; negative ones
+ * are an error), lambda_u = lambda (|I| + alpha sum_j r_j)^nu, and the
+ * Gramian Y^T Y of all items computed once per cached model (cache.c).
+ * Their scores are x . y_i alone; a user without feedback gets no rows.
+ * fold_kind() maps an algorithm to its system; any algorithm without one
+ * is refused with a clear error.  cf_fold_system() builds and factors the
+ * system; cf_explain (similar.c) decomposes scores with it.
  *
  * cf_refresh_users re-solves stored users from the current rows of the
- * model's source (read as the caller, like training), and writes their
+ * model's source (read as the caller, like training; every row one event
+ * of rating 1 for a model trained without a rating column), and writes their
  * rows in the caller's transaction.  It takes the model's training lock
  * first, so it runs strictly before or after any training of the model,
  * and reads everything in a snapshot taken after the lock.
@@ -53,6 +65,7 @@
 #include "utils/varlena.h"
 
 #include "cache.h"
+#include "foldin.h"
 #include "load.h"
 #include "model.h"
 #include "score.h"
@@ -65,8 +78,8 @@ PG_FUNCTION_INFO_V1(cf_refresh_users);
 /* What a fold-in solves for. */
 typedef enum FoldKind
 {
-	FOLD_EXPLICIT				/* biased explicit MF: sgd, als */
-	/* FOLD_IMPLICIT: iALS's confidence-weighted solve goes here */
+	FOLD_EXPLICIT,				/* biased explicit MF: sgd, als */
+	FOLD_IMPLICIT				/* confidence-weighted preferences: ials */
 } FoldKind;
 
 /* The fold-in of a model's algorithm; error if it has none. */
@@ -75,65 +88,209 @@ fold_kind(const CfModelInfo *info, const char *function)
 {
 	if (strcmp(info->algorithm, "sgd") == 0 || strcmp(info->algorithm, "als") == 0)
 		return FOLD_EXPLICIT;
+	if (strcmp(info->algorithm, "ials") == 0)
+		return FOLD_IMPLICIT;
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("%s does not support models trained with algorithm \"%s\"",
 					function, info->algorithm),
-			 errdetail("Users can be folded into models trained with the algorithms \"sgd\" and \"als\".")));
+			 errdetail("Users can be folded into models trained with the algorithms \"sgd\", \"als\" and \"ials\".")));
 	return FOLD_EXPLICIT;		/* keep the compiler quiet */
 }
 
-/* The model's regularization; error if cf_models does not record it. */
+/* A setting the fold-in needs; error if cf_models does not record it. */
 static double
-fold_regularization(const CfModelInfo *info, const char *model)
+fold_setting(double value, const char *name, const char *model)
 {
-	if (isnan(info->regularization))
+	if (isnan(value))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("model \"%s\" does not record its regularization", model),
-				 errdetail("cf_models.hyperparameters has no non-negative number under \"regularization\".")));
-	return info->regularization;
+				 errmsg("model \"%s\" does not record its %s", model, name),
+				 errdetail("cf_models.hyperparameters has no non-negative number under \"%s\".",
+						   name)));
+	return value;
 }
 
-/*
- * Solve a user's bias and factors (k) from n ratings r of the items with
- * indices idx (explicit model).  No ratings: bias and factors zero.
- */
+/* Check that the model has a fold-in and records the settings it needs. */
 static void
-fold_in_explicit(const CfItems *items, const CfModelInfo *info, double lambda,
-				 const int32 *idx, const float *r, int32 n, float *bias, float *p)
+fold_check(const CfModelInfo *info, const char *model, const char *function)
 {
-	int			k = items->k;
-	int			d = k + 1;
-	float	   *A;
-	float	   *y;
-	float	   *x;
-	float	   *work;
+	FoldKind	kind = fold_kind(info, function);
 
-	*bias = 0;
-	memset(p, 0, sizeof(float) * k);
-	if (n == 0)
-		return;
-	A = palloc_extended(cf_mul_size(cf_mul_size(n, d), sizeof(float)), MCXT_ALLOC_HUGE);
-	y = palloc_extended(cf_mul_size(n, sizeof(float)), MCXT_ALLOC_HUGE);
-	x = palloc(sizeof(float) * d);
-	work = palloc(sizeof(float) * 2 * d * d);
-	for (int32 j = 0; j < n; j++)
+	(void) fold_setting(info->regularization, "regularization", model);
+	if (kind == FOLD_IMPLICIT)
 	{
-		A[(Size) j * d] = 1.0f;
-		memcpy(A + (Size) j * d + 1, items->Q + (Size) idx[j] * k, sizeof(float) * k);
-		y[j] = (float) (r[j] - info->mean - items->bias[idx[j]]);
+		(void) fold_setting(info->alpha, "alpha", model);
+		(void) fold_setting(info->regularization_exponent, "regularization_exponent", model);
 	}
-	if (!cf_ridge_solve(A, n, d, d, y, lambda * n, x, work))
+}
+
+/* qsort order of (index, rating) pairs by index. */
+static int
+cmp_entry(const void *a, const void *b)
+{
+	int32		x = *(const int32 *) a;
+	int32		y = *(const int32 *) b;
+
+	return (x > y) - (x < y);
+}
+
+typedef struct FoldEntry
+{
+	int32		idx;
+	float		r;
+} FoldEntry;
+
+/*
+ * Build and factor a user's system against the model's items (see
+ * foldin.h).  Explicit models regularize with lambda n^nu (n ratings; nu
+ * from the model, 1 for SGD's per-rating regularization), implicit ones
+ * with lambda (|I| + alpha sum_j r_j)^nu, as in training (als.c).
+ */
+void
+cf_fold_system(CfItems *items, const CfModelInfo *info, const char *model,
+			   const char *function, const int32 *idx, const float *r, int32 n,
+			   CfFoldSystem *sys)
+{
+	FoldKind	kind = fold_kind(info, function);
+	double		lambda = fold_setting(info->regularization, "regularization", model);
+	int			k = items->k;
+	int			d = kind == FOLD_EXPLICIT ? k + 1 : k;
+	float	   *G;
+	double		ridge;
+
+	sys->d = d;
+	sys->bias = kind == FOLD_EXPLICIT ? 0 : -1;
+	sys->idx = palloc_extended(cf_mul_size(Max(n, 1), sizeof(int32)), MCXT_ALLOC_HUGE);
+	sys->coef = palloc_extended(cf_mul_size(Max(n, 1), sizeof(float)), MCXT_ALLOC_HUGE);
+	sys->A = palloc_extended(cf_mul_size(cf_mul_size(Max(n, 1), d), sizeof(float)),
+							 MCXT_ALLOC_HUGE);
+	sys->U = palloc(sizeof(float) * d * d);
+	sys->b = palloc0(sizeof(float) * d);
+	G = palloc0(sizeof(float) * d * d);
+
+	if (kind == FOLD_EXPLICIT)
+	{
+		double		nu = isnan(info->regularization_exponent) ? 1 : info->regularization_exponent;
+
+		for (int32 j = 0; j < n; j++)
+		{
+			float	   *a = sys->A + (Size) j * d;
+
+			a[0] = 1.0f;
+			memcpy(a + 1, items->Q + (Size) idx[j] * k, sizeof(float) * k);
+			sys->idx[j] = idx[j];
+			sys->coef[j] = (float) (r[j] - info->mean - items->bias[idx[j]]);
+		}
+		sys->n = n;
+		cf_gram_add(G, sys->A, n, d, d);
+		ridge = n > 0 ? lambda * pow(n, nu) : lambda;
+	}
+	else
+	{
+		double		alpha = fold_setting(info->alpha, "alpha", model);
+		double		nu = fold_setting(info->regularization_exponent, "regularization_exponent",
+									  model);
+		FoldEntry  *e = palloc(sizeof(FoldEntry) * Max(n, 1));
+		float	   *scaled = palloc(sizeof(float) * d);
+		double		total = 0;
+		int32		m = 0;
+
+		/* one entry per item, its ratings summed */
+		for (int32 j = 0; j < n; j++)
+		{
+			if (r[j] < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("the ratings of model \"%s\" cannot be negative", model),
+						 errdetail("The model was trained by algorithm \"ials\", which reads a rating as an amount of feedback; %g was given for item %lld.",
+								   r[j], (long long) items->ids[idx[j]])));
+			e[j].idx = idx[j];
+			e[j].r = r[j];
+		}
+		qsort(e, n, sizeof(FoldEntry), cmp_entry);
+		for (int32 j = 0; j < n;)
+		{
+			double		sum = 0;
+			int32		i = e[j].idx;
+
+			for (; j < n && e[j].idx == i; j++)
+				sum += e[j].r;
+			if (sum <= 0)
+				continue;
+			sys->idx[m] = i;
+			sys->coef[m] = (float) (1 + alpha * sum);
+			memcpy(sys->A + (Size) m * d, items->Q + (Size) i * k, sizeof(float) * k);
+			/* G += alpha r y y^T, one rank-one term at a time */
+			for (int c = 0; c < d; c++)
+				scaled[c] = sys->A[(Size) m * d + c] * (float) sqrt(alpha * sum);
+			cf_gram_add(G, scaled, 1, d, d);
+			total += sum;
+			m++;
+		}
+		sys->n = m;
+		{
+			const float *gram = cf_items_gram(items);
+
+			for (int c = 0; c < d * d; c++)
+				G[c] += gram[c];
+		}
+		ridge = lambda * pow(items->n + alpha * total, nu);
+		pfree(e);
+		pfree(scaled);
+	}
+	cf_rhs_add(sys->b, sys->A, sys->n, d, d, sys->coef);
+	if (!cf_cholesky_factor(G, d, ridge, sys->U))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("cannot solve for the user's vector: the system is singular")));
-	*bias = x[0];
-	memcpy(p, x + 1, sizeof(float) * k);
-	pfree(A);
-	pfree(y);
+	pfree(G);
+}
+
+/* x := the solution of a factored system. */
+void
+cf_fold_solve(const CfFoldSystem *sys, float *x)
+{
+	memcpy(x, sys->b, sizeof(float) * sys->d);
+	cf_cholesky_solve(sys->U, sys->d, x);
+}
+
+/*
+ * Solve a user's bias (0 for implicit models) and factors (k) from n
+ * ratings r of the items with indices idx.  No ratings: for explicit
+ * models bias and factors 0 (the baseline); for implicit ones the
+ * solution, which is 0 too.
+ */
+static void
+fold_in(CfItems *items, const CfModelInfo *info, const char *model, const char *function,
+		const int32 *idx, const float *r, int32 n, float *bias, float *p)
+{
+	CfFoldSystem sys;
+	float	   *x;
+
+	*bias = 0;
+	memset(p, 0, sizeof(float) * items->k);
+	if (n == 0)
+	{
+		(void) fold_kind(info, function);
+		return;
+	}
+	cf_fold_system(items, info, model, function, idx, r, n, &sys);
+	x = palloc(sizeof(float) * sys.d);
+	cf_fold_solve(&sys, x);
+	if (sys.bias >= 0)
+	{
+		*bias = x[sys.bias];
+		memcpy(p, x + 1, sizeof(float) * items->k);
+	}
+	else
+		memcpy(p, x, sizeof(float) * items->k);
 	pfree(x);
-	pfree(work);
+	pfree(sys.idx);
+	pfree(sys.coef);
+	pfree(sys.A);
+	pfree(sys.U);
+	pfree(sys.b);
 }
 
 /*
@@ -167,7 +324,6 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 	int32		nex = 0;
 	CfRankSpec	spec;
 	CfTopN		top;
-	double		lambda;
 
 	cf_require_arg(fcinfo, 0, "item_ids");
 	cf_require_arg(fcinfo, 1, "ratings");
@@ -198,8 +354,7 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
-	(void) fold_kind(&info, "cf_recommend_for_ratings");
-	lambda = fold_regularization(&info, model);
+	fold_check(&info, model, "cf_recommend_for_ratings");
 	items = cf_items_acquire(nsp, model, &info);
 
 	/* the ratings of items the model knows */
@@ -216,7 +371,20 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 		}
 	}
 	p = palloc(sizeof(float) * info.k);
-	fold_in_explicit(items, &info, lambda, idx, r, nknown, &bias, p);
+	fold_in(items, &info, model, "cf_recommend_for_ratings", idx, r, nknown, &bias, p);
+	if (info.implicit)
+	{
+		/* without any feedback there is no preference to rank by */
+		bool		evidence = false;
+
+		for (int32 j = 0; j < nknown; j++)
+			evidence |= r[j] > 0;
+		if (!evidence)
+		{
+			cf_items_release(items);
+			return (Datum) 0;
+		}
+	}
 
 	memset(&spec, 0, sizeof(spec));
 	spec.user = nknown > 0 ? p : NULL;
@@ -278,8 +446,8 @@ source_error_context(void *arg)
  * The model's source as cf_models records it, resolved like a regclass
  * (quoted qualified name) and checked against the catalog like training's.
  */
-static void
-model_source(Oid nsp, const char *model, CfSource *src)
+void
+cf_model_source(Oid nsp, const char *model, CfSource *src)
 {
 	MemoryContext outer = CurrentMemoryContext;
 	Datum		value = CStringGetTextDatum(model);
@@ -305,11 +473,6 @@ model_source(Oid nsp, const char *model, CfSource *src)
 	src->rating_column = isnull ? NULL :
 		MemoryContextStrdup(outer, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4));
 	SPI_finish();
-
-	if (src->rating_column == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cf_refresh_users does not support models without a rating column")));
 
 	errcallback.callback = source_error_context;
 	errcallback.arg = (void *) model;
@@ -404,7 +567,6 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 	CfSource	src;
 	CfItems    *items;
 	CfRatings	data;
-	double		lambda;
 	int32		u = 0;
 	int32	   *idx;
 	float	   *r;
@@ -430,9 +592,8 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 	PushActiveSnapshot(GetTransactionSnapshot());
 
 	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
-	(void) fold_kind(&info, "cf_refresh_users");
-	lambda = fold_regularization(&info, model);
-	model_source(nsp, model, &src);
+	fold_check(&info, model, "cf_refresh_users");
+	cf_model_source(nsp, model, &src);
 	items = cf_items_acquire(nsp, model, &info);
 
 	cf_load_user_ratings(&src, PointerGetDatum(id_array(ids, nids)), &data);
@@ -483,7 +644,7 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 				}
 			}
 			count = data.user_start[u + 1] - data.user_start[u];
-			fold_in_explicit(items, &info, lambda, idx, r, nknown, &bias, p);
+			fold_in(items, &info, model, "cf_refresh_users", idx, r, nknown, &bias, p);
 			action = store_user(nsp, model, ids[j], bias, p, info.k, rated, nrated);
 			u++;
 		}

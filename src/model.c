@@ -370,8 +370,10 @@ static SPIPlanPtr plans[CF_NUM_QUERIES];
 
 #define MODEL_COLUMNS \
 	"m.tableoid, m.version, m.factors, m.global_mean, m.rating_min, m.rating_max," \
-	" m.items, m.algorithm, m.hyperparameters OPERATOR(pg_catalog.->>) 'regularization'"
-#define MODEL_NCOLUMNS 9
+	" m.items, m.algorithm, m.hyperparameters OPERATOR(pg_catalog.->>) 'regularization'," \
+	" m.hyperparameters OPERATOR(pg_catalog.->>) 'alpha'," \
+	" m.hyperparameters OPERATOR(pg_catalog.->>) 'regularization_exponent'"
+#define MODEL_NCOLUMNS 11
 
 /* The SQL text of a query, its argument count and types. */
 static char *
@@ -471,6 +473,32 @@ cf_query_plan(Oid nsp, CfQuery q)
 	return plans[q];
 }
 
+/* Whether an algorithm's models score implicit preferences (iALS). */
+bool
+cf_algorithm_is_implicit(const char *algorithm)
+{
+	return strcmp(algorithm, "ials") == 0;
+}
+
+/* A non-negative number stored as text in column col of row 0, or NaN. */
+static double
+stored_setting(int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, &isnull);
+	char	   *str;
+	char	   *end;
+	double		v;
+
+	if (isnull)
+		return get_float8_nan();
+	str = TextDatumGetCString(d);
+	v = strtod(str, &end);
+	if (end != str && *end == '\0' && isfinite(v) && v >= 0)
+		return v;
+	return get_float8_nan();
+}
+
 /* Column col of row j of the last SPI result, or NULL (*isnull). */
 static Datum
 result_value_null(int j, int col, bool *isnull)
@@ -563,17 +591,10 @@ cf_lookup(Oid nsp, const char *name, CfModelInfo *info, CfUserPart part,
 	info->max = DatumGetFloat8(result_value(0, 6));
 	info->items = DatumGetInt64(result_value(0, 7));
 	info->algorithm = MemoryContextStrdup(outer, TextDatumGetCString(result_value(0, 8)));
-	info->regularization = get_float8_nan();
-	d = result_value_null(0, 9, &isnull);
-	if (!isnull)
-	{
-		char	   *str = TextDatumGetCString(d);
-		char	   *end;
-		double		v = strtod(str, &end);
-
-		if (end != str && *end == '\0' && isfinite(v) && v >= 0)
-			info->regularization = v;
-	}
+	info->implicit = cf_algorithm_is_implicit(info->algorithm);
+	info->regularization = stored_setting(9);
+	info->alpha = stored_setting(10);
+	info->regularization_exponent = stored_setting(11);
 	if (info->k < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),

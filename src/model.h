@@ -70,8 +70,14 @@ typedef struct CfModelInfo
 	double		max;
 	int64		items;			/* items at training (a size hint) */
 	char	   *algorithm;
+	bool		implicit;		/* iALS: preference scores, no mean, biases or clipping */
 	double		regularization; /* hyperparameters->'regularization', or NaN */
+	double		alpha;			/* hyperparameters->'alpha', or NaN */
+	double		regularization_exponent;	/* hyperparameters->'regularization_exponent', or NaN */
 } CfModelInfo;
+
+/* Whether an algorithm's models score implicit preferences (iALS). */
+extern bool cf_algorithm_is_implicit(const char *algorithm);
 
 /* What the per-call lookup reads of the user's row. */
 typedef enum CfUserPart

@@ -9,6 +9,11 @@
  * baseline terms that exist (mean + b_i for an unknown user, mean + b_u for
  * an unknown item, the mean for both).
  *
+ * Implicit-feedback models (iALS) score preferences, not ratings: the
+ * score is x_u . y_i alone (they store mean and biases 0) and is not
+ * clipped; an unknown user or item scores 0, and an unknown user gets no
+ * recommendations (there is no baseline to rank by).
+ *
  * Every call makes one per-call lookup (model.c: the cf_models row and
  * the user's row, one SPI query as the caller) and takes the item side
  * from the factor cache (cache.c).
@@ -422,7 +427,7 @@ cf_predict(PG_FUNCTION_ARGS)
 		pred += cblas_sdot(info.k, user.factors, 1, items->Q + (Size) i * info.k, 1);
 	cf_items_release(items);
 
-	PG_RETURN_FLOAT8(clip(&info, pred));
+	PG_RETURN_FLOAT8(info.implicit ? pred : clip(&info, pred));
 }
 
 /*
@@ -475,6 +480,8 @@ cf_recommend(PG_FUNCTION_ARGS)
 
 	have_user = cf_lookup(nsp, model, &info, exclude_rated ? CF_USER_RATED : CF_USER_FACTORS,
 						  user_id, &user);
+	if (!have_user && info.implicit)
+		return (Datum) 0;		/* no preferences known: nothing to rank by */
 	if (has_candidates)
 		items = cf_items_acquire_some(nsp, model, &info, PG_GETARG_DATUM(5));
 	else

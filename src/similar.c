@@ -13,20 +13,23 @@
  * product per user.
  *
  * cf_explain: which items of the user's history contribute most to the
- * score of a target item.  For models trained by SGD (and, until they get
- * their own, ALS) a learned user vector is not a closed-form function of
- * the rated items, so the explanation is by similarity (the "because you
- * rated X" of item-based recommenders, Sarwar et al. 2001):
+ * score of a target item.  For models trained by SGD a learned user
+ * vector is not a closed-form function of the rated items, so the
+ * explanation is by similarity (the "because you rated X" of item-based
+ * recommenders, Sarwar et al. 2001):
  *
  *		s_j = cos(q_j, q_i)  for each item j the user rated (j != i)
  *		share_j = max(s_j, 0) / sum over rated j' of max(s_j', 0)
  *
  * Items with s_j <= 0 do not support the recommendation and are not
  * listed; the shares of all supporting items sum to 1 (those shown, at
- * most n, to 1 or less).  explain_kind() is the hook for the exact
- * decomposition ALS/iALS models allow (Hu, Koren & Volinsky 2008, section
- * 5; implicit's explain): with W_u = (Y^T C_u Y + lambda I)^-1 the score is
- * sum_j c_uj (q_i^T W_u q_j), one term per rated item.
+ * most n, to 1 or less).  ALS and iALS models get the exact decomposition
+ * their closed-form user vectors allow (explain_linear below; Hu, Koren &
+ * Volinsky 2008, section 5; implicit's explain): with W_u the inverse of
+ * the user's regularized normal matrix, the score is sum_j c_uj
+ * (a_i^T W_u a_j), one term per history item; the rows are the items with
+ * positive terms and their shares of the positive total, as above.
+ * explain_kind() maps an algorithm to its explanation.
  *
  *-------------------------------------------------------------------------
  */
@@ -48,8 +51,10 @@
 
 #include "blas.h"
 #include "cache.h"
+#include "foldin.h"
 #include "model.h"
 #include "score.h"
+#include "solve.h"
 #include "util.h"
 
 PG_FUNCTION_INFO_V1(cf_similar_items);
@@ -284,25 +289,150 @@ cf_similar_users(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* How an algorithm's scores are explained (the hook for ALS/iALS). */
+/* How an algorithm's scores are explained. */
 typedef enum ExplainKind
 {
-	EXPLAIN_BY_SIMILARITY		/* SGD, and ALS until it has its own */
-	/* EXPLAIN_LINEAR: the exact per-item decomposition of ALS/iALS goes here */
+	EXPLAIN_BY_SIMILARITY,		/* SGD: cosine of the item vectors */
+	EXPLAIN_LINEAR				/* ALS, iALS: the score's exact per-item terms */
 } ExplainKind;
 
 /* The explanation an algorithm gets; error if none. */
 static ExplainKind
 explain_kind(const CfModelInfo *info)
 {
-	if (strcmp(info->algorithm, "sgd") == 0 || strcmp(info->algorithm, "als") == 0)
+	if (strcmp(info->algorithm, "sgd") == 0)
 		return EXPLAIN_BY_SIMILARITY;
+	if (strcmp(info->algorithm, "als") == 0 || strcmp(info->algorithm, "ials") == 0)
+		return EXPLAIN_LINEAR;
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("cf_explain does not support models trained with algorithm \"%s\"",
 					info->algorithm),
-			 errdetail("Explanations exist for the algorithms \"sgd\" and \"als\".")));
+			 errdetail("Explanations exist for the algorithms \"sgd\", \"als\" and \"ials\".")));
 	return EXPLAIN_BY_SIMILARITY;	/* keep the compiler quiet */
+}
+
+/* Emit the kept (item, similarity) rows with share = contribution / total. */
+static void
+emit_explanation(ReturnSetInfo *rsinfo, const CfItems *items, const CfTopN *top,
+				 const float *similarity, double total)
+{
+	for (int32 j = 0; j < top->size; j++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = Int64GetDatum(items->ids[top->key[j]]);
+		values[1] = Float8GetDatum(similarity ? similarity[j] : top->score[j]);
+		values[2] = Float8GetDatum(top->score[j] / total);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+/*
+ * The linear explanation of ALS and iALS models (Hu, Koren & Volinsky
+ * 2008, section 5; the explain of the implicit library): the user's
+ * vector is the solution of the fold-in system (foldin.h), x = W b with
+ * W = (G + lambda I)^-1 and b = sum_j coef_j a_j, so the user's part of
+ * the score of item i, a_i^T x (a_i = (1, q_i) with the user bias for
+ * ALS, y_i for iALS), is the sum over the history items j of
+ *
+ *		contribution_j = coef_j s_ij,	s_ij = a_i^T W a_j
+ *
+ * s_ij is the similarity of i and j as the user's history weighs them;
+ * coef_j is r_j - mu - b_j (ALS) or the confidence 1 + alpha r_j (iALS).
+ * The history is the user's current rows in the model's source, as
+ * cf_refresh_users would re-solve them; for a user whose rows did not
+ * change since training and a model trained with the Cholesky solver the
+ * terms add up to the stored score (less mu + b_i for ALS).
+ */
+static void
+explain_linear(ReturnSetInfo *rsinfo, Oid nsp, const char *model, CfModelInfo *info,
+			   int64 user_id, int64 item_id, int32 n)
+{
+	CfSource	src;
+	CfRatings	data;
+	Datum		uid = Int64GetDatum(user_id);
+	CfItems    *items;
+	int32		i;
+	int32	   *idx;
+	float	   *r;
+	int32		nknown = 0;
+	CfFoldSystem sys;
+	float	   *z;
+	CfTopN		top;
+	double		total = 0;
+	float	   *sim;
+
+	cf_model_source(nsp, model, &src);
+	cf_load_user_ratings(&src, PointerGetDatum(construct_array(&uid, 1, INT8OID, sizeof(int64),
+															   true, TYPALIGN_DOUBLE)),
+						 &data);
+	items = cf_items_acquire(nsp, model, info);
+	i = cf_item_index(items, item_id);
+	if (i < 0)
+		unknown_item(item_id, model);
+
+	idx = palloc((data.n + 1) * sizeof(int32));
+	r = palloc((data.n + 1) * sizeof(float));
+	for (int64 x = 0; x < data.n; x++)
+	{
+		int32		j = cf_item_index(items, data.item_ids[data.r[x].item]);
+
+		if (j >= 0)
+		{
+			idx[nknown] = j;
+			r[nknown++] = data.r[x].rating;
+		}
+	}
+	if (nknown == 0)
+	{
+		cf_items_release(items);
+		return;
+	}
+	cf_fold_system(items, info, model, "cf_explain", idx, r, nknown, &sys);
+
+	/* z = W a_i */
+	z = palloc(sizeof(float) * sys.d);
+	if (sys.bias >= 0)
+	{
+		z[0] = 1.0f;
+		memcpy(z + 1, items->Q + (Size) i * items->k, sizeof(float) * items->k);
+	}
+	else
+		memcpy(z, items->Q + (Size) i * items->k, sizeof(float) * items->k);
+	cf_cholesky_solve(sys.U, sys.d, z);
+
+	/* one term per history item (an item rated twice: its terms added) */
+	cf_topn_init(&top, n);
+	sim = palloc(sizeof(float) * (sys.n + 1));
+	for (int32 j = 0; j < sys.n;)
+	{
+		int32		item = sys.idx[j];
+		double		s = cblas_sdot(sys.d, sys.A + (Size) j * sys.d, 1, z, 1);
+		double		contribution = 0;
+
+		for (; j < sys.n && sys.idx[j] == item; j++)
+			contribution += sys.coef[j] * s;
+		if (item != i && contribution > 0)
+		{
+			total += contribution;
+			cf_topn_add(&top, (float) contribution, item);
+		}
+	}
+	cf_topn_sort(&top);
+	for (int32 j = 0; j < top.size; j++)
+	{
+		float	   *a = NULL;
+
+		/* the similarity of a kept item, from its first entry */
+		for (int32 e = 0; e < sys.n && a == NULL; e++)
+			if (sys.idx[e] == top.key[j])
+				a = sys.A + (Size) e * sys.d;
+		sim[j] = cblas_sdot(sys.d, a, 1, z, 1);
+	}
+	emit_explanation(rsinfo, items, &top, sim, total);
+	cf_items_release(items);
 }
 
 /*
@@ -341,7 +471,11 @@ cf_explain(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (!cf_lookup(nsp, model, &info, CF_USER_RATED, user_id, &user))
 		unknown_user(user_id, model);
-	(void) explain_kind(&info);
+	if (explain_kind(&info) == EXPLAIN_LINEAR)
+	{
+		explain_linear(rsinfo, nsp, model, &info, user_id, item_id, n);
+		return (Datum) 0;
+	}
 
 	/* the target and the rated items (all a model too large to cache reads) */
 	ids = palloc((user.nrated + 1) * sizeof(Datum));
@@ -375,16 +509,7 @@ cf_explain(PG_FUNCTION_ARGS)
 		}
 	}
 	cf_topn_sort(&top);
-	for (int32 j = 0; j < top.size; j++)
-	{
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
-
-		values[0] = Int64GetDatum(items->ids[top.key[j]]);
-		values[1] = Float8GetDatum(top.score[j]);
-		values[2] = Float8GetDatum(top.score[j] / total);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	emit_explanation(rsinfo, items, &top, NULL, total);
 	cf_items_release(items);
 	return (Datum) 0;
 }

@@ -1,0 +1,56 @@
+/*-------------------------------------------------------------------------
+ *
+ * foldin.h
+ *	  A user's normal equations against a trained model's fixed items:
+ *	  what folding a user in and explaining a score (similar.c) solve.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CF_FOLDIN_H
+#define CF_FOLDIN_H
+
+#include "cache.h"
+#include "load.h"
+#include "model.h"
+
+/*
+ * A user's system (G + lambda I) x = b, Cholesky-factored, with the
+ * history it was built from.  Explicit models (sgd, als): x = (b_u, p_u),
+ * a_j = (1, q_j), coef_j = r_j - mu - b_j (every rating one entry, so an
+ * item rated twice appears twice), G = sum_j a_j a_j^T.  Implicit models
+ * (ials): x = x_u, a_j = y_j, coef_j = 1 + alpha r_j (the ratings of one
+ * item summed, items summing to 0 or less left out), G = Y^T Y +
+ * sum_j alpha r_j y_j y_j^T.  In both, b = sum_j coef_j a_j.
+ */
+typedef struct CfFoldSystem
+{
+	int			d;				/* unknowns: k, plus 1 for the bias (explicit) */
+	int			bias;			/* index of the bias in x, or -1 (implicit) */
+	int32		n;				/* history entries */
+	int32	   *idx;			/* their item indices */
+	float	   *A;				/* n x d: the a_j */
+	float	   *coef;			/* n: the coef_j */
+	float	   *U;				/* d x d: Cholesky factor of G + lambda I */
+	float	   *b;				/* d */
+} CfFoldSystem;
+
+/*
+ * Build and factor the system of a user with n ratings r of the items
+ * with indices idx in items (all of the model's items for an implicit
+ * model), for the model info describes.  function names the SQL function
+ * for errors (a model without the settings the system needs).
+ */
+extern void cf_fold_system(CfItems *items, const CfModelInfo *info, const char *model,
+						   const char *function, const int32 *idx, const float *r,
+						   int32 n, CfFoldSystem *sys);
+
+/* x := the solution of a factored system (d floats). */
+extern void cf_fold_solve(const CfFoldSystem *sys, float *x);
+
+/*
+ * The model's source as cf_models records it, resolved and checked like
+ * training's (rating_column NULL for a model trained without one).
+ */
+extern void cf_model_source(Oid nsp, const char *model, CfSource *src);
+
+#endif							/* CF_FOLDIN_H */
