@@ -72,6 +72,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "access/parallel.h"
@@ -127,7 +128,7 @@ enum
 	OFF_BIAS = OFF_F + 2,		/* per side: float[rows], the biases (als) */
 	OFF_BLOCKS = OFF_BIAS + 2,	/* per side: int32[nblocks + 1], first row of each */
 	OFF_SUMS = OFF_BLOCKS + 2,	/* per side: AlsSums[nblocks] */
-	OFF_GRAM = OFF_SUMS + 2,	/* float[k * k], the fixed side's Gramian (ials) */
+	OFF_GRAM = OFF_SUMS + 2,	/* float[k * k]: the fixed side's Gramian (ials), lower triangle */
 	OFF_STATS,					/* AlsStats[nprocs] */
 	NUM_OFF
 };
@@ -163,6 +164,9 @@ typedef struct AlsShared
 	pg_atomic_uint32 next;		/* next block of the half-step */
 } AlsShared;
 
+/* 8 floats as one vector (GCC/Clang vector extensions), unaligned. */
+typedef float v8 __attribute__((vector_size(32), aligned(4)));
+
 /* One process's view of a training, with its scratch space. */
 typedef struct AlsState
 {
@@ -177,17 +181,20 @@ typedef struct AlsState
 	float	   *gram;
 	AlsStats   *stats;			/* all slots */
 	AlsStats   *my;				/* this process's */
+	double		half_gram;		/* wall seconds of the phases in this half-step */
+	double		half_solve;
 
-	/* scratch */
-	float	   *A;				/* GATHER_ROWS x d gathered vectors */
-	float	   *y;				/* GATHER_ROWS coefficients */
-	float	   *G;				/* d x d */
-	float	   *U;				/* d x d Cholesky factor */
-	float	   *x;				/* d: the row's solution */
-	float	   *b;				/* d: right-hand side */
-	float	   *r;				/* d: CG residual */
-	float	   *p;				/* d: CG direction */
-	float	   *Ap;				/* d: CG matrix times direction */
+	/* scratch (vectors in the row layout of the kernels below) */
+	float	   *scratch;		/* all of it */
+	float	   *A;				/* GATHER_ROWS x (d + 1) gathered vectors */
+	float	   *G;				/* (d + 1) x (d + 1): matrix and right-hand side */
+	float	   *xs;				/* d: a Cholesky solution */
+	float	   *x;				/* the row's solution */
+	float	   *b;				/* right-hand side (CG) */
+	float	   *r;				/* CG residual */
+	float	   *p;				/* CG direction */
+	float	   *Ap;				/* CG matrix times direction */
+	v8		   *batch;			/* batched Cholesky: BATCH systems, interleaved */
 } AlsState;
 
 /* What only the leader keeps. */
@@ -200,86 +207,377 @@ typedef struct AlsLeader
 } AlsLeader;
 
 /*
- * Kernels: the dot products and updates over rated vectors that CG and
- * the objective make, compiled for any CPU and for AVX2 with FMA.
+ * Kernels: the passes over a row's rated vectors that CG and the objective
+ * make, on vectors of 8 floats (GCC/Clang vector extensions), compiled for
+ * any CPU and for AVX2 with FMA.  A factor row is `stride` floats (a
+ * multiple of 8, zero-padded); a vector in "row layout" has stride + 8
+ * floats: the factors, zeros, and the bias (als) at index stride.
  */
 
-/* a . v over k floats. */
+#define V8(p) (*(const v8 *) (p))
+#define V8W(p) (*(v8 *) (p))
+
+/* Sum of the 8 lanes, always in the same order. */
 static pg_attribute_always_inline float
-dot_k(const float *a, const float *v, int k)
+hsum(const v8 *a)
 {
-	float		acc[CF_LANES] = {0};
-	float		sum = 0;
+	return (((*a)[0] + (*a)[4]) + ((*a)[1] + (*a)[5])) +
+		(((*a)[2] + (*a)[6]) + ((*a)[3] + (*a)[7]));
+}
+
+/* a . v over stride floats. */
+static pg_attribute_always_inline float
+dot_row(const float *a, const float *v, int stride)
+{
+	v8			acc0 = {0};
+	v8			acc1 = {0};
 	int			c = 0;
 
-	for (; c + CF_LANES <= k; c += CF_LANES)
-		for (int l = 0; l < CF_LANES; l++)
-			acc[l] += a[c + l] * v[c + l];
-	for (; c < k; c++)
-		sum += a[c] * v[c];
-	for (int l = 0; l < CF_LANES; l++)
-		sum += acc[l];
-	return sum;
+	for (; c + 16 <= stride; c += 16)
+	{
+		acc0 += V8(a + c) * V8(v + c);
+		acc1 += V8(a + c + 8) * V8(v + c + 8);
+	}
+	if (c < stride)
+		acc0 += V8(a + c) * V8(v + c);
+	acc0 += acc1;
+	return hsum(&acc0);
+}
+
+/* Fetch a factor row into the cache. */
+static pg_attribute_always_inline void
+prefetch_row(const float *a, int stride)
+{
+	for (int c = 0; c < stride; c += 16)
+		__builtin_prefetch(a + c);
 }
 
 /*
- * out = sum over entries e of w_e (a_e . v) a_e, a_e = (F[col[e]], 1 if
- * bias) and w_e = alpha val[e] (implicit) or 1.
+ * out += sum over entries e of w_e (a_e . v) a_e (row layout), a_e =
+ * (F[col[e]], 1 if bias), w_e = alpha val[e] (implicit) or 1.
  */
 static pg_attribute_always_inline void
-sparse_matvec_body(const float *F, int stride, int k, bool bias, bool implicit,
-				   float alpha, const int32 *col, const float *val, int64 n,
-				   const float *v, float *out)
+sparse_matvec_body(const float *F, int stride, bool bias, bool implicit, float alpha,
+				   const int32 *col, const float *val, int64 n, const float *v, float *out)
 {
 	for (int64 e = 0; e < n; e++)
 	{
 		const float *a = F + (Size) col[e] * stride;
-		float		t = dot_k(a, v, k);
+		float		t;
+		v8			tv;
 
+		if (e + 2 < n)
+			prefetch_row(F + (Size) col[e + 2] * stride, stride);
+		t = dot_row(a, v, stride);
 		if (bias)
-			t += v[k];
+			t += v[stride];
 		if (implicit)
 			t *= alpha * val[e];
-		for (int c = 0; c < k; c++)
-			out[c] += t * a[c];
+		tv = (v8) {0} + t;
+		for (int c = 0; c < stride; c += 8)
+			V8W(out + c) = V8(out + c) + tv * V8(a + c);
 		if (bias)
-			out[k] += t;
+			out[stride] += t;
 	}
 }
 
-typedef void (*sparse_matvec_fn) (const float *F, int stride, int k, bool bias,
-								  bool implicit, float alpha, const int32 *col,
-								  const float *val, int64 n, const float *v, float *out);
+/*
+ * The observed part of the objective of a row with vector x (row layout):
+ * als: sse += sum (r - mu - b - F b_e - a_e . x)^2; ials: sse += sum
+ * c (1 - yhat)^2 - yhat^2 and sq += sum (1 - yhat)^2 - yhat^2.
+ */
+static pg_attribute_always_inline void
+objective_body(const float *F, const float *fbias, int stride, bool implicit, double alpha,
+			   double mean, const int32 *col, const float *val, int64 n, const float *x,
+			   double *sse, double *sq)
+{
+	for (int64 e = 0; e < n; e++)
+	{
+		const float *a = F + (Size) col[e] * stride;
+		double		yhat;
+
+		if (e + 2 < n)
+			prefetch_row(F + (Size) col[e + 2] * stride, stride);
+		yhat = dot_row(a, x, stride);
+		if (implicit)
+		{
+			double		c = 1 + alpha * val[e];
+
+			*sse += c * (1 - yhat) * (1 - yhat) - yhat * yhat;
+			*sq += (1 - yhat) * (1 - yhat) - yhat * yhat;
+		}
+		else
+		{
+			double		err = val[e] - (mean + x[stride] + fbias[col[e]] + yhat);
+
+			*sse += err * err;
+		}
+	}
+}
+
+typedef void (*sparse_matvec_fn) (const float *F, int stride, bool bias, bool implicit,
+								  float alpha, const int32 *col, const float *val, int64 n,
+								  const float *v, float *out);
+typedef void (*objective_fn) (const float *F, const float *fbias, int stride, bool implicit,
+							  double alpha, double mean, const int32 *col, const float *val,
+							  int64 n, const float *x, double *sse, double *sq);
 
 static void
-sparse_matvec_generic(const float *F, int stride, int k, bool bias, bool implicit,
-					  float alpha, const int32 *col, const float *val, int64 n,
-					  const float *v, float *out)
+sparse_matvec_generic(const float *F, int stride, bool bias, bool implicit, float alpha,
+					  const int32 *col, const float *val, int64 n, const float *v, float *out)
 {
-	sparse_matvec_body(F, stride, k, bias, implicit, alpha, col, val, n, v, out);
+	sparse_matvec_body(F, stride, bias, implicit, alpha, col, val, n, v, out);
+}
+
+static void
+objective_generic(const float *F, const float *fbias, int stride, bool implicit, double alpha,
+				  double mean, const int32 *col, const float *val, int64 n, const float *x,
+				  double *sse, double *sq)
+{
+	objective_body(F, fbias, stride, implicit, alpha, mean, col, val, n, x, sse, sq);
 }
 
 #ifdef CF_HAVE_X86_TARGETS
 cf_target_avx2_fma
 static void
-sparse_matvec_avx2(const float *F, int stride, int k, bool bias, bool implicit,
-				   float alpha, const int32 *col, const float *val, int64 n,
-				   const float *v, float *out)
+sparse_matvec_avx2(const float *F, int stride, bool bias, bool implicit, float alpha,
+				   const int32 *col, const float *val, int64 n, const float *v, float *out)
 {
-	sparse_matvec_body(F, stride, k, bias, implicit, alpha, col, val, n, v, out);
+	sparse_matvec_body(F, stride, bias, implicit, alpha, col, val, n, v, out);
+}
+
+cf_target_avx2_fma
+static void
+objective_avx2(const float *F, const float *fbias, int stride, bool implicit, double alpha,
+			   double mean, const int32 *col, const float *val, int64 n, const float *x,
+			   double *sse, double *sq)
+{
+	objective_body(F, fbias, stride, implicit, alpha, mean, col, val, n, x, sse, sq);
 }
 #endif
 
+/*
+ * Batched Cholesky: the systems of 8 rows factored and solved at once, one
+ * per lane of 8-float vectors.
+ *
+ * LAPACK's spotrf is made for large matrices: on the d x d systems of ALS
+ * (d = 33 to 129) OpenBLAS's takes 5 to 15 microseconds, spending most of
+ * it in the calls and copies of its blocked algorithm rather than in
+ * arithmetic (7 GFLOP/s at d = 65 on the machine of docs/performance.md,
+ * where sgemm reaches 66).  So training factors the systems of 8 rows
+ * together: the matrices (built by ssyrk, above) are interleaved, each
+ * element becoming a vector of 8 lanes, one per row, and a right-looking
+ * Cholesky factorization with rank-4 updates, two rows at a time, runs on
+ * the vectors; the forward and back substitutions follow the same way.
+ * Every operation is lane by lane, so a row's result does not depend on
+ * which rows share its batch, and the model stays the same with any
+ * number of workers.  A lane whose matrix turns out not to be positive
+ * definite (a pivot <= 0: lambda = 0 and too few vectors) is solved again
+ * by cholesky_row, with LAPACK and a tiny extra ridge.
+ *
+ * Layout: the upper triangle packed by rows (row i holds columns i..d-1,
+ * starting at packed_row(i)), then the right-hand side, then the solution.
+ */
+#define BATCH 8
+
+/* Offset of row i of a packed upper triangle of order d. */
+static pg_attribute_always_inline Size
+packed_row(int d, int i)
+{
+	return (Size) i * d - (Size) i * (i - 1) / 2;
+}
+
+/* Vectors of the batch buffer for order d. */
+static Size
+batch_vectors(int d)
+{
+	return packed_row(d, d) + 2 * (Size) d;
+}
+
+/*
+ * Factor the packed matrices M (upper, lanes = systems) in place, solve
+ * for the right-hand sides that follow them, and leave the solutions after
+ * those.  Returns the lanes whose matrix is not positive definite, as a
+ * bit mask (their results are to be ignored).
+ */
+static pg_attribute_always_inline int
+batched_cholesky_body(v8 *M, int d)
+{
+	v8		   *rhs = M + packed_row(d, d);
+	v8		   *sol = rhs + d;
+	int			failed = 0;
+
+	for (int j0 = 0; j0 < d; j0 += 4)
+	{
+		int			jb = Min(4, d - j0);
+		int			js = j0 + jb;
+
+		/* the panel: rows j0..js-1, each scaled, then updating the others */
+		for (int j = j0; j < js; j++)
+		{
+			v8		   *uj = M + packed_row(d, j) - j;	/* uj[l]: (j, l) */
+			v8			piv = uj[j];
+			v8			inv;
+
+			/* a pivot <= 0 (or not finite) fails its lane; 1 stands in */
+			for (int l = 0; l < BATCH; l++)
+				if (!(piv[l] > 0 && piv[l] < FLT_MAX))
+				{
+					failed |= 1 << l;
+					piv[l] = 1;
+				}
+			/* (compiled without errno for math: this loop is one vsqrtps) */
+			for (int l = 0; l < BATCH; l++)
+				piv[l] = sqrtf(piv[l]);
+			inv = 1.0f / piv;
+			uj[j] = piv;
+			for (int l = j + 1; l < d; l++)
+				uj[l] *= inv;
+			for (int i = j + 1; i < js; i++)
+			{
+				v8		   *ui = M + packed_row(d, i) - i;
+				v8			a = uj[i];
+
+				for (int l = i; l < d; l++)
+					ui[l] -= a * uj[l];
+			}
+		}
+
+		/* the trailing rows: rank-jb updates, two rows at a time */
+		if (jb == 4)
+		{
+			const v8   *u0 = M + packed_row(d, j0) - j0;
+			const v8   *u1 = M + packed_row(d, j0 + 1) - (j0 + 1);
+			const v8   *u2 = M + packed_row(d, j0 + 2) - (j0 + 2);
+			const v8   *u3 = M + packed_row(d, j0 + 3) - (j0 + 3);
+			int			i = js;
+
+			for (; i + 1 < d; i += 2)
+			{
+				v8		   *m0 = M + packed_row(d, i) - i;
+				v8		   *m1 = M + packed_row(d, i + 1) - (i + 1);
+				v8			a0 = u0[i],
+							a1 = u1[i],
+							a2 = u2[i],
+							a3 = u3[i];
+				v8			c0 = u0[i + 1],
+							c1 = u1[i + 1],
+							c2 = u2[i + 1],
+							c3 = u3[i + 1];
+
+				/* (chains of fused multiply-subtracts, not sums first) */
+				m0[i] = m0[i] - a0 * a0 - a1 * a1 - a2 * a2 - a3 * a3;
+				for (int l = i + 1; l < d; l++)
+				{
+					v8			w0 = u0[l],
+								w1 = u1[l],
+								w2 = u2[l],
+								w3 = u3[l];
+
+					m0[l] = m0[l] - a0 * w0 - a1 * w1 - a2 * w2 - a3 * w3;
+					m1[l] = m1[l] - c0 * w0 - c1 * w1 - c2 * w2 - c3 * w3;
+				}
+			}
+			for (; i < d; i++)
+			{
+				v8		   *m0 = M + packed_row(d, i) - i;
+				v8			a0 = u0[i],
+							a1 = u1[i],
+							a2 = u2[i],
+							a3 = u3[i];
+
+				for (int l = i; l < d; l++)
+					m0[l] = m0[l] - a0 * u0[l] - a1 * u1[l] - a2 * u2[l] - a3 * u3[l];
+			}
+		}
+		else
+		{
+			for (int p = j0; p < js; p++)
+			{
+				const v8   *up = M + packed_row(d, p) - p;
+
+				for (int i = js; i < d; i++)
+				{
+					v8		   *mi = M + packed_row(d, i) - i;
+					v8			a = up[i];
+
+					for (int l = i; l < d; l++)
+						mi[l] -= a * up[l];
+				}
+			}
+		}
+	}
+
+	/* U^T z = b (z over b), then U x = z */
+	for (int p = 0; p < d; p++)
+	{
+		const v8   *up = M + packed_row(d, p) - p;
+		v8			z = rhs[p] / up[p];
+
+		rhs[p] = z;
+		for (int i = p + 1; i < d; i++)
+			rhs[i] -= up[i] * z;
+	}
+	for (int i = d - 1; i >= 0; i--)
+	{
+		const v8   *ui = M + packed_row(d, i) - i;
+		v8			s0 = rhs[i];
+		v8			s1 = {0};
+		v8			s2 = {0};
+		v8			s3 = {0};
+		int			l = i + 1;
+
+		/* four partial sums: not one chain of dependent operations */
+		for (; l + 4 <= d; l += 4)
+		{
+			s0 -= ui[l] * sol[l];
+			s1 -= ui[l + 1] * sol[l + 1];
+			s2 -= ui[l + 2] * sol[l + 2];
+			s3 -= ui[l + 3] * sol[l + 3];
+		}
+		for (; l < d; l++)
+			s0 -= ui[l] * sol[l];
+		sol[i] = ((s0 + s1) + (s2 + s3)) / ui[i];
+	}
+	return failed;
+}
+
+typedef int (*batched_cholesky_fn) (v8 *M, int d);
+
+static int
+batched_cholesky_generic(v8 *M, int d)
+{
+	return batched_cholesky_body(M, d);
+}
+
+#ifdef CF_HAVE_X86_TARGETS
+cf_target_avx2_fma
+static int
+batched_cholesky_avx2(v8 *M, int d)
+{
+	return batched_cholesky_body(M, d);
+}
+#endif
+
+static batched_cholesky_fn batched_cholesky = NULL;
+
 static sparse_matvec_fn sparse_matvec = NULL;
+static objective_fn observed_objective = NULL;
 
 /* Pick the kernels this CPU runs (the same in every process). */
 static void
 choose_kernels(void)
 {
 	sparse_matvec = sparse_matvec_generic;
+	observed_objective = objective_generic;
+	batched_cholesky = batched_cholesky_generic;
 #ifdef CF_HAVE_X86_TARGETS
 	if (cf_cpu_has_avx2_fma())
+	{
 		sparse_matvec = sparse_matvec_avx2;
+		observed_objective = objective_avx2;
+		batched_cholesky = batched_cholesky_avx2;
+	}
 #endif
 }
 
@@ -302,13 +600,16 @@ attach(AlsState *st, AlsShared *sh, char *base)
 	st->stats = (AlsStats *) (base + sh->off[OFF_STATS]);
 }
 
-/* Bytes of one process's scratch space for d unknowns. */
+/* Bytes of one process's scratch space for d unknowns and this stride. */
 static Size
-scratch_bytes(int d)
+scratch_bytes(int d, int stride)
 {
-	return cf_mul_size(sizeof(float),
-					   cf_add_size(cf_mul_size(GATHER_ROWS, d + 1),
-								   cf_add_size(cf_mul_size(2 * d, d), 5 * (Size) d)));
+	Size		floats = cf_mul_size(GATHER_ROWS, d + 1);	/* A */
+
+	floats = cf_add_size(floats, cf_mul_size(d + 1, d + 1));	/* G */
+	floats = cf_add_size(floats, cf_mul_size(6, stride + CF_LANES));	/* vectors */
+	floats = cf_add_size(floats, cf_mul_size(batch_vectors(d), BATCH)); /* batch */
+	return cf_mul_size(floats, sizeof(float)) + 64;
 }
 
 /* Allocate a process's scratch space; slot: its AlsStats. */
@@ -316,27 +617,66 @@ static void
 alloc_scratch(AlsState *st, int slot)
 {
 	int			d = st->sh->d;
-	float	   *w = palloc0(scratch_bytes(d));
+	int			vlen = st->sh->stride + CF_LANES;
+	float	   *w = palloc0(scratch_bytes(d, st->sh->stride));
 
+	st->scratch = w;
 	st->A = w;
-	w += (Size) GATHER_ROWS * d;
-	st->y = w;
-	w += GATHER_ROWS;
+	w += (Size) GATHER_ROWS * (d + 1);
 	st->G = w;
-	w += (Size) d * d;
-	st->U = w;
-	w += (Size) d * d;
+	w += (Size) (d + 1) * (d + 1);
 	st->x = w;
-	st->b = w + d;
-	st->r = w + 2 * d;
-	st->p = w + 3 * d;
-	st->Ap = w + 4 * d;
+	st->b = w + vlen;
+	st->r = w + 2 * vlen;
+	st->p = w + 3 * vlen;
+	st->Ap = w + 4 * vlen;
+	st->xs = w + 5 * vlen;
+	w += 6 * vlen;
+	st->batch = (v8 *) TYPEALIGN(32, w);
 	st->my = &st->stats[Min(slot, st->sh->nprocs - 1)];
 }
 
-/* Seconds since t, and t set to now. */
+/*
+ * Phase timing (DEBUG1 only).  A row's phases are timed with the cheap
+ * monotonic clock; each process's share of a half-step also with its
+ * thread's CPU clock (a system call, too slow for every row), and the
+ * phase times are scaled by CPU time / wall time of that half-step: what
+ * is reported is CPU seconds, so other load on a shared machine (time
+ * this process spent waiting for a core) does not count against the rates.
+ */
+typedef instr_time cpu_time;
+
+/* This thread's CPU seconds (or wall seconds where there is no such clock). */
 static double
-lap(instr_time *t)
+thread_seconds(void)
+{
+#ifdef CLOCK_THREAD_CPUTIME_ID
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+		return ts.tv_sec + ts.tv_nsec * 1e-9;
+#endif
+	{
+		instr_time	now;
+
+		INSTR_TIME_SET_CURRENT(now);
+		return INSTR_TIME_GET_DOUBLE(now);
+	}
+}
+
+/* The monotonic clock now. */
+static cpu_time
+cpu_now(void)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	return now;
+}
+
+/* Wall seconds since *t, and *t set to now. */
+static double
+lap(cpu_time *t)
 {
 	instr_time	now;
 
@@ -346,35 +686,33 @@ lap(instr_time *t)
 	return INSTR_TIME_GET_DOUBLE(now);
 }
 
-/* Dot product of two d-vectors in double. */
+/* Dot product of two vectors of n floats, in double. */
 static double
-dot_d(const float *a, const float *b, int d)
+dot_d(const float *a, const float *b, int n)
 {
 	double		s = 0;
 
-	for (int c = 0; c < d; c++)
+	for (int c = 0; c < n; c++)
 		s += (double) a[c] * b[c];
 	return s;
 }
 
 /*
- * out = M v for the matrix of row entries [lo, hi) of side s:
+ * out = M v (row layout) for the matrix of row entries [lo, hi) of side s:
  * Gramian (implicit) + sum_e w_e a_e a_e^T + lambda I.
  */
 static void
 matvec(AlsState *st, int s, int64 lo, int64 hi, double lambda, const float *v, float *out)
 {
 	AlsShared  *sh = st->sh;
-	int			k = sh->k;
-	int			d = sh->d;
+	int			vlen = sh->stride + CF_LANES;
 
+	memset(out, 0, sizeof(float) * vlen);
 	if (sh->implicit)
-		cblas_ssymv(CblasColMajor, CblasUpper, k, 1.0f, st->gram, k, v, 1, 0.0f, out, 1);
-	else
-		memset(out, 0, sizeof(float) * d);
-	sparse_matvec(st->F[1 - s], sh->stride, k, !sh->implicit, sh->implicit, (float) sh->alpha,
+		cblas_ssymv(CblasColMajor, CblasLower, sh->k, 1.0f, st->gram, sh->k, v, 1, 0.0f, out, 1);
+	sparse_matvec(st->F[1 - s], sh->stride, !sh->implicit, sh->implicit, (float) sh->alpha,
 				  st->col[s] + lo, st->val[s] + lo, hi - lo, v, out);
-	for (int c = 0; c < d; c++)
+	for (int c = 0; c < vlen; c++)
 		out[c] += (float) lambda * v[c];
 }
 
@@ -386,14 +724,53 @@ matvec_flops(const AlsShared *sh, int64 n)
 }
 
 /*
+ * The right-hand side b = sum_e coef_e a_e (row layout) of row entries
+ * [lo, hi) of side s, for CG: coef = r - mu - b_other (als) or
+ * 1 + alpha r (ials).
+ */
+static void
+build_rhs(AlsState *st, int s, int64 lo, int64 hi)
+{
+	AlsShared  *sh = st->sh;
+	int			stride = sh->stride;
+	const float *F = st->F[1 - s];
+	const float *fbias = st->bias[1 - s];
+	float	   *b = st->b;
+
+	memset(b, 0, sizeof(float) * (stride + CF_LANES));
+	for (int64 e = lo; e < hi; e++)
+	{
+		int32		j = st->col[s][e];
+		const float *a = F + (Size) j * stride;
+		float		coef;
+		v8			cv;
+
+		if (e + 2 < hi)
+			prefetch_row(F + (Size) st->col[s][e + 2] * stride, stride);
+		if (sh->implicit)
+			coef = 1.0f + (float) sh->alpha * st->val[s][e];
+		else
+		{
+			coef = st->val[s][e] - sh->mean - fbias[j];
+			b[stride] += coef;
+		}
+		cv = (v8) {0} + coef;
+		for (int c = 0; c < stride; c += 8)
+			V8W(b + c) = V8(b + c) + cv * V8(a + c);
+	}
+	st->my->gram_flops += 2.0 * (hi - lo) * sh->d;
+}
+
+/*
  * A few steps of conjugate gradient on M x = b from the current x (Takacs,
- * Pilaszy & Tikk 2011, Algorithm 2), M given by matvec.
+ * Pilaszy & Tikk 2011, Algorithm 2), M given by matvec; vectors in row
+ * layout.
  */
 static void
 cg_solve(AlsState *st, int s, int64 lo, int64 hi, double lambda)
 {
 	AlsShared  *sh = st->sh;
-	int			d = sh->d;
+	int			vlen = sh->stride + CF_LANES;
 	float	   *x = st->x;
 	float	   *r = st->r;
 	float	   *p = st->p;
@@ -401,10 +778,10 @@ cg_solve(AlsState *st, int s, int64 lo, int64 hi, double lambda)
 	double		rs;
 
 	matvec(st, s, lo, hi, lambda, x, Ap);
-	for (int c = 0; c < d; c++)
+	for (int c = 0; c < vlen; c++)
 		r[c] = p[c] = st->b[c] - Ap[c];
-	rs = dot_d(r, r, d);
-	st->my->solve_flops += matvec_flops(sh, hi - lo) + 4.0 * d;
+	rs = dot_d(r, r, vlen);
+	st->my->solve_flops += matvec_flops(sh, hi - lo) + 4.0 * sh->d;
 	for (int step = 0; step < sh->cg_steps && rs > 1e-20; step++)
 	{
 		double		pAp;
@@ -412,48 +789,62 @@ cg_solve(AlsState *st, int s, int64 lo, int64 hi, double lambda)
 		double		rs_new;
 
 		matvec(st, s, lo, hi, lambda, p, Ap);
-		pAp = dot_d(p, Ap, d);
+		pAp = dot_d(p, Ap, vlen);
 		if (pAp <= 0)
 			break;
 		a = rs / pAp;
-		for (int c = 0; c < d; c++)
+		for (int c = 0; c < vlen; c++)
 		{
 			x[c] += (float) a * p[c];
 			r[c] -= (float) a * Ap[c];
 		}
-		rs_new = dot_d(r, r, d);
-		for (int c = 0; c < d; c++)
+		rs_new = dot_d(r, r, vlen);
+		for (int c = 0; c < vlen; c++)
 			p[c] = r[c] + (float) (rs_new / rs) * p[c];
 		rs = rs_new;
-		st->my->solve_flops += matvec_flops(sh, hi - lo) + 10.0 * d;
+		st->my->solve_flops += matvec_flops(sh, hi - lo) + 10.0 * sh->d;
 	}
 }
 
 /*
- * Build the right-hand side (and for Cholesky the matrix) of row entries
- * [lo, hi) of side s into st->b (and st->G), gathering the other side's
- * vectors GATHER_ROWS at a time.
+ * For Cholesky: the matrix and right-hand side of row entries [lo, hi) of
+ * side s in one (d + 1) x (d + 1) matrix G (lower triangle, column-major,
+ * leading dimension d + 1, so that a column of it is a row of the upper
+ * triangle the batched factorization packs): the other side's vectors are
+ * gathered GATHER_ROWS at a time with one more column, so that one ssyrk
+ * gives both the d x d matrix sum_e w_e a_e a_e^T (plus the Gramian for
+ * ials) and, in its last row, b = sum_e coef_e a_e.  A row gathers as (a_e, 1,
+ * coef_e) for als, and as sqrt(w_e) (a_e, coef_e / w_e) for ials (w_e =
+ * alpha r_e > 0).
  */
 static void
-build_system(AlsState *st, int s, int64 lo, int64 hi, bool matrix)
+build_matrix(AlsState *st, int s, int64 lo, int64 hi)
 {
 	AlsShared  *sh = st->sh;
 	int			k = sh->k;
 	int			d = sh->d;
+	int			ld = d + 1;
 	int			stride = sh->stride;
 	const float *F = st->F[1 - s];
 	const float *fbias = st->bias[1 - s];
 	const int32 *col = st->col[s];
 	const float *val = st->val[s];
 	float		alpha = (float) sh->alpha;
+	float	   *G = st->G;
 
-	memset(st->b, 0, sizeof(float) * d);
-	if (matrix)
+	memset(G, 0, sizeof(float) * ld * ld);
+	if (sh->implicit)
+		for (int c = 0; c < k; c++)
+			memcpy(G + (Size) c * ld + c, st->gram + (Size) c * k + c, sizeof(float) * (k - c));
+
+	if (sh->implicit && alpha == 0)
 	{
-		if (sh->implicit)
-			memcpy(st->G, st->gram, sizeof(float) * d * d);
-		else
-			memset(st->G, 0, sizeof(float) * d * d);
+		/* every confidence is 1: the Gramian alone, b = sum of the vectors */
+		for (int64 e = lo; e < hi; e++)
+			for (int c = 0; c < k; c++)
+				G[(Size) c * ld + d] += F[(Size) col[e] * stride + c];
+		st->my->gram_flops += (double) (hi - lo) * d;
+		return;
 	}
 	for (int64 e0 = lo; e0 < hi; e0 += GATHER_ROWS)
 	{
@@ -462,142 +853,295 @@ build_system(AlsState *st, int s, int64 lo, int64 hi, bool matrix)
 		for (int j = 0; j < m; j++)
 		{
 			int64		e = e0 + j;
-			float	   *a = st->A + (Size) j * d;
+			const float *f = F + (Size) col[e] * stride;
+			float	   *a = st->A + (Size) j * ld;
 
-			memcpy(a, F + (Size) col[e] * stride, sizeof(float) * k);
+			if (j + 4 < m)
+				prefetch_row(F + (Size) col[e + 4] * stride, stride);
 			if (sh->implicit)
-				st->y[j] = 1.0f + alpha * val[e];
+			{
+				float		w = alpha * val[e];
+				float		sw = sqrtf(w);
+
+				for (int c = 0; c < k; c++)
+					a[c] = sw * f[c];
+				a[k] = (1.0f + w) / sw;
+			}
 			else
 			{
+				memcpy(a, f, sizeof(float) * k);
 				a[k] = 1.0f;
-				st->y[j] = val[e] - sh->mean - fbias[col[e]];
+				a[k + 1] = val[e] - sh->mean - fbias[col[e]];
 			}
 		}
-		cf_rhs_add(st->b, st->A, m, d, d, st->y);
-		st->my->gram_flops += 2.0 * m * d;
-		if (!matrix)
-			continue;
-		if (sh->implicit)
-		{
-			/* rows scaled by sqrt(c - 1) = sqrt(alpha r) */
-			if (alpha == 0)
-				continue;
-			for (int j = 0; j < m; j++)
-			{
-				float		w = sqrtf(alpha * val[e0 + j]);
-				float	   *a = st->A + (Size) j * d;
-
-				for (int c = 0; c < d; c++)
-					a[c] *= w;
-			}
-		}
-		cf_gram_add(st->G, st->A, m, d, d);
-		st->my->gram_flops += (double) m * d * (d + 1);
+		cblas_ssyrk(CblasColMajor, CblasLower, CblasNoTrans, ld, m, 1.0f, st->A, ld,
+					1.0f, G, ld);
+		st->my->gram_flops += (double) m * ld * (ld + 1);
 	}
 }
 
 /*
- * Solve row `row` of side s against the other side, store its vector (and
- * bias), and add its terms of the objective to *sum.
+ * Solve the system build_matrix left in st->G with ridge lambda into
+ * st->xs (d floats): Cholesky (spotrf) on its d x d part, two triangular
+ * solves (spotrs) on its last column.  If the matrix is not positive
+ * definite (lambda = 0 and too few vectors), it is rebuilt and factored
+ * once more with a tiny extra ridge, 1e-6 of its mean diagonal.
  */
 static void
-solve_row(AlsState *st, int s, int32 row, AlsSums *sum)
+cholesky_row(AlsState *st, int s, int64 lo, int64 hi, double lambda)
 {
 	AlsShared  *sh = st->sh;
-	int			k = sh->k;
 	int			d = sh->d;
-	int			stride = sh->stride;
-	int64		lo = st->start[s][row];
-	int64		hi = st->start[s][row + 1];
-	float	   *xrow = st->F[s] + (Size) row * stride;
-	float	   *x = st->x;
-	double		lambda;
-	instr_time	t;
+	int			ld = d + 1;
+	int			one = 1;
+	int			info = 0;
+	float	   *G = st->G;
+	double		trace = 0;
 
-	if (hi == lo)
+	for (int c = 0; c < d; c++)
 	{
-		/* no feedback (ials): the solution is 0 */
-		memset(xrow, 0, sizeof(float) * k);
-		st->bias[s][row] = 0;
-		return;
+		trace += G[(Size) c * ld + c];
+		G[(Size) c * ld + c] += (float) lambda;
 	}
+	spotrf_("L", &d, G, &ld, &info);
+	if (info != 0)
+	{
+		build_matrix(st, s, lo, hi);
+		for (int c = 0; c < d; c++)
+			G[(Size) c * ld + c] += (float) (lambda + 1e-6 * Max(trace / d, 1e-6));
+		spotrf_("L", &d, G, &ld, &info);
+		if (info != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("training failed in epoch %d: a system of normal equations is singular",
+							sh->iteration + 1),
+					 errhint("Raise regularization.")));
+	}
+	for (int c = 0; c < d; c++)
+		st->xs[c] = G[(Size) c * ld + d];
+	spotrs_("L", &d, &one, G, &ld, st->xs, &d, &info);
+	if (info != 0)
+		elog(ERROR, "spotrs failed with info %d", info);
+	st->my->solve_flops += (double) d * d * d / 3 + 2.0 * d * d;
+}
+
+/* The ridge of a row with entries [lo, hi) of side s. */
+static double
+row_lambda(AlsState *st, int s, int64 lo, int64 hi)
+{
+	AlsShared  *sh = st->sh;
+
 	if (sh->implicit)
 	{
 		double		total = 0;
 
 		for (int64 e = lo; e < hi; e++)
 			total += st->val[s][e];
-		lambda = sh->lambda * pow(sh->rows[1 - s] + sh->alpha * total, sh->exponent);
+		return sh->lambda * pow(sh->rows[1 - s] + sh->alpha * total, sh->exponent);
 	}
-	else
-		lambda = sh->lambda * pow((double) (hi - lo), sh->exponent);
+	return sh->lambda * pow((double) (hi - lo), sh->exponent);
+}
 
-	if (sh->timing)
-		INSTR_TIME_SET_CURRENT(t);
-	if (sh->solver == CF_SOLVER_CHOLESKY)
-	{
-		build_system(st, s, lo, hi, true);
-		if (sh->timing)
-			st->my->gram_seconds += lap(&t);
-		if (!cf_cholesky_factor(st->G, d, lambda, st->U))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("training failed in epoch %d: a system of normal equations is singular",
-							sh->iteration + 1),
-					 errhint("Raise regularization.")));
-		memcpy(x, st->b, sizeof(float) * d);
-		cf_cholesky_solve(st->U, d, x);
-		st->my->solve_flops += (double) d * d * d / 3 + 2.0 * d * d;
-	}
-	else
-	{
-		build_system(st, s, lo, hi, false);
-		if (sh->timing)
-			st->my->gram_seconds += lap(&t);
-		memcpy(x, xrow, sizeof(float) * k);
-		if (!sh->implicit)
-			x[k] = st->bias[s][row];
-		cg_solve(st, s, lo, hi, lambda);
-	}
-	if (sh->timing)
-		st->my->solve_seconds += lap(&t);
+/*
+ * Store row `row` of side s solved as st->x (row layout) and add its terms
+ * of the objective to *sum.
+ */
+static void
+finish_row(AlsState *st, int s, int32 row, int64 lo, int64 hi, double lambda, AlsSums *sum)
+{
+	AlsShared  *sh = st->sh;
+	int			k = sh->k;
+	int			stride = sh->stride;
+	float	   *x = st->x;
 
-	memcpy(xrow, x, sizeof(float) * k);
+	memcpy(st->F[s] + (Size) row * stride, x, sizeof(float) * k);
 	if (!sh->implicit)
-		st->bias[s][row] = x[k];
+		st->bias[s][row] = x[stride];
 
-	/* the objective's terms */
-	sum->penalty += lambda * dot_d(x, x, d);
+	sum->penalty += lambda * dot_d(x, x, stride + CF_LANES);
 	if (s == SIDE_USERS)
 	{
-		const float *F = st->F[1 - s];
-		const float *fbias = st->bias[1 - s];
-
-		for (int64 e = lo; e < hi; e++)
-		{
-			const float *a = F + (Size) st->col[s][e] * stride;
-			double		yhat = dot_k(a, x, k);
-
-			if (sh->implicit)
-			{
-				double		c = 1 + sh->alpha * st->val[s][e];
-				double		other = (1 - yhat) * (1 - yhat) - yhat * yhat;
-
-				sum->sse += c * (1 - yhat) * (1 - yhat) - yhat * yhat;
-				sum->sq += other;
-			}
-			else
-			{
-				double		err = st->val[s][e] - (sh->mean + x[k] + fbias[st->col[s][e]] + yhat);
-
-				sum->sse += err * err;
-			}
-		}
+		observed_objective(st->F[1 - s], st->bias[1 - s], stride, sh->implicit, sh->alpha,
+						   sh->mean, st->col[s] + lo, st->val[s] + lo, hi - lo, x,
+						   &sum->sse, &sum->sq);
 		if (sh->implicit)
 		{
-			cblas_ssymv(CblasColMajor, CblasUpper, k, 1.0f, st->gram, k, x, 1, 0.0f, st->Ap, 1);
+			cblas_ssymv(CblasColMajor, CblasLower, k, 1.0f, st->gram, k, x, 1, 0.0f, st->Ap, 1);
 			sum->quad += dot_d(x, st->Ap, k);
 		}
+	}
+}
+
+/* st->x (row layout) from a Cholesky solution of d floats. */
+static void
+x_from_solution(AlsState *st, const float *xs)
+{
+	AlsShared  *sh = st->sh;
+
+	memset(st->x, 0, sizeof(float) * (sh->stride + CF_LANES));
+	memcpy(st->x, xs, sizeof(float) * sh->k);
+	if (!sh->implicit)
+		st->x[sh->stride] = xs[sh->k];
+}
+
+/* A row without entries (ials): its vector is 0. */
+static void
+zero_row(AlsState *st, int s, int32 row)
+{
+	memset(st->F[s] + (Size) row * st->sh->stride, 0, sizeof(float) * st->sh->k);
+	st->bias[s][row] = 0;
+}
+
+/* Copy the system in st->G, ridge lambda added, into lane `lane` of the batch. */
+static void
+interleave(AlsState *st, int lane, double lambda)
+{
+	int			d = st->sh->d;
+	int			ld = d + 1;
+	float	   *B = (float *) st->batch;
+	const float *G = st->G;
+
+	for (int i = 0; i < d; i++)
+	{
+		float	   *row = B + packed_row(d, i) * BATCH + lane;
+
+		for (int l = i; l < d; l++)
+			row[(Size) (l - i) * BATCH] = G[(Size) i * ld + l];
+		row[0] += (float) lambda;
+	}
+	for (int i = 0; i < d; i++)
+		B[(packed_row(d, d) + i) * BATCH + lane] = G[(Size) i * ld + d];
+}
+
+/* Make lane `lane` of the batch the identity with right-hand side 0. */
+static void
+idle_lane(AlsState *st, int lane)
+{
+	int			d = st->sh->d;
+	float	   *B = (float *) st->batch;
+
+	for (int i = 0; i < d; i++)
+	{
+		float	   *row = B + packed_row(d, i) * BATCH + lane;
+
+		for (int l = i; l < d; l++)
+			row[(Size) (l - i) * BATCH] = l == i ? 1.0f : 0.0f;
+	}
+	for (int i = 0; i < d; i++)
+		B[(packed_row(d, d) + i) * BATCH + lane] = 0;
+}
+
+/*
+ * Solve rows [r0, r1) of side s by Cholesky, BATCH at a time (see
+ * batched_cholesky), adding the objective's terms to *sum in row order.
+ */
+static void
+run_rows_cholesky(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
+{
+	AlsShared  *sh = st->sh;
+	int			d = sh->d;
+	int32		rows[BATCH];
+	double		lambdas[BATCH];
+	int			n = 0;
+	float	   *xs = st->xs;
+
+	for (int32 row = r0; row <= r1; row++)
+	{
+		if (row < r1)
+		{
+			int64		lo = st->start[s][row];
+			int64		hi = st->start[s][row + 1];
+			cpu_time	t;
+
+			if (hi == lo)
+			{
+				zero_row(st, s, row);	/* no terms: the order of sums holds */
+				continue;
+			}
+			rows[n] = row;
+			lambdas[n] = row_lambda(st, s, lo, hi);
+			if (sh->timing)
+				t = cpu_now();
+			build_matrix(st, s, lo, hi);
+			if (sh->timing)
+				st->half_gram += lap(&t);
+			interleave(st, n, lambdas[n]);
+			if (sh->timing)
+				st->half_solve += lap(&t);
+			n++;
+			CHECK_FOR_INTERRUPTS();
+		}
+		if (n == BATCH || (row == r1 && n > 0))
+		{
+			const float *sol = (const float *) (st->batch + packed_row(d, d) + d);
+			cpu_time	t;
+			int			failed;
+
+			if (sh->timing)
+				t = cpu_now();
+			for (int lane = n; lane < BATCH; lane++)
+				idle_lane(st, lane);
+			failed = batched_cholesky(st->batch, d);
+			st->my->solve_flops += n * ((double) d * d * d / 3 + 2.0 * d * d);
+			if (sh->timing)
+				st->half_solve += lap(&t);
+			for (int lane = 0; lane < n; lane++)
+			{
+				int64		lo = st->start[s][rows[lane]];
+				int64		hi = st->start[s][rows[lane] + 1];
+
+				if (failed & (1 << lane))
+				{
+					/* not positive definite in float: LAPACK, with a tiny ridge if need be */
+					build_matrix(st, s, lo, hi);
+					cholesky_row(st, s, lo, hi, lambdas[lane]);
+				}
+				else
+					for (int c = 0; c < d; c++)
+						xs[c] = sol[(Size) c * BATCH + lane];
+				x_from_solution(st, xs);
+				finish_row(st, s, rows[lane], lo, hi, lambdas[lane], sum);
+			}
+			n = 0;
+		}
+	}
+}
+
+/* Solve rows [r0, r1) of side s by CG, adding the objective's terms to *sum. */
+static void
+run_rows_cg(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
+{
+	AlsShared  *sh = st->sh;
+	int			stride = sh->stride;
+
+	for (int32 row = r0; row < r1; row++)
+	{
+		int64		lo = st->start[s][row];
+		int64		hi = st->start[s][row + 1];
+		double		lambda;
+		cpu_time	t;
+
+		if (hi == lo)
+		{
+			zero_row(st, s, row);
+			continue;
+		}
+		lambda = row_lambda(st, s, lo, hi);
+		if (sh->timing)
+			t = cpu_now();
+		build_rhs(st, s, lo, hi);
+		if (sh->timing)
+			st->half_gram += lap(&t);
+		/* warm start: the row's current vector */
+		memset(st->x, 0, sizeof(float) * (stride + CF_LANES));
+		memcpy(st->x, st->F[s] + (Size) row * stride, sizeof(float) * sh->k);
+		if (!sh->implicit)
+			st->x[stride] = st->bias[s][row];
+		cg_solve(st, s, lo, hi, lambda);
+		if (sh->timing)
+			st->half_solve += lap(&t);
+		finish_row(st, s, row, lo, hi, lambda, sum);
+		CHECK_FOR_INTERRUPTS();
 	}
 }
 
@@ -607,17 +1151,35 @@ run_half(AlsState *st, int s)
 {
 	AlsShared  *sh = st->sh;
 	uint32		block;
+	instr_time	wall;
+	double		cpu = 0;
 
+	st->half_gram = st->half_solve = 0;
+	if (sh->timing)
+	{
+		INSTR_TIME_SET_CURRENT(wall);
+		cpu = thread_seconds();
+	}
 	while ((block = pg_atomic_fetch_add_u32(&sh->next, 1)) < sh->nblocks[s])
 	{
 		AlsSums		sum = {0};
+		int32		r0 = st->blocks[s][block];
+		int32		r1 = st->blocks[s][block + 1];
 
-		for (int32 row = st->blocks[s][block]; row < st->blocks[s][block + 1]; row++)
-		{
-			solve_row(st, s, row, &sum);
-			CHECK_FOR_INTERRUPTS();
-		}
+		if (sh->solver == CF_SOLVER_CHOLESKY)
+			run_rows_cholesky(st, s, r0, r1, &sum);
+		else
+			run_rows_cg(st, s, r0, r1, &sum);
 		st->sums[s][block] = sum;
+	}
+	if (sh->timing)
+	{
+		double		busy = thread_seconds() - cpu;
+		double		elapsed = cf_seconds_since(wall);
+		double		scale = elapsed > 0 ? Min(busy / elapsed, 1.0) : 1.0;
+
+		st->my->gram_seconds += st->half_gram * scale;
+		st->my->solve_seconds += st->half_solve * scale;
 	}
 }
 
@@ -632,16 +1194,16 @@ begin_half(AlsState *st, int s)
 
 	if (sh->implicit)
 	{
-		instr_time	t;
 		int			k = sh->k;
+		double		t = 0;
 
 		if (sh->timing)
-			INSTR_TIME_SET_CURRENT(t);
-		cblas_ssyrk(CblasColMajor, CblasUpper, CblasNoTrans, k, sh->rows[1 - s], 1.0f,
+			t = thread_seconds();
+		cblas_ssyrk(CblasColMajor, CblasLower, CblasNoTrans, k, sh->rows[1 - s], 1.0f,
 					st->F[1 - s], sh->stride, 0.0f, st->gram, k);
 		st->my->gram_flops += (double) sh->rows[1 - s] * k * (k + 1);
 		if (sh->timing)
-			st->my->gram_seconds += lap(&t);
+			st->my->gram_seconds += thread_seconds() - t;
 	}
 	sh->side = s;
 	pg_atomic_write_u32(&sh->next, 0);
@@ -663,7 +1225,7 @@ report_phases(AlsState *st)
 	}
 	if (sh->timing)
 		ereport(DEBUG1,
-				(errmsg_internal("cf: epoch %d phases: gram %.6f s %.6f GFLOP, solve %.6f s %.6f GFLOP",
+				(errmsg_internal("cf: epoch %d phases (CPU seconds, all processes): gram %.6f s %.6f GFLOP, solve %.6f s %.6f GFLOP",
 								 sh->iteration + 1,
 								 total.gram_seconds, total.gram_flops / 1e9,
 								 total.solve_seconds, total.solve_flops / 1e9)));
@@ -951,7 +1513,7 @@ als_bytes_for(const CfTrainer *trainer, const CfRatings *data,
 	/* the arena, the result's copy of the factors, every process's scratch */
 	bytes = cf_add_size(sh.arena_size,
 						cf_factors_bytes(data->nusers, data->nitems, params->factors));
-	return cf_add_size(bytes, cf_mul_size(scratch_bytes(sh.d), workers + 1));
+	return cf_add_size(bytes, cf_mul_size(scratch_bytes(sh.d, sh.stride), workers + 1));
 }
 
 static Size
@@ -1093,7 +1655,7 @@ als_train_for(const CfTrainer *trainer, const CfRatings *data, const CfTrainPara
 		pfree(arena);
 		pfree(sh);
 	}
-	pfree(st.A);
+	pfree(st.scratch);
 }
 
 static void

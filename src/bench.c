@@ -1,8 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * bench.c
- *	  A measuring helper for test/bench/serving.sh; not part of the SQL
- *	  interface (the benchmark declares it in its own database).
+ *	  Measuring helpers for test/bench/serving.sh and test/bench/als.sh;
+ *	  not part of the SQL interface (the benchmarks declare them in their
+ *	  own databases).
+ *
+ * cf_bench_sgemm(n, passes): the GFLOP/s OpenBLAS's sgemm reaches here,
+ * on n x n matrices in the backend (with cf.blas_threads threads, 1 by
+ * default, as training uses): the reference the ALS benchmark compares its
+ * Gram and solve phases to.  One warm-up product, then the median of
+ * `passes`, per second of the thread's CPU time.
  *
  * cf_bench_stream(model, passes) times, inside the backend and on the
  * cached item matrix that cf_recommend itself reads, (1) one pass that
@@ -19,6 +26,8 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "common/pg_prng.h"
+#include "miscadmin.h"
 #include "funcapi.h"
 #include "portability/instr_time.h"
 #include "utils/builtins.h"
@@ -29,6 +38,7 @@
 #include "util.h"
 
 PG_FUNCTION_INFO_V1(cf_bench_stream);
+PG_FUNCTION_INFO_V1(cf_bench_sgemm);
 
 /*
  * Read every float once; the sum keeps the compiler from skipping it.  64
@@ -146,4 +156,74 @@ cf_bench_stream(PG_FUNCTION_ARGS)
 	cf_items_release(items);
 	tupdesc = BlessTupleDesc(tupdesc);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/* This thread's CPU seconds (wall seconds where there is no such clock). */
+static double
+thread_seconds(void)
+{
+#ifdef CLOCK_THREAD_CPUTIME_ID
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+		return ts.tv_sec + ts.tv_nsec * 1e-9;
+#endif
+	{
+		instr_time	now;
+
+		INSTR_TIME_SET_CURRENT(now);
+		return INSTR_TIME_GET_DOUBLE(now);
+	}
+}
+
+/*
+ * cf_bench_sgemm(n int, passes int) RETURNS float8
+ *
+ * Median GFLOP/s (2 n^3 flops a product) of `passes` products C = A B of
+ * n x n single-precision matrices, after one warm-up product, per second
+ * of this thread's CPU time: the same clock ALS's phase report (DEBUG1)
+ * uses, so that other load on a shared machine counts against neither.
+ */
+Datum
+cf_bench_sgemm(PG_FUNCTION_ARGS)
+{
+	int			n = PG_GETARG_INT32(0);
+	int			passes = PG_GETARG_INT32(1);
+	float	   *A;
+	float	   *B;
+	float	   *C;
+	double	   *rate;
+	pg_prng_state rng;
+	double		median;
+
+	cf_check_int_arg("n", n, 1, 8192);
+	cf_check_int_arg("passes", passes, 1, 100000);
+	A = palloc_extended(cf_mul_size(cf_mul_size(n, n), sizeof(float)), MCXT_ALLOC_HUGE);
+	B = palloc_extended(cf_mul_size(cf_mul_size(n, n), sizeof(float)), MCXT_ALLOC_HUGE);
+	C = palloc_extended(cf_mul_size(cf_mul_size(n, n), sizeof(float)), MCXT_ALLOC_HUGE);
+	rate = palloc(sizeof(double) * passes);
+	pg_prng_seed(&rng, 42);
+	for (Size j = 0; j < (Size) n * n; j++)
+	{
+		A[j] = (float) pg_prng_double(&rng) - 0.5f;
+		B[j] = (float) pg_prng_double(&rng) - 0.5f;
+	}
+	for (int j = 0; j <= passes; j++)
+	{
+		double		start = thread_seconds();
+		double		seconds;
+
+		cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, A, n, B, n,
+					0.0f, C, n);
+		seconds = thread_seconds() - start;
+		if (j > 0)
+			rate[j - 1] = 2.0 * n * n * n / Max(seconds, 1e-9) / 1e9;
+		CHECK_FOR_INTERRUPTS();
+	}
+	qsort(rate, passes, sizeof(double), cmp_double);
+	median = rate[passes / 2];
+	pfree(A);
+	pfree(B);
+	pfree(C);
+	PG_RETURN_FLOAT8(median);
 }
