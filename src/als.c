@@ -181,16 +181,17 @@ typedef struct AlsState
 	float	   *gram;
 	AlsStats   *stats;			/* all slots */
 	AlsStats   *my;				/* this process's */
-	double		half_gram;		/* wall seconds of the phases in this half-step */
-	double		half_solve;
 
 	/* scratch (vectors in the row layout of the kernels below) */
 	float	   *scratch;		/* all of it */
 	float	   *A;				/* GATHER_ROWS x (d + 1) gathered vectors */
 	float	   *G;				/* (d + 1) x (d + 1): matrix and right-hand side */
+	float	   *G8;				/* BATCH of them (Cholesky), and an identity */
 	float	   *xs;				/* d: a Cholesky solution */
-	float	   *x;				/* the row's solution */
-	float	   *b;				/* right-hand side (CG) */
+	float	   *x;				/* the row's solution (one of x8) */
+	float	   *b;				/* right-hand side (CG; one of b8) */
+	float	   *x8;				/* BATCH solutions */
+	float	   *b8;				/* BATCH right-hand sides */
 	float	   *r;				/* CG residual */
 	float	   *p;				/* CG direction */
 	float	   *Ap;				/* CG matrix times direction */
@@ -561,6 +562,93 @@ batched_cholesky_avx2(v8 *M, int d)
 
 static batched_cholesky_fn batched_cholesky = NULL;
 
+/*
+ * Lay the systems of the BATCH matrices G8 (lower triangles, leading
+ * dimension d + 1, ridges lambdas added to their diagonals) out in the
+ * batch: element (i, l) of every system in one vector.  Rows of 8 elements
+ * at a time go through an 8 x 8 transposition of vectors (the shuffles
+ * below); the last few elements of a row, one lane at a time.
+ */
+static pg_attribute_always_inline void
+interleave_body(v8 *B, const float *G8, int d, const double *lambdas)
+{
+	int			ld = d + 1;
+	Size		gsize = (Size) ld * ld;
+	v8			lam;
+	v8		   *rhs = B + packed_row(d, d);
+
+	for (int lane = 0; lane < BATCH; lane++)
+		lam[lane] = (float) lambdas[lane];
+	for (int i = 0; i < d; i++)
+	{
+		v8		   *row = B + packed_row(d, i) - i;	/* row[l]: (i, l) */
+		const float *g = G8 + (Size) i * ld;	/* g[lane * gsize + l]: (l, i) */
+		int			l = i;
+
+		for (; l + 8 <= d; l += 8)
+		{
+			v8			r0 = V8(g + 0 * gsize + l),
+						r1 = V8(g + 1 * gsize + l),
+						r2 = V8(g + 2 * gsize + l),
+						r3 = V8(g + 3 * gsize + l),
+						r4 = V8(g + 4 * gsize + l),
+						r5 = V8(g + 5 * gsize + l),
+						r6 = V8(g + 6 * gsize + l),
+						r7 = V8(g + 7 * gsize + l);
+			v8			a0 = __builtin_shufflevector(r0, r1, 0, 8, 1, 9, 2, 10, 3, 11),
+						a1 = __builtin_shufflevector(r0, r1, 4, 12, 5, 13, 6, 14, 7, 15),
+						a2 = __builtin_shufflevector(r2, r3, 0, 8, 1, 9, 2, 10, 3, 11),
+						a3 = __builtin_shufflevector(r2, r3, 4, 12, 5, 13, 6, 14, 7, 15),
+						a4 = __builtin_shufflevector(r4, r5, 0, 8, 1, 9, 2, 10, 3, 11),
+						a5 = __builtin_shufflevector(r4, r5, 4, 12, 5, 13, 6, 14, 7, 15),
+						a6 = __builtin_shufflevector(r6, r7, 0, 8, 1, 9, 2, 10, 3, 11),
+						a7 = __builtin_shufflevector(r6, r7, 4, 12, 5, 13, 6, 14, 7, 15);
+			v8			b0 = __builtin_shufflevector(a0, a2, 0, 1, 8, 9, 2, 3, 10, 11),
+						b1 = __builtin_shufflevector(a0, a2, 4, 5, 12, 13, 6, 7, 14, 15),
+						b2 = __builtin_shufflevector(a1, a3, 0, 1, 8, 9, 2, 3, 10, 11),
+						b3 = __builtin_shufflevector(a1, a3, 4, 5, 12, 13, 6, 7, 14, 15),
+						b4 = __builtin_shufflevector(a4, a6, 0, 1, 8, 9, 2, 3, 10, 11),
+						b5 = __builtin_shufflevector(a4, a6, 4, 5, 12, 13, 6, 7, 14, 15),
+						b6 = __builtin_shufflevector(a5, a7, 0, 1, 8, 9, 2, 3, 10, 11),
+						b7 = __builtin_shufflevector(a5, a7, 4, 5, 12, 13, 6, 7, 14, 15);
+
+			row[l + 0] = __builtin_shufflevector(b0, b4, 0, 1, 2, 3, 8, 9, 10, 11);
+			row[l + 1] = __builtin_shufflevector(b0, b4, 4, 5, 6, 7, 12, 13, 14, 15);
+			row[l + 2] = __builtin_shufflevector(b1, b5, 0, 1, 2, 3, 8, 9, 10, 11);
+			row[l + 3] = __builtin_shufflevector(b1, b5, 4, 5, 6, 7, 12, 13, 14, 15);
+			row[l + 4] = __builtin_shufflevector(b2, b6, 0, 1, 2, 3, 8, 9, 10, 11);
+			row[l + 5] = __builtin_shufflevector(b2, b6, 4, 5, 6, 7, 12, 13, 14, 15);
+			row[l + 6] = __builtin_shufflevector(b3, b7, 0, 1, 2, 3, 8, 9, 10, 11);
+			row[l + 7] = __builtin_shufflevector(b3, b7, 4, 5, 6, 7, 12, 13, 14, 15);
+		}
+		for (; l < d; l++)
+			for (int lane = 0; lane < BATCH; lane++)
+				row[l][lane] = g[lane * gsize + l];
+		row[i] += lam;
+		for (int lane = 0; lane < BATCH; lane++)
+			rhs[i][lane] = g[lane * gsize + d];
+	}
+}
+
+typedef void (*interleave_fn) (v8 *B, const float *G8, int d, const double *lambdas);
+
+static void
+interleave_generic(v8 *B, const float *G8, int d, const double *lambdas)
+{
+	interleave_body(B, G8, d, lambdas);
+}
+
+#ifdef CF_HAVE_X86_TARGETS
+cf_target_avx2_fma
+static void
+interleave_avx2(v8 *B, const float *G8, int d, const double *lambdas)
+{
+	interleave_body(B, G8, d, lambdas);
+}
+#endif
+
+static interleave_fn interleave = NULL;
+
 static sparse_matvec_fn sparse_matvec = NULL;
 static objective_fn observed_objective = NULL;
 
@@ -571,12 +659,14 @@ choose_kernels(void)
 	sparse_matvec = sparse_matvec_generic;
 	observed_objective = objective_generic;
 	batched_cholesky = batched_cholesky_generic;
+	interleave = interleave_generic;
 #ifdef CF_HAVE_X86_TARGETS
 	if (cf_cpu_has_avx2_fma())
 	{
 		sparse_matvec = sparse_matvec_avx2;
 		observed_objective = objective_avx2;
 		batched_cholesky = batched_cholesky_avx2;
+		interleave = interleave_avx2;
 	}
 #endif
 }
@@ -606,8 +696,8 @@ scratch_bytes(int d, int stride)
 {
 	Size		floats = cf_mul_size(GATHER_ROWS, d + 1);	/* A */
 
-	floats = cf_add_size(floats, cf_mul_size(d + 1, d + 1));	/* G */
-	floats = cf_add_size(floats, cf_mul_size(6, stride + CF_LANES));	/* vectors */
+	floats = cf_add_size(floats, cf_mul_size(BATCH + 1, cf_mul_size(d + 1, d + 1)));	/* G8 */
+	floats = cf_add_size(floats, cf_mul_size(2 * BATCH + 4, stride + CF_LANES));	/* vectors */
 	floats = cf_add_size(floats, cf_mul_size(batch_vectors(d), BATCH)); /* batch */
 	return cf_mul_size(floats, sizeof(float)) + 64;
 }
@@ -623,28 +713,31 @@ alloc_scratch(AlsState *st, int slot)
 	st->scratch = w;
 	st->A = w;
 	w += (Size) GATHER_ROWS * (d + 1);
-	st->G = w;
-	w += (Size) (d + 1) * (d + 1);
-	st->x = w;
-	st->b = w + vlen;
-	st->r = w + 2 * vlen;
-	st->p = w + 3 * vlen;
-	st->Ap = w + 4 * vlen;
-	st->xs = w + 5 * vlen;
-	w += 6 * vlen;
+	st->G8 = st->G = w;
+	w += (Size) (BATCH + 1) * (d + 1) * (d + 1);
+	/* the last of G8: an identity, for the idle lanes of a batch */
+	for (int c = 0; c < d; c++)
+		st->G8[(Size) BATCH * (d + 1) * (d + 1) + (Size) c * (d + 2)] = 1.0f;
+	st->x8 = st->x = w;
+	w += (Size) BATCH * vlen;
+	st->b8 = st->b = w;
+	w += (Size) BATCH * vlen;
+	st->r = w;
+	st->p = w + vlen;
+	st->Ap = w + 2 * vlen;
+	st->xs = w + 3 * vlen;
+	w += 4 * vlen;
 	st->batch = (v8 *) TYPEALIGN(32, w);
 	st->my = &st->stats[Min(slot, st->sh->nprocs - 1)];
 }
 
 /*
- * Phase timing (DEBUG1 only).  A row's phases are timed with the cheap
- * monotonic clock; each process's share of a half-step also with its
- * thread's CPU clock (a system call, too slow for every row), and the
- * phase times are scaled by CPU time / wall time of that half-step: what
- * is reported is CPU seconds, so other load on a shared machine (time
- * this process spent waiting for a core) does not count against the rates.
+ * Phase timing (DEBUG1 only) counts this thread's CPU time, so that other
+ * load on a shared machine (time spent waiting for a core) does not count
+ * against the rates.  That clock is a system call (about a microsecond),
+ * so it is read once per phase of a group of BATCH rows, not per row.
  */
-typedef instr_time cpu_time;
+typedef double cpu_time;
 
 /* This thread's CPU seconds (or wall seconds where there is no such clock). */
 static double
@@ -664,26 +757,15 @@ thread_seconds(void)
 	}
 }
 
-/* The monotonic clock now. */
-static cpu_time
-cpu_now(void)
-{
-	instr_time	now;
-
-	INSTR_TIME_SET_CURRENT(now);
-	return now;
-}
-
-/* Wall seconds since *t, and *t set to now. */
+/* CPU seconds since *t, and *t set to now. */
 static double
 lap(cpu_time *t)
 {
-	instr_time	now;
+	cpu_time	now = thread_seconds();
+	double		seconds = now - *t;
 
-	INSTR_TIME_SET_CURRENT(now);
-	INSTR_TIME_SUBTRACT(now, *t);
-	INSTR_TIME_ADD(*t, now);
-	return INSTR_TIME_GET_DOUBLE(now);
+	*t = now;
+	return seconds;
 }
 
 /* Dot product of two vectors of n floats, in double. */
@@ -992,48 +1074,11 @@ zero_row(AlsState *st, int s, int32 row)
 	st->bias[s][row] = 0;
 }
 
-/* Copy the system in st->G, ridge lambda added, into lane `lane` of the batch. */
-static void
-interleave(AlsState *st, int lane, double lambda)
-{
-	int			d = st->sh->d;
-	int			ld = d + 1;
-	float	   *B = (float *) st->batch;
-	const float *G = st->G;
-
-	for (int i = 0; i < d; i++)
-	{
-		float	   *row = B + packed_row(d, i) * BATCH + lane;
-
-		for (int l = i; l < d; l++)
-			row[(Size) (l - i) * BATCH] = G[(Size) i * ld + l];
-		row[0] += (float) lambda;
-	}
-	for (int i = 0; i < d; i++)
-		B[(packed_row(d, d) + i) * BATCH + lane] = G[(Size) i * ld + d];
-}
-
-/* Make lane `lane` of the batch the identity with right-hand side 0. */
-static void
-idle_lane(AlsState *st, int lane)
-{
-	int			d = st->sh->d;
-	float	   *B = (float *) st->batch;
-
-	for (int i = 0; i < d; i++)
-	{
-		float	   *row = B + packed_row(d, i) * BATCH + lane;
-
-		for (int l = i; l < d; l++)
-			row[(Size) (l - i) * BATCH] = l == i ? 1.0f : 0.0f;
-	}
-	for (int i = 0; i < d; i++)
-		B[(packed_row(d, d) + i) * BATCH + lane] = 0;
-}
-
 /*
  * Solve rows [r0, r1) of side s by Cholesky, BATCH at a time (see
- * batched_cholesky), adding the objective's terms to *sum in row order.
+ * batched_cholesky): the matrices, then the factorizations and solves,
+ * then the objective, one clock read per phase; the objective's terms go
+ * to *sum in row order.
  */
 static void
 run_rows_cholesky(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
@@ -1044,103 +1089,139 @@ run_rows_cholesky(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 	double		lambdas[BATCH];
 	int			n = 0;
 	float	   *xs = st->xs;
+	Size		gsize = (Size) (d + 1) * (d + 1);
+	const float *sol = (const float *) (st->batch + packed_row(d, d) + d);
 
+	st->x = st->x8;
 	for (int32 row = r0; row <= r1; row++)
 	{
+		cpu_time	t = 0;
+		int			failed;
+
 		if (row < r1)
 		{
 			int64		lo = st->start[s][row];
 			int64		hi = st->start[s][row + 1];
-			cpu_time	t;
 
 			if (hi == lo)
-			{
 				zero_row(st, s, row);	/* no terms: the order of sums holds */
-				continue;
-			}
-			rows[n] = row;
-			lambdas[n] = row_lambda(st, s, lo, hi);
-			if (sh->timing)
-				t = cpu_now();
-			build_matrix(st, s, lo, hi);
-			if (sh->timing)
-				st->half_gram += lap(&t);
-			interleave(st, n, lambdas[n]);
-			if (sh->timing)
-				st->half_solve += lap(&t);
-			n++;
-			CHECK_FOR_INTERRUPTS();
-		}
-		if (n == BATCH || (row == r1 && n > 0))
-		{
-			const float *sol = (const float *) (st->batch + packed_row(d, d) + d);
-			cpu_time	t;
-			int			failed;
-
-			if (sh->timing)
-				t = cpu_now();
-			for (int lane = n; lane < BATCH; lane++)
-				idle_lane(st, lane);
-			failed = batched_cholesky(st->batch, d);
-			st->my->solve_flops += n * ((double) d * d * d / 3 + 2.0 * d * d);
-			if (sh->timing)
-				st->half_solve += lap(&t);
-			for (int lane = 0; lane < n; lane++)
+			else
 			{
-				int64		lo = st->start[s][rows[lane]];
-				int64		hi = st->start[s][rows[lane] + 1];
-
-				if (failed & (1 << lane))
-				{
-					/* not positive definite in float: LAPACK, with a tiny ridge if need be */
-					build_matrix(st, s, lo, hi);
-					cholesky_row(st, s, lo, hi, lambdas[lane]);
-				}
-				else
-					for (int c = 0; c < d; c++)
-						xs[c] = sol[(Size) c * BATCH + lane];
-				x_from_solution(st, xs);
-				finish_row(st, s, rows[lane], lo, hi, lambdas[lane], sum);
+				rows[n] = row;
+				lambdas[n++] = row_lambda(st, s, lo, hi);
 			}
-			n = 0;
 		}
+		if (n < BATCH && !(row == r1 && n > 0))
+			continue;
+
+		if (sh->timing)
+			t = thread_seconds();
+		for (int lane = 0; lane < n; lane++)
+		{
+			st->G = st->G8 + (Size) lane * gsize;
+			build_matrix(st, s, st->start[s][rows[lane]], st->start[s][rows[lane] + 1]);
+		}
+		if (sh->timing)
+			st->my->gram_seconds += lap(&t);
+		for (int lane = n; lane < BATCH; lane++)
+		{
+			/* idle lanes: the identity, right-hand side 0 */
+			memcpy(st->G8 + (Size) lane * gsize, st->G8 + (Size) BATCH * gsize,
+				   sizeof(float) * gsize);
+			lambdas[lane] = 0;
+		}
+		interleave(st->batch, st->G8, d, lambdas);
+		failed = batched_cholesky(st->batch, d);
+		st->my->solve_flops += n * ((double) d * d * d / 3 + 2.0 * d * d);
+		if (sh->timing)
+			st->my->solve_seconds += lap(&t);
+		for (int lane = 0; lane < n; lane++)
+		{
+			int64		lo = st->start[s][rows[lane]];
+			int64		hi = st->start[s][rows[lane] + 1];
+
+			if (failed & (1 << lane))
+			{
+				/* not positive definite in float: LAPACK, with a tiny ridge if need be */
+				st->G = st->G8;
+				build_matrix(st, s, lo, hi);
+				cholesky_row(st, s, lo, hi, lambdas[lane]);
+			}
+			else
+				for (int c = 0; c < d; c++)
+					xs[c] = sol[(Size) c * BATCH + lane];
+			x_from_solution(st, xs);
+			finish_row(st, s, rows[lane], lo, hi, lambdas[lane], sum);
+		}
+		n = 0;
+		CHECK_FOR_INTERRUPTS();
 	}
 }
 
-/* Solve rows [r0, r1) of side s by CG, adding the objective's terms to *sum. */
+/*
+ * Solve rows [r0, r1) of side s by CG, BATCH at a time (the right-hand
+ * sides, then the solves, then the objective: one clock read per phase),
+ * adding the objective's terms to *sum in row order.
+ */
 static void
 run_rows_cg(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 {
 	AlsShared  *sh = st->sh;
 	int			stride = sh->stride;
+	int			vlen = stride + CF_LANES;
+	int32		rows[BATCH];
+	double		lambdas[BATCH];
+	int			n = 0;
 
-	for (int32 row = r0; row < r1; row++)
+	for (int32 row = r0; row <= r1; row++)
 	{
-		int64		lo = st->start[s][row];
-		int64		hi = st->start[s][row + 1];
-		double		lambda;
-		cpu_time	t;
+		cpu_time	t = 0;
 
-		if (hi == lo)
+		if (row < r1)
 		{
-			zero_row(st, s, row);
-			continue;
+			int64		lo = st->start[s][row];
+			int64		hi = st->start[s][row + 1];
+
+			if (hi == lo)
+				zero_row(st, s, row);	/* no terms: the order of sums holds */
+			else
+			{
+				rows[n] = row;
+				lambdas[n++] = row_lambda(st, s, lo, hi);
+			}
 		}
-		lambda = row_lambda(st, s, lo, hi);
+		if (n < BATCH && !(row == r1 && n > 0))
+			continue;
+
 		if (sh->timing)
-			t = cpu_now();
-		build_rhs(st, s, lo, hi);
+			t = thread_seconds();
+		for (int j = 0; j < n; j++)
+		{
+			st->b = st->b8 + (Size) j * vlen;
+			build_rhs(st, s, st->start[s][rows[j]], st->start[s][rows[j] + 1]);
+		}
 		if (sh->timing)
-			st->half_gram += lap(&t);
-		/* warm start: the row's current vector */
-		memset(st->x, 0, sizeof(float) * (stride + CF_LANES));
-		memcpy(st->x, st->F[s] + (Size) row * stride, sizeof(float) * sh->k);
-		if (!sh->implicit)
-			st->x[stride] = st->bias[s][row];
-		cg_solve(st, s, lo, hi, lambda);
+			st->my->gram_seconds += lap(&t);
+		for (int j = 0; j < n; j++)
+		{
+			/* warm start: the row's current vector */
+			st->b = st->b8 + (Size) j * vlen;
+			st->x = st->x8 + (Size) j * vlen;
+			memset(st->x, 0, sizeof(float) * vlen);
+			memcpy(st->x, st->F[s] + (Size) rows[j] * stride, sizeof(float) * sh->k);
+			if (!sh->implicit)
+				st->x[stride] = st->bias[s][rows[j]];
+			cg_solve(st, s, st->start[s][rows[j]], st->start[s][rows[j] + 1], lambdas[j]);
+		}
 		if (sh->timing)
-			st->half_solve += lap(&t);
-		finish_row(st, s, row, lo, hi, lambda, sum);
+			st->my->solve_seconds += lap(&t);
+		for (int j = 0; j < n; j++)
+		{
+			st->x = st->x8 + (Size) j * vlen;
+			finish_row(st, s, rows[j], st->start[s][rows[j]], st->start[s][rows[j] + 1],
+					   lambdas[j], sum);
+		}
+		n = 0;
 		CHECK_FOR_INTERRUPTS();
 	}
 }
@@ -1151,15 +1232,7 @@ run_half(AlsState *st, int s)
 {
 	AlsShared  *sh = st->sh;
 	uint32		block;
-	instr_time	wall;
-	double		cpu = 0;
 
-	st->half_gram = st->half_solve = 0;
-	if (sh->timing)
-	{
-		INSTR_TIME_SET_CURRENT(wall);
-		cpu = thread_seconds();
-	}
 	while ((block = pg_atomic_fetch_add_u32(&sh->next, 1)) < sh->nblocks[s])
 	{
 		AlsSums		sum = {0};
@@ -1171,15 +1244,6 @@ run_half(AlsState *st, int s)
 		else
 			run_rows_cg(st, s, r0, r1, &sum);
 		st->sums[s][block] = sum;
-	}
-	if (sh->timing)
-	{
-		double		busy = thread_seconds() - cpu;
-		double		elapsed = cf_seconds_since(wall);
-		double		scale = elapsed > 0 ? Min(busy / elapsed, 1.0) : 1.0;
-
-		st->my->gram_seconds += st->half_gram * scale;
-		st->my->solve_seconds += st->half_solve * scale;
 	}
 }
 
