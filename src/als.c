@@ -128,7 +128,7 @@ enum
 	OFF_BIAS = OFF_F + 2,		/* per side: float[rows], the biases (als) */
 	OFF_BLOCKS = OFF_BIAS + 2,	/* per side: int32[nblocks + 1], first row of each */
 	OFF_SUMS = OFF_BLOCKS + 2,	/* per side: AlsSums[nblocks] */
-	OFF_GRAM = OFF_SUMS + 2,	/* float[k * k]: the fixed side's Gramian (ials), lower triangle */
+	OFF_GRAM = OFF_SUMS + 2,	/* float[stride * stride]: the fixed side's Gramian (ials), in full */
 	OFF_STATS,					/* AlsStats[nprocs] */
 	NUM_OFF
 };
@@ -254,27 +254,71 @@ prefetch_row(const float *a, int stride)
 }
 
 /*
- * out += sum over entries e of w_e (a_e . v) a_e (row layout), a_e =
+ * The coefficient of entry e in a matrix product: w_e (a_e . v), a_e =
  * (F[col[e]], 1 if bias), w_e = alpha val[e] (implicit) or 1.
+ */
+static pg_attribute_always_inline float
+entry_product(const float *a, const float *v, int stride, bool bias, bool implicit,
+			  float alpha, float val)
+{
+	float		t = dot_row(a, v, stride);
+
+	if (bias)
+		t += v[stride];
+	if (implicit)
+		t *= alpha * val;
+	return t;
+}
+
+/*
+ * out += sum over entries e of w_e (a_e . v) a_e (row layout), four
+ * entries at a time (their dot products overlap, and out is read and
+ * written once per four).
  */
 static pg_attribute_always_inline void
 sparse_matvec_body(const float *F, int stride, bool bias, bool implicit, float alpha,
 				   const int32 *col, const float *val, int64 n, const float *v, float *out)
 {
-	for (int64 e = 0; e < n; e++)
+	int64		e = 0;
+
+	for (; e + 4 <= n; e += 4)
+	{
+		const float *a0 = F + (Size) col[e] * stride;
+		const float *a1 = F + (Size) col[e + 1] * stride;
+		const float *a2 = F + (Size) col[e + 2] * stride;
+		const float *a3 = F + (Size) col[e + 3] * stride;
+		float		t0,
+					t1,
+					t2,
+					t3;
+		v8			tv0,
+					tv1,
+					tv2,
+					tv3;
+
+		if (e + 8 <= n)
+			for (int j = 4; j < 8; j++)
+				prefetch_row(F + (Size) col[e + j] * stride, stride);
+		t0 = entry_product(a0, v, stride, bias, implicit, alpha, val[e]);
+		t1 = entry_product(a1, v, stride, bias, implicit, alpha, val[e + 1]);
+		t2 = entry_product(a2, v, stride, bias, implicit, alpha, val[e + 2]);
+		t3 = entry_product(a3, v, stride, bias, implicit, alpha, val[e + 3]);
+		tv0 = (v8) {0} + t0;
+		tv1 = (v8) {0} + t1;
+		tv2 = (v8) {0} + t2;
+		tv3 = (v8) {0} + t3;
+		for (int c = 0; c < stride; c += 8)
+			V8W(out + c) = V8(out + c) + tv0 * V8(a0 + c) + tv1 * V8(a1 + c) +
+				tv2 * V8(a2 + c) + tv3 * V8(a3 + c);
+		if (bias)
+			out[stride] += ((t0 + t1) + (t2 + t3));
+	}
+	for (; e < n; e++)
 	{
 		const float *a = F + (Size) col[e] * stride;
-		float		t;
-		v8			tv;
+		float		t = entry_product(a, v, stride, bias, implicit, alpha, val[e]);
+		v8			tv = (v8) {0} + t;
 
-		if (e + 2 < n)
-			prefetch_row(F + (Size) col[e + 2] * stride, stride);
-		t = dot_row(a, v, stride);
-		if (bias)
-			t += v[stride];
-		if (implicit)
-			t *= alpha * val[e];
-		tv = (v8) {0} + t;
 		for (int c = 0; c < stride; c += 8)
 			V8W(out + c) = V8(out + c) + tv * V8(a + c);
 		if (bias)
@@ -315,6 +359,138 @@ objective_body(const float *F, const float *fbias, int stride, bool implicit, do
 		}
 	}
 }
+
+/*
+ * The first pass of CG over a row's entries: out += sum_e w_e (a_e . v)
+ * a_e as sparse_matvec_body, and at the same time the right-hand side
+ * b += sum_e coef_e a_e, coef_e = 1 + alpha r_e (implicit) or r_e - mean -
+ * fbias (explicit): one pass over the rated vectors instead of two.
+ */
+static pg_attribute_always_inline void
+sparse_matvec_rhs_body(const float *F, const float *fbias, int stride, bool bias,
+					   bool implicit, float alpha, float mean, const int32 *col,
+					   const float *val, int64 n, const float *v, float *out, float *b)
+{
+	for (int64 e = 0; e < n; e++)
+	{
+		const float *a = F + (Size) col[e] * stride;
+		float		t;
+		float		coef;
+		v8			tv;
+		v8			cv;
+
+		if (e + 2 < n)
+			prefetch_row(F + (Size) col[e + 2] * stride, stride);
+		t = dot_row(a, v, stride);
+		if (bias)
+			t += v[stride];
+		if (implicit)
+		{
+			t *= alpha * val[e];
+			coef = 1.0f + alpha * val[e];
+		}
+		else
+			coef = val[e] - mean - fbias[col[e]];
+		tv = (v8) {0} + t;
+		cv = (v8) {0} + coef;
+		for (int c = 0; c < stride; c += 8)
+		{
+			v8			ac = V8(a + c);
+
+			V8W(out + c) = V8(out + c) + tv * ac;
+			V8W(b + c) = V8(b + c) + cv * ac;
+		}
+		if (bias)
+		{
+			out[stride] += t;
+			b[stride] += coef;
+		}
+	}
+}
+
+/*
+ * out = G v over stride floats, G symmetric and stored in full, column-
+ * major with leading dimension stride (zero padding): column by column,
+ * 32 rows of out kept in registers at a time.
+ */
+static pg_attribute_always_inline void
+dense_matvec_body(const float *G, int stride, int k, const float *v, float *out)
+{
+	int			b0 = 0;
+
+	/* 32 rows of out in four registers at a time, then 8 */
+	for (; b0 + 32 <= stride; b0 += 32)
+	{
+		v8			acc0 = {0},
+					acc1 = {0},
+					acc2 = {0},
+					acc3 = {0};
+
+		for (int c = 0; c < k; c++)
+		{
+			const float *g = G + (Size) c * stride + b0;
+			v8			vc = (v8) {0} + v[c];
+
+			acc0 += V8(g) * vc;
+			acc1 += V8(g + 8) * vc;
+			acc2 += V8(g + 16) * vc;
+			acc3 += V8(g + 24) * vc;
+		}
+		V8W(out + b0) = acc0;
+		V8W(out + b0 + 8) = acc1;
+		V8W(out + b0 + 16) = acc2;
+		V8W(out + b0 + 24) = acc3;
+	}
+	for (; b0 < stride; b0 += 8)
+	{
+		v8			acc = {0};
+
+		for (int c = 0; c < k; c++)
+			acc += V8(G + (Size) c * stride + b0) * ((v8) {0} + v[c]);
+		V8W(out + b0) = acc;
+	}
+}
+
+typedef void (*sparse_matvec_rhs_fn) (const float *F, const float *fbias, int stride,
+									  bool bias, bool implicit, float alpha, float mean,
+									  const int32 *col, const float *val, int64 n,
+									  const float *v, float *out, float *b);
+typedef void (*dense_matvec_fn) (const float *G, int stride, int k, const float *v, float *out);
+
+static void
+sparse_matvec_rhs_generic(const float *F, const float *fbias, int stride, bool bias,
+						  bool implicit, float alpha, float mean, const int32 *col,
+						  const float *val, int64 n, const float *v, float *out, float *b)
+{
+	sparse_matvec_rhs_body(F, fbias, stride, bias, implicit, alpha, mean, col, val, n, v, out, b);
+}
+
+static void
+dense_matvec_generic(const float *G, int stride, int k, const float *v, float *out)
+{
+	dense_matvec_body(G, stride, k, v, out);
+}
+
+#ifdef CF_HAVE_X86_TARGETS
+cf_target_avx2_fma
+static void
+sparse_matvec_rhs_avx2(const float *F, const float *fbias, int stride, bool bias,
+					   bool implicit, float alpha, float mean, const int32 *col,
+					   const float *val, int64 n, const float *v, float *out, float *b)
+{
+	sparse_matvec_rhs_body(F, fbias, stride, bias, implicit, alpha, mean, col, val, n, v, out, b);
+}
+
+cf_target_avx2_fma
+static void
+dense_matvec_avx2(const float *G, int stride, int k, const float *v, float *out)
+{
+	dense_matvec_body(G, stride, k, v, out);
+}
+#endif
+
+static sparse_matvec_rhs_fn sparse_matvec_rhs = NULL;
+static dense_matvec_fn dense_matvec = NULL;
 
 typedef void (*sparse_matvec_fn) (const float *F, int stride, bool bias, bool implicit,
 								  float alpha, const int32 *col, const float *val, int64 n,
@@ -660,6 +836,8 @@ choose_kernels(void)
 	observed_objective = objective_generic;
 	batched_cholesky = batched_cholesky_generic;
 	interleave = interleave_generic;
+	sparse_matvec_rhs = sparse_matvec_rhs_generic;
+	dense_matvec = dense_matvec_generic;
 #ifdef CF_HAVE_X86_TARGETS
 	if (cf_cpu_has_avx2_fma())
 	{
@@ -667,6 +845,8 @@ choose_kernels(void)
 		observed_objective = objective_avx2;
 		batched_cholesky = batched_cholesky_avx2;
 		interleave = interleave_avx2;
+		sparse_matvec_rhs = sparse_matvec_rhs_avx2;
+		dense_matvec = dense_matvec_avx2;
 	}
 #endif
 }
@@ -791,7 +971,7 @@ matvec(AlsState *st, int s, int64 lo, int64 hi, double lambda, const float *v, f
 
 	memset(out, 0, sizeof(float) * vlen);
 	if (sh->implicit)
-		cblas_ssymv(CblasColMajor, CblasLower, sh->k, 1.0f, st->gram, sh->k, v, 1, 0.0f, out, 1);
+		dense_matvec(st->gram, sh->stride, sh->k, v, out);
 	sparse_matvec(st->F[1 - s], sh->stride, !sh->implicit, sh->implicit, (float) sh->alpha,
 				  st->col[s] + lo, st->val[s] + lo, hi - lo, v, out);
 	for (int c = 0; c < vlen; c++)
@@ -806,47 +986,11 @@ matvec_flops(const AlsShared *sh, int64 n)
 }
 
 /*
- * The right-hand side b = sum_e coef_e a_e (row layout) of row entries
- * [lo, hi) of side s, for CG: coef = r - mu - b_other (als) or
- * 1 + alpha r (ials).
- */
-static void
-build_rhs(AlsState *st, int s, int64 lo, int64 hi)
-{
-	AlsShared  *sh = st->sh;
-	int			stride = sh->stride;
-	const float *F = st->F[1 - s];
-	const float *fbias = st->bias[1 - s];
-	float	   *b = st->b;
-
-	memset(b, 0, sizeof(float) * (stride + CF_LANES));
-	for (int64 e = lo; e < hi; e++)
-	{
-		int32		j = st->col[s][e];
-		const float *a = F + (Size) j * stride;
-		float		coef;
-		v8			cv;
-
-		if (e + 2 < hi)
-			prefetch_row(F + (Size) st->col[s][e + 2] * stride, stride);
-		if (sh->implicit)
-			coef = 1.0f + (float) sh->alpha * st->val[s][e];
-		else
-		{
-			coef = st->val[s][e] - sh->mean - fbias[j];
-			b[stride] += coef;
-		}
-		cv = (v8) {0} + coef;
-		for (int c = 0; c < stride; c += 8)
-			V8W(b + c) = V8(b + c) + cv * V8(a + c);
-	}
-	st->my->gram_flops += 2.0 * (hi - lo) * sh->d;
-}
-
-/*
  * A few steps of conjugate gradient on M x = b from the current x (Takacs,
  * Pilaszy & Tikk 2011, Algorithm 2), M given by matvec; vectors in row
- * layout.
+ * layout.  The first pass over the rated vectors builds the right-hand
+ * side b = sum_e coef_e a_e (coef = r - mu - b_other for als, 1 + alpha r
+ * for ials) together with M x.
  */
 static void
 cg_solve(AlsState *st, int s, int64 lo, int64 hi, double lambda)
@@ -859,11 +1003,20 @@ cg_solve(AlsState *st, int s, int64 lo, int64 hi, double lambda)
 	float	   *Ap = st->Ap;
 	double		rs;
 
-	matvec(st, s, lo, hi, lambda, x, Ap);
+	memset(Ap, 0, sizeof(float) * vlen);
+	memset(st->b, 0, sizeof(float) * vlen);
+	if (sh->implicit)
+		dense_matvec(st->gram, sh->stride, sh->k, x, Ap);
+	sparse_matvec_rhs(st->F[1 - s], st->bias[1 - s], sh->stride, !sh->implicit, sh->implicit,
+					  (float) sh->alpha, sh->mean, st->col[s] + lo, st->val[s] + lo, hi - lo,
+					  x, Ap, st->b);
 	for (int c = 0; c < vlen; c++)
+	{
+		Ap[c] += (float) lambda * x[c];
 		r[c] = p[c] = st->b[c] - Ap[c];
+	}
 	rs = dot_d(r, r, vlen);
-	st->my->solve_flops += matvec_flops(sh, hi - lo) + 4.0 * sh->d;
+	st->my->solve_flops += matvec_flops(sh, hi - lo) + 2.0 * (hi - lo) * sh->d + 4.0 * sh->d;
 	for (int step = 0; step < sh->cg_steps && rs > 1e-20; step++)
 	{
 		double		pAp;
@@ -917,7 +1070,7 @@ build_matrix(AlsState *st, int s, int64 lo, int64 hi)
 	memset(G, 0, sizeof(float) * ld * ld);
 	if (sh->implicit)
 		for (int c = 0; c < k; c++)
-			memcpy(G + (Size) c * ld + c, st->gram + (Size) c * k + c, sizeof(float) * (k - c));
+			memcpy(G + (Size) c * ld + c, st->gram + (Size) c * stride + c, sizeof(float) * (k - c));
 
 	if (sh->implicit && alpha == 0)
 	{
@@ -1048,7 +1201,7 @@ finish_row(AlsState *st, int s, int32 row, int64 lo, int64 hi, double lambda, Al
 						   &sum->sse, &sum->sq);
 		if (sh->implicit)
 		{
-			cblas_ssymv(CblasColMajor, CblasLower, k, 1.0f, st->gram, k, x, 1, 0.0f, st->Ap, 1);
+			dense_matvec(st->gram, stride, k, x, st->Ap);
 			sum->quad += dot_d(x, st->Ap, k);
 		}
 	}
@@ -1159,9 +1312,9 @@ run_rows_cholesky(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 }
 
 /*
- * Solve rows [r0, r1) of side s by CG, BATCH at a time (the right-hand
- * sides, then the solves, then the objective: one clock read per phase),
- * adding the objective's terms to *sum in row order.
+ * Solve rows [r0, r1) of side s by CG, BATCH at a time (the solves, then
+ * the objective: one clock read per phase), adding the objective's terms
+ * to *sum in row order.
  */
 static void
 run_rows_cg(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
@@ -1195,13 +1348,6 @@ run_rows_cg(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 
 		if (sh->timing)
 			t = thread_seconds();
-		for (int j = 0; j < n; j++)
-		{
-			st->b = st->b8 + (Size) j * vlen;
-			build_rhs(st, s, st->start[s][rows[j]], st->start[s][rows[j] + 1]);
-		}
-		if (sh->timing)
-			st->my->gram_seconds += lap(&t);
 		for (int j = 0; j < n; j++)
 		{
 			/* warm start: the row's current vector */
@@ -1260,11 +1406,17 @@ begin_half(AlsState *st, int s)
 	{
 		int			k = sh->k;
 		double		t = 0;
+		int			ld = sh->stride;
+		float	   *G = st->gram;
 
 		if (sh->timing)
 			t = thread_seconds();
+		/* the lower triangle by ssyrk, then mirrored: kernels use it whole */
 		cblas_ssyrk(CblasColMajor, CblasLower, CblasNoTrans, k, sh->rows[1 - s], 1.0f,
-					st->F[1 - s], sh->stride, 0.0f, st->gram, k);
+					st->F[1 - s], ld, 0.0f, G, ld);
+		for (int c = 0; c < k; c++)
+			for (int r = c + 1; r < k; r++)
+				G[(Size) r * ld + c] = G[(Size) c * ld + r];
 		st->my->gram_flops += (double) sh->rows[1 - s] * k * (k + 1);
 		if (sh->timing)
 			st->my->gram_seconds += thread_seconds() - t;
@@ -1540,7 +1692,7 @@ layout(AlsShared *sh)
 		sizes[OFF_BLOCKS + s] = sizeof(int32) * (max_blocks(sh->rows[s]) + 1);
 		sizes[OFF_SUMS + s] = sizeof(AlsSums) * max_blocks(sh->rows[s]);
 	}
-	sizes[OFF_GRAM] = sizeof(float) * sh->k * sh->k;
+	sizes[OFF_GRAM] = sizeof(float) * sh->stride * sh->stride;
 	sizes[OFF_STATS] = sizeof(AlsStats) * sh->nprocs;
 	for (int j = 0; j < NUM_OFF; j++)
 	{
@@ -1661,6 +1813,7 @@ als_train_for(const CfTrainer *trainer, const CfRatings *data, const CfTrainPara
 	cf_parallel_sync_init(&sh->sync);
 	pg_atomic_init_u32(&sh->next, 0);
 	memset(arena + sh->off[OFF_STATS], 0, sizeof(AlsStats) * sh->nprocs);
+	memset(arena + sh->off[OFF_GRAM], 0, sizeof(float) * sh->stride * sh->stride);
 	attach(&st, sh, arena);
 
 	/* the two sides' lists, and their blocks */

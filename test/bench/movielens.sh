@@ -23,6 +23,10 @@
 #   --epochs N            CF_EPOCHS
 #   --learning-rate X     CF_LEARNING_RATE
 #   --regularization X    CF_REGULARIZATION
+#   --algorithm NAME      CF_ALGORITHM   sgd (default) or als
+#   --regularization-exponent X  CF_REGULARIZATION_EXPONENT   (als)
+#   --solver NAME         CF_SOLVER      cholesky or cg (als)
+#   --cg-steps N          CF_CG_STEPS    (als with cg)
 #   --seed N              CF_SEED
 #   --quiet               CF_QUIET=1     no per-epoch NOTICEs (verbose => false)
 #   --split uN            CF_SPLIT       which split (default u1)
@@ -42,13 +46,17 @@ declare -A setting=(
 	[learning_rate]=${CF_LEARNING_RATE:-}
 	[regularization]=${CF_REGULARIZATION:-}
 	[seed]=${CF_SEED:-}
+	[algorithm]=${CF_ALGORITHM:-}
+	[regularization_exponent]=${CF_REGULARIZATION_EXPONENT:-}
+	[solver]=${CF_SOLVER:-}
+	[cg_steps]=${CF_CG_STEPS:-}
 )
 quiet=${CF_QUIET:-}
 split=${CF_SPLIT:-u1}
 dir=$TOP/../shared/data/ml-100k
 
 usage() {
-	sed -n '4,28s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+	sed -n '4,32s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 # need_value OPTION VALUE: the option must have a value.
@@ -63,6 +71,10 @@ while (($#)); do
 	--learning-rate) need_value "$@"; setting[learning_rate]=$2; shift 2 ;;
 	--regularization) need_value "$@"; setting[regularization]=$2; shift 2 ;;
 	--seed) need_value "$@"; setting[seed]=$2; shift 2 ;;
+	--algorithm) need_value "$@"; setting[algorithm]=$2; shift 2 ;;
+	--regularization-exponent) need_value "$@"; setting[regularization_exponent]=$2; shift 2 ;;
+	--solver) need_value "$@"; setting[solver]=$2; shift 2 ;;
+	--cg-steps) need_value "$@"; setting[cg_steps]=$2; shift 2 ;;
 	--split) need_value "$@"; split=$2; shift 2 ;;
 	--quiet) quiet=1; shift ;;
 	-h | --help) usage; exit 0 ;;
@@ -75,15 +87,21 @@ done
 int_re='^[0-9]+$'
 num_re='^([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$'
 train_args="'ml_train', model => '$MODEL'"
-for name in factors epochs learning_rate regularization seed; do
+for name in factors epochs learning_rate regularization seed algorithm \
+	regularization_exponent solver cg_steps; do
 	value=${setting[$name]}
 	[[ -n $value ]] || continue
 	case $name in
-	factors | epochs | seed) re=$int_re ;;
+	factors | epochs | seed | cg_steps) re=$int_re ;;
+	algorithm) re='^(sgd|als)$' ;;
+	solver) re='^(cholesky|cg)$' ;;
 	*) re=$num_re ;;
 	esac
-	[[ $value =~ $re ]] || die "${name/_/-}: '$value' is not a plain number"
-	train_args+=", $name => $value"
+	[[ $value =~ $re ]] || die "${name//_/-}: '$value' is not a valid value"
+	case $name in
+	algorithm | solver) train_args+=", $name => '$value'" ;;
+	*) train_args+=", $name => $value" ;;
+	esac
 done
 if [[ -n $quiet && $quiet != 0 ]]; then
 	train_args+=", verbose => false"

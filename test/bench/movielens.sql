@@ -65,7 +65,8 @@ FROM ml_test t CROSS JOIN mu
      LATERAL (SELECT least(5, greatest(1, mu.mean + coalesce(u.b, 0) + coalesce(i.b, 0))) AS pred) b;
 
 SELECT predictor, n AS test_ratings,
-       round(rmse::numeric, 4) AS rmse, round(mae::numeric, 4) AS mae
+       round(rmse::numeric, 4) AS rmse, round(mae::numeric, 4) AS mae,
+       round((rmse / (SELECT rmse FROM scores WHERE ord = 1))::numeric, 3) AS rmse_ratio_to_cf
 FROM scores ORDER BY ord;
 
 -- One line to grep or paste.
