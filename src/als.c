@@ -39,15 +39,19 @@
  * ("Revisiting the Performance of iALS on Item Recommendation
  * Benchmarks", RecSys 2022) in Hu et al.'s parameterization.
  *
- * Solving a row (solve.c): either exactly, building the d x d matrix with
- * BLAS (the rated items' vectors gathered GATHER_ROWS at a time, ssyrk;
- * the right-hand side by sgemv) and factoring it with LAPACK Cholesky
- * (spotrf/spotrs); or by a few steps of conjugate gradient warm-started
- * from the row's current vector (Takacs, Pilaszy & Tikk, "Applications of
- * the Conjugate Gradient Method for Implicit Feedback Collaborative
- * Filtering", RecSys 2011), which needs only products with the matrix:
- * Y^T Y v by ssymv plus one pass over the rated items' vectors, never the
- * matrix itself.  Either solver works for both algorithms.
+ * Solving a row: either exactly, building the d x d matrix and the
+ * right-hand side with BLAS (the rated items' vectors gathered
+ * GATHER_ROWS at a time with the right-hand side's coefficient as one more
+ * column, one ssyrk for both; build_matrix) and factoring it by Cholesky,
+ * 8 rows' systems at once in the lanes of 8-float vectors (batched
+ * Cholesky below: LAPACK's spotrf is slow at these sizes; spotrf/spotrs
+ * remain for a lane that is not positive definite); or by a few steps of
+ * conjugate gradient warm-started from the row's current vector (Takacs,
+ * Pilaszy & Tikk, "Applications of the Conjugate Gradient Method for
+ * Implicit Feedback Collaborative Filtering", RecSys 2011), which needs
+ * only products with the matrix: Y^T Y v plus one pass over the rated
+ * items' vectors, never the matrix itself.  Either solver works for both
+ * algorithms.
  *
  * An iteration solves every item, then every user (so the stored user
  * vectors are the solutions against the final items: folding an
@@ -1091,8 +1095,8 @@ build_matrix(AlsState *st, int s, int64 lo, int64 hi)
 			const float *f = F + (Size) col[e] * stride;
 			float	   *a = st->A + (Size) j * ld;
 
-			if (j + 4 < m)
-				prefetch_row(F + (Size) col[e + 4] * stride, stride);
+			if (j + 8 < m)
+				prefetch_row(F + (Size) col[e + 8] * stride, stride);
 			if (sh->implicit)
 			{
 				float		w = alpha * val[e];
