@@ -41,6 +41,33 @@
 
 PG_FUNCTION_INFO_V1(cf_train);
 
+/*
+ * cf_train's arguments, by position.  Those from ARG_WORKERS on were added
+ * in 0.2.0 and are read only if PG_NARGS() says the declaration passes
+ * them; new ones go at the end.
+ */
+enum
+{
+	ARG_SOURCE,
+	ARG_USER_COLUMN,
+	ARG_ITEM_COLUMN,
+	ARG_RATING_COLUMN,
+	ARG_MODEL,
+	ARG_FACTORS,
+	ARG_EPOCHS,
+	ARG_LEARNING_RATE,
+	ARG_REGULARIZATION,
+	ARG_SEED,
+	ARG_VERBOSE,
+	ARG_WORKERS,
+	ARG_ALGORITHM,
+	ARG_ALPHA,
+	ARG_SOLVER,
+	ARG_CG_STEPS,
+	ARG_REG_EXPONENT
+};
+
+
 /* The training algorithms, by the name the algorithm argument takes. */
 static const CfTrainer *const trainers[] = {
 	&cf_sgd_trainer,
@@ -156,63 +183,63 @@ static void
 read_params(FunctionCallInfo fcinfo, const CfTrainer *trainer, CfTrainParams *params)
 {
 	memset(params, 0, sizeof(*params));
-	cf_require_arg(fcinfo, 5, "factors");
-	cf_require_arg(fcinfo, 9, "seed");
-	cf_require_arg(fcinfo, 10, "verbose");
-	check_applies(fcinfo, 7, "learning_rate", CF_ARG_LEARNING_RATE, trainer);
-	check_applies(fcinfo, 13, "alpha", CF_ARG_ALPHA, trainer);
-	check_applies(fcinfo, 14, "solver", CF_ARG_SOLVER, trainer);
-	check_applies(fcinfo, 15, "cg_steps", CF_ARG_CG_STEPS, trainer);
-	check_applies(fcinfo, 16, "regularization_exponent", CF_ARG_REG_EXPONENT, trainer);
+	cf_require_arg(fcinfo, ARG_FACTORS, "factors");
+	cf_require_arg(fcinfo, ARG_SEED, "seed");
+	cf_require_arg(fcinfo, ARG_VERBOSE, "verbose");
+	check_applies(fcinfo, ARG_LEARNING_RATE, "learning_rate", CF_ARG_LEARNING_RATE, trainer);
+	check_applies(fcinfo, ARG_ALPHA, "alpha", CF_ARG_ALPHA, trainer);
+	check_applies(fcinfo, ARG_SOLVER, "solver", CF_ARG_SOLVER, trainer);
+	check_applies(fcinfo, ARG_CG_STEPS, "cg_steps", CF_ARG_CG_STEPS, trainer);
+	check_applies(fcinfo, ARG_REG_EXPONENT, "regularization_exponent", CF_ARG_REG_EXPONENT, trainer);
 
-	params->factors = PG_GETARG_INT32(5);
-	params->seed = PG_GETARG_INT64(9);
-	params->verbose = PG_GETARG_BOOL(10);
+	params->factors = PG_GETARG_INT32(ARG_FACTORS);
+	params->seed = PG_GETARG_INT64(ARG_SEED);
+	params->verbose = PG_GETARG_BOOL(ARG_VERBOSE);
 	cf_check_int_arg("factors", params->factors, 1, MAX_FACTORS);
 
 	params->epochs = trainer->default_epochs;
-	if (arg_given(fcinfo, 6))
+	if (arg_given(fcinfo, ARG_EPOCHS))
 	{
-		params->epochs = PG_GETARG_INT32(6);
+		params->epochs = PG_GETARG_INT32(ARG_EPOCHS);
 		cf_check_int_arg("epochs", params->epochs, 1, MAX_EPOCHS);
 	}
 	params->regularization = trainer->default_regularization;
-	if (arg_given(fcinfo, 8))
+	if (arg_given(fcinfo, ARG_REGULARIZATION))
 	{
-		params->regularization = PG_GETARG_FLOAT8(8);
+		params->regularization = PG_GETARG_FLOAT8(ARG_REGULARIZATION);
 		cf_check_float_arg("regularization", params->regularization, 0, false, 1000);
 	}
 	if (trainer->uses & CF_ARG_LEARNING_RATE)
 	{
 		params->learning_rate = trainer->default_learning_rate;
-		if (arg_given(fcinfo, 7))
+		if (arg_given(fcinfo, ARG_LEARNING_RATE))
 		{
-			params->learning_rate = PG_GETARG_FLOAT8(7);
+			params->learning_rate = PG_GETARG_FLOAT8(ARG_LEARNING_RATE);
 			cf_check_float_arg("learning_rate", params->learning_rate, 0, true, 1);
 		}
 	}
 	if (trainer->uses & CF_ARG_ALPHA)
 	{
 		params->alpha = trainer->default_alpha;
-		if (arg_given(fcinfo, 13))
+		if (arg_given(fcinfo, ARG_ALPHA))
 		{
-			params->alpha = PG_GETARG_FLOAT8(13);
+			params->alpha = PG_GETARG_FLOAT8(ARG_ALPHA);
 			cf_check_float_arg("alpha", params->alpha, 0, false, MAX_ALPHA);
 		}
 	}
 	if (trainer->uses & CF_ARG_SOLVER)
 	{
 		params->solver = trainer->default_solver;
-		if (arg_given(fcinfo, 14))
-			params->solver = solver_arg(text_to_cstring(PG_GETARG_TEXT_PP(14)));
+		if (arg_given(fcinfo, ARG_SOLVER))
+			params->solver = solver_arg(text_to_cstring(PG_GETARG_TEXT_PP(ARG_SOLVER)));
 	}
 	if (trainer->uses & CF_ARG_CG_STEPS)
 	{
 		if (params->solver == CF_SOLVER_CG)
 			params->cg_steps = trainer->default_cg_steps;
-		if (arg_given(fcinfo, 15))
+		if (arg_given(fcinfo, ARG_CG_STEPS))
 		{
-			int			steps = PG_GETARG_INT32(15);
+			int			steps = PG_GETARG_INT32(ARG_CG_STEPS);
 
 			if (params->solver != CF_SOLVER_CG)
 				ereport(ERROR,
@@ -226,9 +253,9 @@ read_params(FunctionCallInfo fcinfo, const CfTrainer *trainer, CfTrainParams *pa
 	if (trainer->uses & CF_ARG_REG_EXPONENT)
 	{
 		params->regularization_exponent = trainer->default_regularization_exponent;
-		if (arg_given(fcinfo, 16))
+		if (arg_given(fcinfo, ARG_REG_EXPONENT))
 		{
-			params->regularization_exponent = PG_GETARG_FLOAT8(16);
+			params->regularization_exponent = PG_GETARG_FLOAT8(ARG_REG_EXPONENT);
 			cf_check_float_arg("regularization_exponent", params->regularization_exponent,
 							   0, false, 1);
 		}
@@ -301,31 +328,31 @@ cf_train(PG_FUNCTION_ARGS)
 	 * one, before ALTER EXTENSION cf UPDATE).
 	 */
 	trainer = &cf_sgd_trainer;
-	if (PG_NARGS() > 12)
+	if (PG_NARGS() > ARG_ALGORITHM)
 	{
-		cf_require_arg(fcinfo, 12, "algorithm");
-		trainer = find_trainer(text_to_cstring(PG_GETARG_TEXT_PP(12)));
+		cf_require_arg(fcinfo, ARG_ALGORITHM, "algorithm");
+		trainer = find_trainer(text_to_cstring(PG_GETARG_TEXT_PP(ARG_ALGORITHM)));
 	}
 
-	cf_require_arg(fcinfo, 0, "source");
-	src.relid = PG_GETARG_OID(0);
-	src.user_column = name_arg(fcinfo, 1, "user_column");
-	src.item_column = name_arg(fcinfo, 2, "item_column");
+	cf_require_arg(fcinfo, ARG_SOURCE, "source");
+	src.relid = PG_GETARG_OID(ARG_SOURCE);
+	src.user_column = name_arg(fcinfo, ARG_USER_COLUMN, "user_column");
+	src.item_column = name_arg(fcinfo, ARG_ITEM_COLUMN, "item_column");
 	src.rating_column = NULL;
-	if (!PG_ARGISNULL(3))
-		src.rating_column = name_arg(fcinfo, 3, "rating_column");
+	if (!PG_ARGISNULL(ARG_RATING_COLUMN))
+		src.rating_column = name_arg(fcinfo, ARG_RATING_COLUMN, "rating_column");
 	else if ((trainer->uses & CF_ARG_NO_RATINGS) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("argument \"rating_column\" must not be null"),
 				 errhint("Only these algorithms train without a rating column: %s.",
 						 algorithms_using(CF_ARG_NO_RATINGS))));
-	model = cf_model_name_arg(fcinfo, 4);
+	model = cf_model_name_arg(fcinfo, ARG_MODEL);
 	read_params(fcinfo, trainer, &params);
 	workers = -1;				/* automatic, also when NULL */
-	if (arg_given(fcinfo, 11))
+	if (arg_given(fcinfo, ARG_WORKERS))
 	{
-		workers = PG_GETARG_INT32(11);
+		workers = PG_GETARG_INT32(ARG_WORKERS);
 		cf_check_int_arg("workers", workers, 0, MAX_PARALLEL_WORKER_LIMIT);
 	}
 
