@@ -15,20 +15,25 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 
 MODULE_big = cf
 OBJS = \
+	src/baseline.o \
 	src/batch.o \
 	src/bench.o \
 	src/cache.o \
 	src/cf.o \
+	src/eval.o \
 	src/foldin.o \
 	src/load.o \
+	src/manage.o \
 	src/model.o \
 	src/parallel.o \
 	src/score.o \
 	src/sgd.o \
 	src/similar.o \
 	src/solve.o \
+	src/split.o \
 	src/synth.o \
 	src/train.o \
+	src/tune.o \
 	src/util.o
 
 # The current version's install script is built from sql/cf.sql; released

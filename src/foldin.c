@@ -20,6 +20,11 @@
  * cf_models.hyperparameters.  Ratings of items the model does not know
  * carry no information about the fixed item side and are left out.
  *
+ * The baseline model (biases only, baseline.c) folds a user in under its
+ * own objective, lambda per bias: b_u = sum_j (r_j - mu - b_j) / (lambda +
+ * n_u).  A popularity model has no user part: a folded-in user gets bias 0
+ * and the popular items (leaving out what the user rated).
+ *
  * Implicit-feedback models (iALS, Hu, Koren & Volinsky 2008) solve a
  * different system (Y^T C_u Y + lambda I) x = Y^T C_u p(u); fold_kind() is
  * where such an algorithm gets its own FoldKind and solve.  Any algorithm
@@ -65,7 +70,9 @@ PG_FUNCTION_INFO_V1(cf_refresh_users);
 /* What a fold-in solves for. */
 typedef enum FoldKind
 {
-	FOLD_EXPLICIT				/* biased explicit MF: sgd, als */
+	FOLD_EXPLICIT,				/* biased explicit MF: sgd, als */
+	FOLD_BASELINE,				/* biases only, lambda per bias: baseline */
+	FOLD_NONE					/* no user part: popular */
 	/* FOLD_IMPLICIT: iALS's confidence-weighted solve goes here */
 } FoldKind;
 
@@ -75,11 +82,15 @@ fold_kind(const CfModelInfo *info, const char *function)
 {
 	if (strcmp(info->algorithm, "sgd") == 0 || strcmp(info->algorithm, "als") == 0)
 		return FOLD_EXPLICIT;
+	if (strcmp(info->algorithm, "baseline") == 0)
+		return FOLD_BASELINE;
+	if (strcmp(info->algorithm, "popular") == 0)
+		return FOLD_NONE;
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("%s does not support models trained with algorithm \"%s\"",
 					function, info->algorithm),
-			 errdetail("Users can be folded into models trained with the algorithms \"sgd\" and \"als\".")));
+			 errdetail("Users can be folded into models trained with the algorithms \"sgd\", \"als\", \"baseline\" and \"popular\".")));
 	return FOLD_EXPLICIT;		/* keep the compiler quiet */
 }
 
@@ -137,6 +148,34 @@ fold_in_explicit(const CfItems *items, const CfModelInfo *info, double lambda,
 }
 
 /*
+ * Fold a user in by the model's kind: bias and factors (k) from n ratings r
+ * of the items with indices idx.
+ */
+static void
+fold_in(FoldKind kind, const CfItems *items, const CfModelInfo *info, double lambda,
+		const int32 *idx, const float *r, int32 n, float *bias, float *p)
+{
+	double		sum = 0;
+
+	switch (kind)
+	{
+		case FOLD_EXPLICIT:
+			fold_in_explicit(items, info, lambda, idx, r, n, bias, p);
+			break;
+		case FOLD_BASELINE:
+			for (int32 j = 0; j < n; j++)
+				sum += r[j] - info->mean - items->bias[idx[j]];
+			*bias = n > 0 ? (float) (sum / (lambda + n)) : 0.0f;
+			memset(p, 0, sizeof(float) * items->k);
+			break;
+		case FOLD_NONE:
+			*bias = 0;
+			memset(p, 0, sizeof(float) * items->k);
+			break;
+	}
+}
+
+/*
  * cf_recommend_for_ratings(item_ids bigint[], ratings real[], n int,
  *		model text, exclude_rated boolean, exclude_items bigint[],
  *		candidates bigint[]) RETURNS TABLE(item_id bigint, score float8)
@@ -168,6 +207,7 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 	CfRankSpec	spec;
 	CfTopN		top;
 	double		lambda;
+	FoldKind	kind;
 
 	cf_require_arg(fcinfo, 0, "item_ids");
 	cf_require_arg(fcinfo, 1, "ratings");
@@ -198,8 +238,8 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
-	(void) fold_kind(&info, "cf_recommend_for_ratings");
-	lambda = fold_regularization(&info, model);
+	kind = fold_kind(&info, "cf_recommend_for_ratings");
+	lambda = kind == FOLD_NONE ? 0 : fold_regularization(&info, model);
 	items = cf_items_acquire(nsp, model, &info);
 
 	/* the ratings of items the model knows */
@@ -216,7 +256,7 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 		}
 	}
 	p = palloc(sizeof(float) * info.k);
-	fold_in_explicit(items, &info, lambda, idx, r, nknown, &bias, p);
+	fold_in(kind, items, &info, lambda, idx, r, nknown, &bias, p);
 
 	memset(&spec, 0, sizeof(spec));
 	spec.user = nknown > 0 ? p : NULL;
@@ -250,7 +290,7 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 		bool		nulls[2] = {false, false};
 
 		values[0] = Int64GetDatum(items->ids[top.key[j]]);
-		values[1] = Float8GetDatum(info.mean + bias + top.score[j]);
+		values[1] = Float8GetDatum((info.predicts_ratings ? info.mean : 0) + bias + top.score[j]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	cf_items_release(items);
@@ -405,6 +445,7 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 	CfItems    *items;
 	CfRatings	data;
 	double		lambda;
+	FoldKind	kind;
 	int32		u = 0;
 	int32	   *idx;
 	float	   *r;
@@ -430,8 +471,8 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 	PushActiveSnapshot(GetTransactionSnapshot());
 
 	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
-	(void) fold_kind(&info, "cf_refresh_users");
-	lambda = fold_regularization(&info, model);
+	kind = fold_kind(&info, "cf_refresh_users");
+	lambda = kind == FOLD_NONE ? 0 : fold_regularization(&info, model);
 	model_source(nsp, model, &src);
 	items = cf_items_acquire(nsp, model, &info);
 
@@ -483,7 +524,7 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 				}
 			}
 			count = data.user_start[u + 1] - data.user_start[u];
-			fold_in_explicit(items, &info, lambda, idx, r, nknown, &bias, p);
+			fold_in(kind, items, &info, lambda, idx, r, nknown, &bias, p);
 			action = store_user(nsp, model, ids[j], bias, p, info.k, rated, nrated);
 			u++;
 		}
