@@ -45,7 +45,8 @@ DATA = $(wildcard sql/$(EXTENSION)--*--*.sql) $(patsubst %,sql/$(EXTENSION)--%.s
 DOCS =
 
 # pg_regress suites: sql/<name>.sql and expected/<name>.out, in this order.
-REGRESS = setup train predict recommend serving serving_batch serving_foldin errors upgrade
+REGRESS = setup train predict recommend serving serving_batch serving_foldin split validation \
+	baselines evaluate tuning manage errors upgrade
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 EXTRA_CLEAN = cf.control sql/$(EXTENSION)--$(EXTVERSION).sql
