@@ -308,6 +308,18 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.cf_split_random(bigint, bigint, double precision, bigint) IS
 'cf: whether a (user, item) pair falls on the test side of a random split holding out about fraction of the pairs (cf_split_hash < fraction)';
 
+CREATE FUNCTION @extschema@.cf_split_validation(
+    user_id  bigint,
+    item_id  bigint,
+    fraction double precision DEFAULT 0.1,
+    seed     bigint DEFAULT 42)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'cf_split_validation'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_split_validation(bigint, bigint, double precision, bigint) IS
+'cf: whether cf_train(validation_fraction => fraction, seed => seed) holds the rating of a (user, item) pair out as validation';
+
 CREATE FUNCTION @extschema@.cf_split_fold(
     user_id bigint,
     item_id bigint,
@@ -318,7 +330,7 @@ AS 'MODULE_PATHNAME', 'cf_split_fold'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.cf_split_fold(bigint, bigint, integer, bigint) IS
-'cf: the cross-validation fold (0 .. folds - 1) of a (user, item) pair, as cf_cross_validate assigns it';
+'cf: the cross-validation fold (0 .. folds - 1) of a (user, item) pair, as cf_cross_validate and cf_grid_search assign it';
 
 CREATE FUNCTION @extschema@.cf_split(
     source      regclass,

@@ -31,11 +31,24 @@ SELECT count(*) FILTER (WHERE cf_split_random(user_id, item_id, 0)) AS none,
        count(*) FILTER (WHERE cf_split_random(user_id, item_id, 1)) AS all_rows
 FROM sp;
 
--- folds: 0 .. folds - 1, floor(hash * folds), each pair in exactly one
+-- folds: 0 .. folds - 1, floor(hash * folds) of the hash salted with
+-- "foldfold" (0x666f6c64666f6c64), each pair in exactly one
 SELECT cf_split_fold(user_id, item_id, 4, 7) AS fold, count(*)
 FROM sp GROUP BY 1 ORDER BY 1;
 SELECT count(*) AS mismatches FROM sp
-WHERE cf_split_fold(user_id, item_id, 4, 7) <> floor(cf_split_hash(user_id, item_id, 7) * 4);
+WHERE cf_split_fold(user_id, item_id, 4, 7) <> floor(cf_split_hash(user_id, item_id, 7 # 7381237492754639972) * 4);
+-- cf_train's validation set: the hash salted with "validate" (0x76616c6964617465)
+SELECT count(*) FILTER (WHERE cf_split_validation(user_id, item_id, 0.1, 7)) AS held_out,
+       count(*) FILTER (WHERE cf_split_validation(user_id, item_id, 0.1, 7) <>
+                        (cf_split_hash(user_id, item_id, 7 # 8530218369127904357) < 0.1)) AS mismatches
+FROM sp;
+-- the salts make nested splits with one seed independent: of the training
+-- side of a 25% test split, about 10% are validation pairs and each fold
+-- holds about a quarter
+SELECT count(*) AS training_side,
+       count(*) FILTER (WHERE cf_split_validation(user_id, item_id, 0.1, 7)) AS validation,
+       count(*) FILTER (WHERE cf_split_fold(user_id, item_id, 4, 7) = 0) AS fold_0
+FROM sp WHERE NOT cf_split_random(user_id, item_id, 0.25, 7);
 
 -- cf_split 'random': the same test pairs as the predicate, one row per pair
 SELECT count(*) AS pairs, count(*) FILTER (WHERE test) AS test,
@@ -118,6 +131,7 @@ SELECT * FROM cf_split(NULL);
 SELECT * FROM cf_split('sp', NULL);
 SELECT * FROM cf_split('sp', seed => NULL);
 SELECT cf_split_random(1, 1, -0.1);
+SELECT cf_split_validation(1, 1, 2);
 SELECT cf_split_fold(1, 1, 1);
 SELECT cf_split_fold(1, 1, 1001);
 SELECT cf_split_random(NULL, 1, 0.5) IS NULL AS strict;

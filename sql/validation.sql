@@ -2,7 +2,7 @@
 -- validation: cf_train's validation set and early stopping
 --
 -- Ratings from a planted model; the validation set is the pairs
--- cf_split_random(user, item, validation_fraction, seed) picks.
+-- cf_split_validation(user, item, validation_fraction, seed) picks.
 CREATE TABLE vr AS SELECT * FROM cf_synthetic_ratings(400, 200, 12000, seed => 11);
 
 SELECT model, users, items, ratings, factors, epochs, epoch_kept,
@@ -10,11 +10,11 @@ SELECT model, users, items, ratings, factors, epochs, epoch_kept,
 FROM cf_train('vr', model => 'v', factors => 16, epochs => 30, validation_fraction => 0.1,
               verbose => false);
 -- trained on the other ratings only
-SELECT count(*) FILTER (WHERE NOT cf_split_random(user_id, item_id, 0.1, 42)) AS training_rows,
-       count(*) FILTER (WHERE cf_split_random(user_id, item_id, 0.1, 42)) AS held_out_rows
+SELECT count(*) FILTER (WHERE NOT cf_split_validation(user_id, item_id, 0.1, 42)) AS training_rows,
+       count(*) FILTER (WHERE cf_split_validation(user_id, item_id, 0.1, 42)) AS held_out_rows
 FROM vr;
 SELECT ratings, round(global_mean::numeric, 6) =
-       (SELECT round(avg(rating)::numeric, 6) FROM vr WHERE NOT cf_split_random(user_id, item_id, 0.1, 42))
+       (SELECT round(avg(rating)::numeric, 6) FROM vr WHERE NOT cf_split_validation(user_id, item_id, 0.1, 42))
        AS mean_of_training_part,
        epochs, epoch_kept, hyperparameters
 FROM cf_models WHERE name = 'v';
@@ -26,16 +26,22 @@ SELECT count(*) AS epochs, count(validation_rmse) AS validated,
 FROM cf_training_log WHERE model = 'v';
 SELECT abs((SELECT validation_rmse FROM cf_training_log WHERE model = 'v' AND epoch = 30) -
            sqrt(avg((cf_predict(user_id, item_id, 'v') - rating) ^ 2))) < 1e-9 AS logged_as_predicted
-FROM vr WHERE cf_split_random(user_id, item_id, 0.1, 42);
+FROM vr WHERE cf_split_validation(user_id, item_id, 0.1, 42);
 -- and cf_evaluate on the held-out rows agrees
-CREATE VIEW vr_validation AS SELECT * FROM vr WHERE cf_split_random(user_id, item_id, 0.1, 42);
+CREATE VIEW vr_validation AS SELECT * FROM vr WHERE cf_split_validation(user_id, item_id, 0.1, 42);
 SELECT abs(rmse - (SELECT validation_rmse FROM cf_training_log WHERE model = 'v' AND epoch = 30)) < 1e-9
        AS evaluate_agrees
 FROM cf_evaluate('v', 'vr_validation');
+-- a training table made by cf_split_random with the same seed still
+-- yields a validation set of about the asked share (the hashes differ)
+CREATE TABLE vr_train AS SELECT * FROM vr WHERE NOT cf_split_random(user_id, item_id, 0.1, 42);
+SELECT ratings AS training_rows, (SELECT count(*) FROM vr_train) AS of_rows
+FROM cf_train('vr_train', model => 'nested', factors => 4, epochs => 2, validation_fraction => 0.1,
+              verbose => false);
 -- the same split with another seed holds out other rows
 SELECT ratings AS other_seed_training_rows FROM cf_train('vr', model => 'v7', factors => 16, epochs => 2,
                           seed => 7, validation_fraction => 0.1, verbose => false);
-SELECT count(*) FILTER (WHERE NOT cf_split_random(user_id, item_id, 0.1, 7)) AS expected FROM vr;
+SELECT count(*) FILTER (WHERE NOT cf_split_validation(user_id, item_id, 0.1, 7)) AS expected FROM vr;
 
 -- early stopping: a learning rate high enough to overfit, patience 3;
 -- training stops 3 epochs after the best one and keeps that epoch
@@ -58,7 +64,7 @@ SELECT abs(sqrt(avg((cf_predict(user_id, item_id, 'es') - rating) ^ 2)) -
        abs(sqrt(avg((cf_predict(user_id, item_id, 'es') - rating) ^ 2)) -
            (SELECT l.validation_rmse FROM cf_training_log l JOIN cf_models m ON m.name = l.model
             WHERE l.model = 'es' AND l.epoch = m.epochs)) > 1e-6 AS not_the_last_epochs
-FROM vr WHERE cf_split_random(user_id, item_id, 0.1, 42);
+FROM vr WHERE cf_split_validation(user_id, item_id, 0.1, 42);
 -- cf_models.rmse is the kept model's exact training fit (unclipped, as
 -- the objective measures it), not the last epoch's
 SELECT abs(m.rmse - sqrt(avg((r.rating - (m.global_mean + u.bias + i.bias +
@@ -68,7 +74,7 @@ FROM vr r
 JOIN cf_models m ON m.name = 'es'
 JOIN cf_user_factors u ON u.model = 'es' AND u.user_id = r.user_id
 JOIN cf_item_factors i ON i.model = 'es' AND i.item_id = r.item_id
-WHERE NOT cf_split_random(r.user_id, r.item_id, 0.1, 42)
+WHERE NOT cf_split_validation(r.user_id, r.item_id, 0.1, 42)
 GROUP BY m.rmse;
 -- early stopping beats training on for all 200 epochs on a held-out test set
 SELECT count(*) FROM cf_train('vr', model => 'no_es', factors => 32, epochs => 200, learning_rate => 0.05,
@@ -116,5 +122,5 @@ SELECT * FROM cf_train('vr', algorithm => 'popular', validation_fraction => 0.1)
 CREATE TABLE vone (user_id int, item_id int, rating real);
 INSERT INTO vone VALUES (1, 1, 3);
 SELECT * FROM cf_train('vone', validation_fraction => 0.1, verbose => false);
-SELECT cf_split_random(1, 1, 0.5) AS held_at_0_5;
+SELECT cf_split_validation(1, 1, 0.5) AS held_at_0_5;
 SELECT * FROM cf_train('vone', validation_fraction => 0.5, verbose => false);

@@ -23,13 +23,19 @@
  *
  *	- cf_split_random(u, i, fraction, seed): value < fraction; a row
  *	  predicate for CREATE TABLE ... AS SELECT ... WHERE.
- *	- cf_split_fold(u, i, folds, seed): floor(value * folds), the fold of a
- *	  cross-validation (cf_cross_validate uses the same).
  *	- cf_split(source, method, ...): per-user splits ('user': a fraction or
  *	  k of each user's items, those of lowest value; 'time': each user's
  *	  latest) and 'random', as (user_id, item_id, test) rows to join.
+ *	- cf_split_validation(u, i, fraction, seed): cf_train's validation set,
+ *	  h(u, i, seed XOR "validate") < fraction.
+ *	- cf_split_fold(u, i, folds, seed): floor(h(u, i, seed XOR "foldfold")
+ *	  * folds), the fold of a cross-validation (cf_cross_validate's).
  *	- cf_split_ratings(): the same holdouts on ratings already loaded, for
  *	  cf_train's validation set and cf_cross_validate's folds.
+ *
+ * The salts (split.h) make the three kinds independent: with one seed, a
+ * validation set or a fold drawn from a training table made by
+ * cf_split_random is a fair sample of it, not empty or everything.
  *
  *-------------------------------------------------------------------------
  */
@@ -51,6 +57,7 @@
 
 PG_FUNCTION_INFO_V1(cf_split_hash);
 PG_FUNCTION_INFO_V1(cf_split_random);
+PG_FUNCTION_INFO_V1(cf_split_validation);
 PG_FUNCTION_INFO_V1(cf_split_fold);
 PG_FUNCTION_INFO_V1(cf_split);
 
@@ -91,6 +98,31 @@ cf_held_out(const CfHoldout *h, int64 user_id, int64 item_id)
 	if (h->folds > 0)
 		return fold_of(v, h->folds) == h->fold;
 	return v < h->fraction;
+}
+
+/* The holdout of cf_train's validation set. */
+CfHoldout
+cf_validation_holdout(int64 seed, double fraction)
+{
+	CfHoldout	h;
+
+	memset(&h, 0, sizeof(h));
+	h.seed = seed ^ CF_SALT_VALIDATION;
+	h.fraction = fraction;
+	return h;
+}
+
+/* The holdout of one fold of a cross-validation. */
+CfHoldout
+cf_fold_holdout(int64 seed, int folds, int fold)
+{
+	CfHoldout	h;
+
+	memset(&h, 0, sizeof(h));
+	h.seed = seed ^ CF_SALT_FOLD;
+	h.folds = folds;
+	h.fold = fold;
+	return h;
 }
 
 /*
@@ -245,17 +277,36 @@ cf_split_random(PG_FUNCTION_ARGS)
 }
 
 /*
+ * cf_split_validation(user_id bigint, item_id bigint, fraction float8,
+ *		seed bigint) RETURNS boolean: held out by cf_train(validation_fraction
+ *		=> fraction, seed => seed)
+ */
+Datum
+cf_split_validation(PG_FUNCTION_ARGS)
+{
+	double		fraction = PG_GETARG_FLOAT8(2);
+	CfHoldout	h;
+
+	check_fraction(fraction);
+	h = cf_validation_holdout(PG_GETARG_INT64(3), fraction);
+	PG_RETURN_BOOL(cf_held_out(&h, PG_GETARG_INT64(0), PG_GETARG_INT64(1)));
+}
+
+/*
  * cf_split_fold(user_id bigint, item_id bigint, folds int, seed bigint)
- *		RETURNS int: 0 .. folds - 1
+ *		RETURNS int: 0 .. folds - 1, the fold cf_cross_validate holds the pair
+ *		out in
  */
 Datum
 cf_split_fold(PG_FUNCTION_ARGS)
 {
 	int32		folds = PG_GETARG_INT32(2);
+	CfHoldout	h;
 
 	cf_check_int_arg("folds", folds, 2, MAX_FOLDS);
-	PG_RETURN_INT32(fold_of(cf_split_value(PG_GETARG_INT64(0), PG_GETARG_INT64(1),
-										   PG_GETARG_INT64(3)), folds));
+	h = cf_fold_holdout(PG_GETARG_INT64(3), folds, 0);
+	PG_RETURN_INT32(fold_of(cf_split_value(PG_GETARG_INT64(0), PG_GETARG_INT64(1), h.seed),
+							folds));
 }
 
 /* Name argument as a C string; error if NULL. */

@@ -15,10 +15,11 @@
  * normal cleanup when an error or cancel ends the transaction, which also
  * rolls back the model rows).
  *
- * Validation (validation_fraction > 0): the ratings whose (user, item)
- * pair has cf_split_hash(user, item, seed) < validation_fraction are held
- * out, so the set can be rebuilt in SQL with cf_split_random() and the
- * same seed.  The model is trained on the others alone (its users, items,
+ * Validation (validation_fraction > 0): the ratings of the (user, item)
+ * pairs cf_split_validation(user, item, validation_fraction, seed) picks
+ * are held out (split.c: the split hash, salted for validation so that it
+ * is independent of a cf_split_random test split made with the same
+ * seed), so the set can be rebuilt in SQL.  The model is trained on the others alone (its users, items,
  * mean and rating range are theirs).  After every epoch cf_epoch_done()
  * scores the held-out ratings exactly as cf_predict would score them had
  * the model been stored then: mean + b_u + b_i + p_u . q_i (sdot), the
@@ -240,16 +241,13 @@ cf_epoch_done(const CfTrainParams *params, int epoch, const CfFactors *current,
 static CfValidation *
 hold_out(CfRatings *data, const CfTrainParams *params)
 {
-	CfHoldout	h;
+	CfHoldout	h = cf_validation_holdout(params->seed, params->validation_fraction);
 	CfRatings	kept;
 	CfRatings	held;
 	CfValidation *v;
 	int32	   *umatch;
 	int32	   *imatch;
 
-	memset(&h, 0, sizeof(h));
-	h.seed = params->seed;
-	h.fraction = params->validation_fraction;
 	cf_split_ratings(data, &h, &kept, &held);
 	if (held.n == 0)
 		ereport(ERROR,

@@ -5,9 +5,9 @@
  *
  * k-fold cross-validation (Stone, "Cross-Validatory Choice and Assessment
  * of Statistical Predictions", JRSS B 1974; Kohavi 1995 for k-fold): the
- * source's ratings are cut into `folds` folds by the split hash, fold f
- * holding the ratings with floor(cf_split_hash(user, item, seed) * folds)
- * = f (cf_split_fold() in SQL); for each fold a model is trained on the
+ * source's ratings are cut into `folds` folds by the split hash (salted
+ * for folds, split.h), fold f holding the ratings with cf_split_fold(user,
+ * item, folds, seed) = f; for each fold a model is trained on the
  * other folds and evaluated on it exactly as cf_evaluate would evaluate
  * it, and each metric is reported as its mean and sample standard
  * deviation over the folds.
@@ -120,7 +120,7 @@ cross_validate(const CfRatings *all, const CfTrainer *trainer, const CfTrainPara
 	for (int f = 0; f < folds; f++)
 	{
 		MemoryContext oldcxt = MemoryContextSwitchTo(foldcxt);
-		CfHoldout	h;
+		CfHoldout	h = cf_fold_holdout(params->seed, folds, f);
 		CfRatings	train;
 		CfRatings	test;
 		CfFactors	factors;
@@ -130,10 +130,6 @@ cross_validate(const CfRatings *all, const CfTrainer *trainer, const CfTrainPara
 		instr_time	fold_start;
 
 		INSTR_TIME_SET_CURRENT(fold_start);
-		memset(&h, 0, sizeof(h));
-		h.seed = params->seed;
-		h.folds = folds;
-		h.fold = f;
 		cf_check_memory(cf_mul_size(cf_ratings_bytes(all->n, all->nusers, all->nitems), 2),
 						"cross-validation");
 		cf_split_ratings(all, &h, &train, &test);
