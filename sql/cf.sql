@@ -154,7 +154,7 @@ CREATE FUNCTION @extschema@.cf_train(
     algorithm       text DEFAULT 'sgd',
     validation_fraction double precision DEFAULT 0,
     early_stopping  boolean DEFAULT false,
-    patience        integer DEFAULT 10,
+    patience        integer DEFAULT 20,
     OUT model       text,
     OUT users       bigint,
     OUT items       bigint,

@@ -104,7 +104,7 @@ SELECT count(*) FROM cf_train('vtiny', model => 'vt0', factors => 2, epochs => 2
 SELECT count(validation_rmse) AS validated, (SELECT epoch_kept FROM cf_models WHERE name = 'vt0') AS epoch_kept
 FROM cf_training_log WHERE model = 'vt0';
 
--- baseline models validate and stop early too; the default patience is 10
+-- baseline models validate and stop early too; the default patience is 20
 SELECT epochs <= 60 AS ran, epoch_kept >= 1 AS kept, validation_rmse IS NOT NULL AS validated
 FROM cf_train('vr', model => 'vb', algorithm => 'baseline', validation_fraction => 0.1,
               early_stopping => true, verbose => false);
