@@ -142,9 +142,9 @@ cf_drop_model(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(dropped);
 }
 
-/* The new name argument: non-empty, not the old name, not taken (inside SPI). */
+/* The new name argument (argument 1): non-NULL and non-empty. */
 static char *
-new_name_arg(FunctionCallInfo fcinfo, Oid nsp, const char *model)
+new_name_arg(FunctionCallInfo fcinfo)
 {
 	char	   *name;
 
@@ -178,7 +178,7 @@ cf_rename_model(PG_FUNCTION_ARGS)
 {
 	Oid			nsp = cf_extension_schema(fcinfo);
 	char	   *model = cf_model_name_arg(fcinfo, 0);
-	char	   *new_name = new_name_arg(fcinfo, nsp, model);
+	char	   *new_name = new_name_arg(fcinfo);
 
 	lock_two(model, new_name);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -201,7 +201,7 @@ cf_copy_model(PG_FUNCTION_ARGS)
 {
 	Oid			nsp = cf_extension_schema(fcinfo);
 	char	   *model = cf_model_name_arg(fcinfo, 0);
-	char	   *new_name = new_name_arg(fcinfo, nsp, model);
+	char	   *new_name = new_name_arg(fcinfo);
 
 	lock_two(model, new_name);
 	if (SPI_connect() != SPI_OK_CONNECT)

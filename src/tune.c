@@ -312,15 +312,16 @@ typedef struct Setting
 	bool		stored;			/* trained and stored as the model */
 } Setting;
 
-/* The metric grid_order sorts by, and whether higher is better. */
-static int	sort_metric;
-
-/* qsort order of settings: best mean of the metric first, NaN last, then grid order. */
+/*
+ * qsort_arg order of settings (arg: the metric's number): best mean of the
+ * metric first, NaN last, then grid order.
+ */
 static int
-grid_order(const void *a, const void *b)
+grid_order(const void *a, const void *b, void *arg)
 {
 	const Setting *x = a;
 	const Setting *y = b;
+	int			sort_metric = *(const int *) arg;
 	bool		xn = isnan(x->score);
 	bool		yn = isnan(y->score);
 
@@ -458,8 +459,7 @@ cf_grid_search(PG_FUNCTION_ARGS)
 							st->params.epochs, cf_metric_names[metric], st->score,
 							st->cv.stddev[metric], st->cv.seconds)));
 	}
-	sort_metric = metric;
-	qsort(settings, nsettings, sizeof(Setting), grid_order);
+	qsort_arg(settings, nsettings, sizeof(Setting), grid_order, &metric);
 	MemoryContextSwitchTo(oldcxt);
 
 	/* the best, trained on every rating and stored */
