@@ -16,20 +16,25 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 MODULE_big = cf
 OBJS = \
 	src/als.o \
+	src/baseline.o \
 	src/batch.o \
 	src/bench.o \
 	src/cache.o \
 	src/cf.o \
+	src/eval.o \
 	src/foldin.o \
 	src/load.o \
+	src/manage.o \
 	src/model.o \
 	src/parallel.o \
 	src/score.o \
 	src/sgd.o \
 	src/similar.o \
 	src/solve.o \
+	src/split.o \
 	src/synth.o \
 	src/train.o \
+	src/tune.o \
 	src/util.o
 
 # The current version's install script is built from sql/cf.sql; released
@@ -41,7 +46,8 @@ DATA = $(wildcard sql/$(EXTENSION)--*--*.sql) $(patsubst %,sql/$(EXTENSION)--%.s
 DOCS =
 
 # pg_regress suites: sql/<name>.sql and expected/<name>.out, in this order.
-REGRESS = setup train predict recommend serving serving_batch serving_foldin als errors upgrade
+REGRESS = setup train predict recommend serving serving_batch serving_foldin als split \
+	validation baselines evaluate tuning manage errors upgrade
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 EXTRA_CLEAN = cf.control sql/$(EXTENSION)--$(EXTVERSION).sql

@@ -255,6 +255,71 @@ INSERT INTO negative_events VALUES (1, 1, 2), (1, 2, -0.5);
 SELECT * FROM cf_train('negative_events', rating_column => 'weight', algorithm => 'ials');
 SELECT * FROM cf_recommend_for_ratings(array[1, 2]::bigint[], array[1, -1]::real[], 5, 'ials');
 
+--
+-- validation and early stopping (cf_train's validation_fraction) for ALS:
+-- the ratings cf_split_validation picks are held out and scored after
+-- every iteration as cf_predict would score them.  Here the held-out
+-- ratings are flipped (6 - r), so the better ALS fits the others the worse
+-- it does on them: early stopping keeps the first iteration.
+--
+CREATE TABLE als_flip AS
+  SELECT user_id, item_id,
+         CASE WHEN cf_split_validation(user_id, item_id, 0.2, 42) THEN 6 - rating ELSE rating END AS rating
+  FROM als_ratings WHERE user_id <= 300;
+SELECT model, ratings, epochs, epoch_kept, round(validation_rmse::numeric, 4) AS validation_rmse
+FROM cf_train('als_flip', model => 'als_es', algorithm => 'als', factors => 8, epochs => 30,
+              validation_fraction => 0.2, early_stopping => true, patience => 3, verbose => false);
+SELECT epoch, round(loss::numeric, 4) AS loss, round(rmse::numeric, 4) AS rmse,
+       round(validation_rmse::numeric, 4) AS validation_rmse
+FROM cf_training_log WHERE model = 'als_es' ORDER BY epoch;
+-- the stored model is the kept iteration's: its loss and RMSE (exact in
+-- ALS's log), and its predictions score the held-out ratings as validation did
+SELECT m.loss = l.loss AS kept_loss, m.rmse = l.rmse AS kept_rmse
+FROM cf_models m JOIN cf_training_log l ON l.model = m.name AND l.epoch = m.epoch_kept
+WHERE m.name = 'als_es';
+SELECT abs(sqrt(avg((cf_predict(f.user_id, f.item_id, 'als_es') - f.rating)^2)) - l.validation_rmse) < 1e-6
+         AS predictions_match_validation
+FROM als_flip f, cf_training_log l
+WHERE cf_split_validation(f.user_id, f.item_id, 0.2, 42) AND l.model = 'als_es' AND l.epoch = 1
+GROUP BY l.validation_rmse;
+-- on the true ratings the validation RMSE keeps falling: the last iteration is kept
+SELECT epochs, epoch_kept, validation_rmse < 0.85 AS validation_rmse_below_0_85
+FROM cf_train('als_ratings', model => 'als_v', algorithm => 'als', epochs => 20,
+              validation_fraction => 0.1, early_stopping => true, patience => 3, verbose => false);
+SELECT count(*) FILTER (WHERE d > 0) AS validation_increases
+FROM (SELECT validation_rmse - lag(validation_rmse) OVER (ORDER BY epoch) AS d
+      FROM cf_training_log WHERE model = 'als_v') s;
+-- iALS predicts no ratings (no RMSE to validate by)
+SELECT * FROM cf_train('ials_train', rating_column => NULL, algorithm => 'ials',
+                       validation_fraction => 0.1, verbose => false);
+
+--
+-- evaluation and tuning take ALS and iALS too, with their defaults
+--
+-- iALS ranks (no rating error) on the held-out events, ahead of popularity
+SELECT count(*) FROM cf_train('ials_train', rating_column => NULL, model => 'ials_pop',
+                              algorithm => 'popular', verbose => false);
+SELECT e.rmse IS NULL AS no_rmse, e.users, e.ratings,
+       e.recall_at_k > p.recall_at_k AS ials_recall_above_popular,
+       e.ndcg_at_k > p.ndcg_at_k AS ials_ndcg_above_popular
+FROM cf_evaluate('ials', 'ials_test') e, cf_evaluate('ials_pop', 'ials_test') p;
+SELECT metric, round(mean::numeric, 2) AS mean
+FROM cf_cross_validate('als_ratings', folds => 2, algorithm => 'als', factors => 8, epochs => 5)
+WHERE metric IN ('rmse', 'mae');
+CREATE TABLE ials_train_rated AS SELECT user_id, item_id, 1 AS rating FROM ials_train;
+SELECT metric, mean IS NULL AS is_null, mean > 0.3 AS above_0_3
+FROM cf_cross_validate('ials_train_rated', folds => 2, algorithm => 'ials', factors => 8)
+WHERE metric IN ('rmse', 'ndcg_at_k');
+-- a grid over ALS settings; learning_rate does not apply (NULL)
+SELECT rank, factors, regularization, learning_rate, epochs, round(rmse::numeric, 2) AS rmse, model
+FROM cf_grid_search('als_ratings', factors => '{4, 8}', regularization => '{0.05, 0.5}', epochs => '{5}',
+                    folds => 2, algorithm => 'als', model => 'als_tuned')
+ORDER BY rank;
+SELECT hyperparameters FROM cf_models WHERE name = 'als_tuned';
+SELECT * FROM cf_cross_validate('als_ratings', algorithm => 'als', learning_rate => 0.01);
+SELECT * FROM cf_grid_search('als_ratings', algorithm => 'ials', metric => 'ndcg_at_k', learning_rate => '{0.01}');
+SELECT * FROM cf_cross_validate('negative_events', rating_column => 'weight', algorithm => 'ials');
+
 -- a training can be cancelled (here by statement_timeout), workers and all
 -- (about 100 GFLOP an iteration: seconds of Cholesky factorizations of order 513)
 CREATE TABLE big_ratings AS SELECT * FROM cf_synthetic_ratings(2000, 500, 40000, seed => 5);

@@ -34,11 +34,15 @@ CREATE TABLE @extschema@.cf_models (
     loss            double precision,
     rmse            double precision,
     seconds         double precision NOT NULL,
-    trained_at      timestamptz NOT NULL DEFAULT pg_catalog.now()
+    trained_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    epoch_kept      integer
 );
 
 COMMENT ON TABLE @extschema@.cf_models IS
 'cf: one row per trained model (source, settings, counts, global mean, rating range, final loss)';
+
+COMMENT ON COLUMN @extschema@.cf_models.epoch_kept IS
+'cf: the epoch whose factors the model holds (with early stopping, the best on the validation set); NULL for models without epochs';
 
 CREATE TABLE @extschema@.cf_user_factors (
     model       text NOT NULL,
@@ -72,11 +76,15 @@ CREATE TABLE @extschema@.cf_training_log (
     loss    double precision NOT NULL,
     rmse    double precision NOT NULL,
     seconds double precision NOT NULL,
+    validation_rmse double precision,
     PRIMARY KEY (model, epoch)
 );
 
 COMMENT ON TABLE @extschema@.cf_training_log IS
-'cf: the epoch-by-epoch trace of the last training of each model (loss, training RMSE, seconds of that epoch)';
+'cf: the epoch-by-epoch trace of the last training of each model (loss, training RMSE, seconds of that epoch, validation RMSE)';
+
+COMMENT ON COLUMN @extschema@.cf_training_log.validation_rmse IS
+'cf: RMSE on the ratings held out by validation_fraction after this epoch; NULL when none were';
 
 --
 -- A model's rows in the three tables above follow its cf_models row: they
@@ -144,6 +152,9 @@ CREATE FUNCTION @extschema@.cf_train(
     verbose         boolean DEFAULT true,
     workers         integer DEFAULT NULL,
     algorithm       text DEFAULT 'sgd',
+    validation_fraction double precision DEFAULT 0,
+    early_stopping  boolean DEFAULT false,
+    patience        integer DEFAULT 20,
     alpha           double precision DEFAULT NULL,
     solver          text DEFAULT NULL,
     cg_steps        integer DEFAULT NULL,
@@ -156,13 +167,15 @@ CREATE FUNCTION @extschema@.cf_train(
     OUT epochs      integer,
     OUT loss        double precision,
     OUT rmse        double precision,
-    OUT seconds     double precision)
+    OUT seconds     double precision,
+    OUT validation_rmse double precision,
+    OUT epoch_kept  integer)
 RETURNS record
 AS 'MODULE_PATHNAME', 'cf_train'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.cf_train(regclass, name, name, name, text, integer, integer, double precision, double precision, bigint, boolean, integer, text, double precision, text, integer, double precision) IS
-'cf: train a matrix-factorization model (SGD, ALS or implicit-feedback iALS) from a ratings relation and store it under a name; NULL settings take the algorithm''s defaults';
+COMMENT ON FUNCTION @extschema@.cf_train(regclass, name, name, name, text, integer, integer, double precision, double precision, bigint, boolean, integer, text, double precision, boolean, integer, double precision, text, integer, double precision) IS
+'cf: train a model (SGD, ALS or implicit-feedback iALS matrix factorization, or a baseline) from a ratings relation and store it under a name; NULL settings take the algorithm''s defaults';
 
 --
 -- Scoring
@@ -177,7 +190,7 @@ AS 'MODULE_PATHNAME', 'cf_predict'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.cf_predict(bigint, bigint, text) IS
-'cf: predicted rating of an item by a user (global mean + biases + factor dot product, clipped to the trained rating range; for implicit-feedback models the unclipped preference score)';
+'cf: predicted rating of an item by a user (global mean + biases + factor dot product, clipped to the trained rating range; for models that predict no ratings, popularity and implicit feedback, their unclipped score)';
 
 CREATE FUNCTION @extschema@.cf_recommend(
     user_id       bigint,
@@ -271,6 +284,213 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
 COMMENT ON FUNCTION @extschema@.cf_cache() IS
 'cf: the models whose item factors this backend has cached (that the caller can see), most recently used first';
+
+--
+-- Splits, evaluation, tuning
+--
+
+CREATE FUNCTION @extschema@.cf_split_hash(
+    user_id bigint,
+    item_id bigint,
+    seed    bigint DEFAULT 42)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'cf_split_hash'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_split_hash(bigint, bigint, bigint) IS
+'cf: a number in [0, 1) from a (user, item) pair and a seed by integer hashing alone, the same on every machine; the basis of every split';
+
+CREATE FUNCTION @extschema@.cf_split_random(
+    user_id  bigint,
+    item_id  bigint,
+    fraction double precision DEFAULT 0.2,
+    seed     bigint DEFAULT 42)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'cf_split_random'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_split_random(bigint, bigint, double precision, bigint) IS
+'cf: whether a (user, item) pair falls on the test side of a random split holding out about fraction of the pairs (cf_split_hash < fraction)';
+
+CREATE FUNCTION @extschema@.cf_split_validation(
+    user_id  bigint,
+    item_id  bigint,
+    fraction double precision DEFAULT 0.1,
+    seed     bigint DEFAULT 42)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'cf_split_validation'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_split_validation(bigint, bigint, double precision, bigint) IS
+'cf: whether cf_train(validation_fraction => fraction, seed => seed) holds the rating of a (user, item) pair out as validation';
+
+CREATE FUNCTION @extschema@.cf_split_fold(
+    user_id bigint,
+    item_id bigint,
+    folds   integer DEFAULT 5,
+    seed    bigint DEFAULT 42)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'cf_split_fold'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_split_fold(bigint, bigint, integer, bigint) IS
+'cf: the cross-validation fold (0 .. folds - 1) of a (user, item) pair, as cf_cross_validate and cf_grid_search assign it';
+
+CREATE FUNCTION @extschema@.cf_split(
+    source      regclass,
+    method      text DEFAULT 'random',
+    fraction    double precision DEFAULT 0.2,
+    k           integer DEFAULT NULL,
+    seed        bigint DEFAULT 42,
+    user_column name DEFAULT 'user_id',
+    item_column name DEFAULT 'item_id',
+    time_column name DEFAULT NULL)
+RETURNS TABLE (user_id bigint, item_id bigint, test boolean)
+AS 'MODULE_PATHNAME', 'cf_split'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION @extschema@.cf_split(regclass, text, double precision, integer, bigint, name, name, name) IS
+'cf: a reproducible train/test split of the (user, item) pairs of a relation: random, per user (a fraction or k of each user''s items) or by time (each user''s latest)';
+
+CREATE FUNCTION @extschema@.cf_evaluate(
+    model         text,
+    test          regclass,
+    user_column   name DEFAULT NULL,
+    item_column   name DEFAULT NULL,
+    rating_column name DEFAULT NULL,
+    threshold     double precision DEFAULT NULL,
+    k             integer DEFAULT 10)
+RETURNS TABLE (rmse double precision, mae double precision,
+               precision_at_k double precision, recall_at_k double precision,
+               ndcg_at_k double precision, map_at_k double precision,
+               hit_rate double precision, coverage double precision,
+               users bigint, ratings bigint)
+AS 'MODULE_PATHNAME', 'cf_evaluate'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION @extschema@.cf_evaluate(text, regclass, name, name, name, double precision, integer) IS
+'cf: accuracy (RMSE, MAE) and top-k ranking metrics of a model on a test relation, computed on the serving path';
+
+CREATE FUNCTION @extschema@.cf_cross_validate(
+    source         regclass,
+    folds          integer DEFAULT 5,
+    user_column    name DEFAULT 'user_id',
+    item_column    name DEFAULT 'item_id',
+    rating_column  name DEFAULT 'rating',
+    algorithm      text DEFAULT 'sgd',
+    factors        integer DEFAULT 64,
+    epochs         integer DEFAULT NULL,
+    learning_rate  double precision DEFAULT NULL,
+    regularization double precision DEFAULT NULL,
+    seed           bigint DEFAULT 42,
+    k              integer DEFAULT 10,
+    threshold      double precision DEFAULT NULL,
+    verbose        boolean DEFAULT false,
+    workers        integer DEFAULT NULL)
+RETURNS TABLE (metric text, mean double precision, stddev double precision,
+               per_fold double precision[])
+AS 'MODULE_PATHNAME', 'cf_cross_validate'
+LANGUAGE C STABLE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_cross_validate(regclass, integer, name, name, name, text, integer, integer, double precision, double precision, bigint, integer, double precision, boolean, integer) IS
+'cf: k-fold cross-validation of one training setting: the mean and standard deviation of every cf_evaluate metric over the folds, nothing stored';
+
+CREATE FUNCTION @extschema@.cf_grid_search(
+    source         regclass,
+    factors        integer[] DEFAULT '{64}',
+    regularization double precision[] DEFAULT NULL,
+    learning_rate  double precision[] DEFAULT NULL,
+    epochs         integer[] DEFAULT NULL,
+    folds          integer DEFAULT 3,
+    metric         text DEFAULT 'rmse',
+    model          text DEFAULT NULL,
+    user_column    name DEFAULT 'user_id',
+    item_column    name DEFAULT 'item_id',
+    rating_column  name DEFAULT 'rating',
+    algorithm      text DEFAULT 'sgd',
+    seed           bigint DEFAULT 42,
+    k              integer DEFAULT 10,
+    threshold      double precision DEFAULT NULL,
+    verbose        boolean DEFAULT false,
+    workers        integer DEFAULT NULL)
+RETURNS TABLE (rank integer, factors integer, regularization double precision,
+               learning_rate double precision, epochs integer,
+               rmse double precision, mae double precision,
+               precision_at_k double precision, recall_at_k double precision,
+               ndcg_at_k double precision, map_at_k double precision,
+               hit_rate double precision, coverage double precision,
+               stddev double precision, seconds double precision, model text)
+AS 'MODULE_PATHNAME', 'cf_grid_search'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_grid_search(regclass, integer[], double precision[], double precision[], integer[], integer, text, text, name, name, name, text, bigint, integer, double precision, boolean, integer) IS
+'cf: cross-validate every combination of factors, regularization, learning rate and epochs, best first; optionally train the best as a named model';
+
+--
+-- Model management
+--
+
+CREATE FUNCTION @extschema@.cf_drop_model(
+    model     text,
+    if_exists boolean DEFAULT false)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'cf_drop_model'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_drop_model(text, boolean) IS
+'cf: delete a model with its factor and log rows; a missing model is an error unless if_exists';
+
+CREATE FUNCTION @extschema@.cf_rename_model(
+    model    text,
+    new_name text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'cf_rename_model'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_rename_model(text, text) IS
+'cf: give a model a new name (its factor and log rows follow)';
+
+CREATE FUNCTION @extschema@.cf_copy_model(
+    model    text,
+    new_name text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'cf_copy_model'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_copy_model(text, text) IS
+'cf: copy a model with all its rows under a new name (a new version)';
+
+CREATE FUNCTION @extschema@.cf_training_chart(
+    model  text DEFAULT 'default',
+    width  integer DEFAULT 60,
+    height integer DEFAULT 15)
+RETURNS SETOF text
+AS 'MODULE_PATHNAME', 'cf_training_chart'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 20;
+
+COMMENT ON FUNCTION @extschema@.cf_training_chart(text, integer, integer) IS
+'cf: a text chart of a model''s loss and validation RMSE per epoch, one line per row, for psql';
+
+CREATE VIEW @extschema@.cf_model_summary WITH (security_invoker = true) AS
+SELECT m.name AS model,
+       m.algorithm,
+       m.factors,
+       m.users,
+       m.items,
+       m.ratings,
+       m.epochs,
+       m.epoch_kept,
+       pg_catalog.round(m.rmse::pg_catalog.numeric, 4) AS train_rmse,
+       pg_catalog.round(l.validation_rmse::pg_catalog.numeric, 4) AS validation_rmse,
+       pg_catalog.round(m.seconds::pg_catalog.numeric, 2) AS seconds,
+       pg_catalog.date_trunc('second', m.trained_at) AS trained_at
+FROM @extschema@.cf_models m
+LEFT JOIN @extschema@.cf_training_log l
+       ON l.model OPERATOR(pg_catalog.=) m.name
+      AND l.epoch OPERATOR(pg_catalog.=) m.epoch_kept;
+
+COMMENT ON VIEW @extschema@.cf_model_summary IS
+'cf: the trained models at a glance: algorithm, size, epochs run and kept, training and validation RMSE (rows the caller may see)';
 
 --
 -- Synthetic data

@@ -69,6 +69,15 @@ SELECT array_agg(item_id) = :'recommended_before' AS same_recommendations FROM c
 SELECT cf_predict(1, 1) = :predicted_before AS same_prediction;
 -- and the updated extension trains
 SELECT users, items, ratings FROM cf_train('ratings', model => 'after', epochs => 5, verbose => false);
+-- the model trained under 0.1.0 has no kept epoch nor validation RMSEs
+-- (columns added by the update), and the new functions take it
+SELECT epoch_kept FROM cf_models WHERE name = 'default';
+SELECT count(*) AS epochs, count(validation_rmse) AS validated FROM cf_training_log WHERE model = 'default';
+SELECT users > 0 AS evaluated, rmse > 0 AS has_rmse FROM cf_evaluate('default', 'ratings');
+SELECT count(*) > 3 AS charted FROM cf_training_chart('default');
+SELECT model, epochs FROM cf_model_summary WHERE model = 'default';
+SELECT epoch_kept, validation_rmse IS NOT NULL AS validated
+FROM cf_train('ratings', model => 'validated', epochs => 5, validation_fraction => 0.1, verbose => false);
 
 \c contrib_regression
 DROP DATABASE cf_fresh;

@@ -921,31 +921,13 @@ alloc_scratch(AlsState *st, int slot)
  * against the rates.  That clock is a system call (about a microsecond),
  * so it is read once per phase of a group of BATCH rows, not per row.
  */
-typedef double cpu_time;
-
-/* This thread's CPU seconds (or wall seconds where there is no such clock). */
-static double
-thread_seconds(void)
-{
-#ifdef CLOCK_THREAD_CPUTIME_ID
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
-		return ts.tv_sec + ts.tv_nsec * 1e-9;
-#endif
-	{
-		instr_time	now;
-
-		INSTR_TIME_SET_CURRENT(now);
-		return INSTR_TIME_GET_DOUBLE(now);
-	}
-}
+typedef double cpu_time;		/* cf_thread_seconds() */
 
 /* CPU seconds since *t, and *t set to now. */
 static double
 lap(cpu_time *t)
 {
-	cpu_time	now = thread_seconds();
+	cpu_time	now = cf_thread_seconds();
 	double		seconds = now - *t;
 
 	*t = now;
@@ -1232,6 +1214,33 @@ zero_row(AlsState *st, int s, int32 row)
 }
 
 /*
+ * The next rows of side s from *row on (below r1) that have entries, BATCH
+ * at most, into rows[] with their ridges in lambdas[]; rows without
+ * entries on the way get the vector 0 (they add no terms: the order of the
+ * sums holds).  *row moves past them; returns how many, 0 at r1.
+ */
+static int
+next_batch(AlsState *st, int s, int32 *row, int32 r1, int32 *rows, double *lambdas)
+{
+	int			n = 0;
+
+	for (; *row < r1 && n < BATCH; (*row)++)
+	{
+		int64		lo = st->start[s][*row];
+		int64		hi = st->start[s][*row + 1];
+
+		if (hi == lo)
+			zero_row(st, s, *row);
+		else
+		{
+			rows[n] = *row;
+			lambdas[n++] = row_lambda(st, s, lo, hi);
+		}
+	}
+	return n;
+}
+
+/*
  * Solve rows [r0, r1) of side s by Cholesky, BATCH at a time (see
  * batched_cholesky): the matrices, then the factorizations and solves,
  * then the objective, one clock read per phase; the objective's terms go
@@ -1244,35 +1253,20 @@ run_rows_cholesky(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 	int			d = sh->d;
 	int32		rows[BATCH];
 	double		lambdas[BATCH];
-	int			n = 0;
+	int			n;
+	int32		row = r0;
 	float	   *xs = st->xs;
 	Size		gsize = (Size) (d + 1) * (d + 1);
 	const float *sol = (const float *) (st->batch + packed_row(d, d) + d);
 
 	st->x = st->x8;
-	for (int32 row = r0; row <= r1; row++)
+	while ((n = next_batch(st, s, &row, r1, rows, lambdas)) > 0)
 	{
 		cpu_time	t = 0;
 		int			failed;
 
-		if (row < r1)
-		{
-			int64		lo = st->start[s][row];
-			int64		hi = st->start[s][row + 1];
-
-			if (hi == lo)
-				zero_row(st, s, row);	/* no terms: the order of sums holds */
-			else
-			{
-				rows[n] = row;
-				lambdas[n++] = row_lambda(st, s, lo, hi);
-			}
-		}
-		if (n < BATCH && !(row == r1 && n > 0))
-			continue;
-
 		if (sh->timing)
-			t = thread_seconds();
+			t = cf_thread_seconds();
 		for (int lane = 0; lane < n; lane++)
 		{
 			st->G = st->G8 + (Size) lane * gsize;
@@ -1310,7 +1304,6 @@ run_rows_cholesky(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 			x_from_solution(st, xs);
 			finish_row(st, s, rows[lane], lo, hi, lambdas[lane], sum);
 		}
-		n = 0;
 		CHECK_FOR_INTERRUPTS();
 	}
 }
@@ -1328,30 +1321,15 @@ run_rows_cg(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 	int			vlen = stride + CF_LANES;
 	int32		rows[BATCH];
 	double		lambdas[BATCH];
-	int			n = 0;
+	int			n;
+	int32		row = r0;
 
-	for (int32 row = r0; row <= r1; row++)
+	while ((n = next_batch(st, s, &row, r1, rows, lambdas)) > 0)
 	{
 		cpu_time	t = 0;
 
-		if (row < r1)
-		{
-			int64		lo = st->start[s][row];
-			int64		hi = st->start[s][row + 1];
-
-			if (hi == lo)
-				zero_row(st, s, row);	/* no terms: the order of sums holds */
-			else
-			{
-				rows[n] = row;
-				lambdas[n++] = row_lambda(st, s, lo, hi);
-			}
-		}
-		if (n < BATCH && !(row == r1 && n > 0))
-			continue;
-
 		if (sh->timing)
-			t = thread_seconds();
+			t = cf_thread_seconds();
 		for (int j = 0; j < n; j++)
 		{
 			/* warm start: the row's current vector */
@@ -1371,7 +1349,6 @@ run_rows_cg(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 			finish_row(st, s, rows[j], st->start[s][rows[j]], st->start[s][rows[j] + 1],
 					   lambdas[j], sum);
 		}
-		n = 0;
 		CHECK_FOR_INTERRUPTS();
 	}
 }
@@ -1414,7 +1391,7 @@ begin_half(AlsState *st, int s)
 		float	   *G = st->gram;
 
 		if (sh->timing)
-			t = thread_seconds();
+			t = cf_thread_seconds();
 		/* the lower triangle by ssyrk, then mirrored: kernels use it whole */
 		cblas_ssyrk(CblasColMajor, CblasLower, CblasNoTrans, k, sh->rows[1 - s], 1.0f,
 					st->F[1 - s], ld, 0.0f, G, ld);
@@ -1423,7 +1400,7 @@ begin_half(AlsState *st, int s)
 				G[(Size) r * ld + c] = G[(Size) c * ld + r];
 		st->my->gram_flops += (double) sh->rows[1 - s] * k * (k + 1);
 		if (sh->timing)
-			st->my->gram_seconds += thread_seconds() - t;
+			st->my->gram_seconds += cf_thread_seconds() - t;
 	}
 	sh->side = s;
 	pg_atomic_write_u32(&sh->next, 0);
@@ -1895,7 +1872,8 @@ ials_train(const CfRatings *data, const CfTrainParams *params, int workers,
 
 const CfTrainer cf_als_trainer = {
 	.name = "als",
-	.uses = CF_ARG_SOLVER | CF_ARG_CG_STEPS | CF_ARG_REG_EXPONENT,
+	.uses = CF_ARG_FACTORS | CF_ARG_EPOCHS | CF_ARG_REGULARIZATION | CF_ARG_SOLVER |
+	CF_ARG_CG_STEPS | CF_ARG_REG_EXPONENT,
 	.implicit = false,
 	.default_epochs = 15,
 	.default_regularization = 0.12,
@@ -1908,8 +1886,8 @@ const CfTrainer cf_als_trainer = {
 
 const CfTrainer cf_ials_trainer = {
 	.name = "ials",
-	.uses = CF_ARG_SOLVER | CF_ARG_CG_STEPS | CF_ARG_ALPHA | CF_ARG_REG_EXPONENT |
-	CF_ARG_NO_RATINGS,
+	.uses = CF_ARG_FACTORS | CF_ARG_EPOCHS | CF_ARG_REGULARIZATION | CF_ARG_SOLVER |
+	CF_ARG_CG_STEPS | CF_ARG_ALPHA | CF_ARG_REG_EXPONENT | CF_ARG_NO_RATINGS,
 	.implicit = true,
 	.default_epochs = 15,
 	.default_regularization = 0.03,

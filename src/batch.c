@@ -17,8 +17,8 @@
  * T is chosen so that a tile of Q stays in the L2 cache while the block's
  * users go over it, and B so that the block's heaps stay within work_mem
  * (at most 256 users).  Given users the model does not know get the
- * baseline list (best b_i), like cf_recommend (no rows for an implicit
- * model, which has no baseline); duplicates count once.
+ * baseline list (best b_i), like cf_recommend (no rows for a model
+ * without biases, iALS, which has no baseline); duplicates count once.
  *
  * A cleanup callback on the executor context closes the cursor and unpins
  * the items if the scan stops early (LIMIT); an error leaves that to the
@@ -47,7 +47,6 @@
 PG_FUNCTION_INFO_V1(cf_recommend_batch);
 
 #define MAX_BLOCK 256			/* users per block */
-#define TILE_BYTES (256 * 1024) /* bytes of Q per tile */
 #define FETCH_ROWS 256			/* user rows per cursor fetch */
 
 /* One fetched user row, copied out of SPI. */
@@ -232,25 +231,6 @@ next_user(BatchState *st, int64 *id, UserRow **row)
 	return true;
 }
 
-/* Offer items lo..hi-1 with scores s[i - lo] + bias[i], skipping the excluded. */
-static inline void
-offer_tile(CfTopN *t, const float *s, const float *bias, int32 lo, int32 hi,
-		   const int32 *ex, int32 nex, int32 *expos)
-{
-	int32		e = *expos;
-	int32		from = lo;
-
-	while (e < nex && ex[e] < lo)
-		e++;
-	for (; e < nex && ex[e] < hi; e++)
-	{
-		cf_topn_offer(t, s + (from - lo), bias, from, ex[e]);
-		from = ex[e] + 1;
-	}
-	cf_topn_offer(t, s + (from - lo), bias, from, hi);
-	*expos = e;
-}
-
 /* Read and score the next block of users; false when there are none. */
 static bool
 next_block(BatchState *st)
@@ -259,7 +239,9 @@ next_block(BatchState *st)
 	int			k = items->k;
 	int32		nknown = 0;
 	int32	   *slot;			/* known user j -> block position */
-	int32	   *expos;
+	const int32 **ex;			/* known user j's exclusions */
+	int32	   *nex;
+	CfTopN	  **tops;
 	MemoryContext oldcxt;
 
 	MemoryContextReset(st->blockcxt);
@@ -280,7 +262,7 @@ next_block(BatchState *st)
 		st->ex[b] = NULL;
 		if (row)
 		{
-			st->base[b] = st->info.mean + row->bias;
+			st->base[b] = (st->info.predicts_ratings ? st->info.mean : 0) + row->bias;
 			memcpy(st->P + (Size) nknown * k, row->factors, sizeof(float) * k);
 			if (row->nrated > 0)
 				st->ex[b] = cf_item_indices(items, row->rated, row->nrated, &st->nex[b]);
@@ -288,7 +270,7 @@ next_block(BatchState *st)
 			slot[nknown++] = b;
 		}
 		else
-			st->base[b] = st->info.mean;
+			st->base[b] = st->info.predicts_ratings ? st->info.mean : 0;
 		st->nb++;
 	}
 	MemoryContextSwitchTo(oldcxt);
@@ -296,31 +278,26 @@ next_block(BatchState *st)
 		return false;
 
 	/* the known users: tiles of items, one sgemm each */
-	expos = MemoryContextAllocZero(st->blockcxt, Max(nknown, 1) * sizeof(int32));
-	for (int32 lo = 0; nknown > 0 && lo < items->n; lo += st->tile)
+	oldcxt = MemoryContextSwitchTo(st->blockcxt);
+	ex = palloc(Max(nknown, 1) * sizeof(int32 *));
+	nex = palloc(Max(nknown, 1) * sizeof(int32));
+	tops = palloc(Max(nknown, 1) * sizeof(CfTopN *));
+	for (int32 j = 0; j < nknown; j++)
 	{
-		int32		hi = Min(lo + st->tile, items->n);
-		int32		tn = hi - lo;
-
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nknown, tn, k, 1.0f,
-					st->P, k, items->Q + (Size) lo * k, k, 0.0f, st->S, tn);
-		for (int32 j = 0; j < nknown; j++)
-		{
-			int32		b = slot[j];
-
-			offer_tile(&st->tops[b], st->S + (Size) j * tn, items->bias, lo, hi,
-					   st->ex[b], st->nex[b], &expos[j]);
-		}
-		CHECK_FOR_INTERRUPTS();
+		ex[j] = st->ex[slot[j]];
+		nex[j] = st->nex[slot[j]];
+		tops[j] = &st->tops[slot[j]];
 	}
+	cf_rank_block(items, st->P, nknown, ex, nex, tops, st->S, st->tile);
+	MemoryContextSwitchTo(oldcxt);
 	for (int32 j = 0; j < nknown; j++)
 		cf_topn_sort(&st->tops[slot[j]]);
 
 	/*
-	 * unknown users: the baseline, computed once (none for implicit
-	 * models: they get no rows, the baseline staying empty)
+	 * unknown users: the baseline, computed once (none for models
+	 * without biases: they get no rows, the baseline staying empty)
 	 */
-	if (nknown < st->nb && !st->have_baseline && !st->info.implicit)
+	if (nknown < st->nb && !st->have_baseline && st->info.has_biases)
 	{
 		CfRankSpec	spec;
 
@@ -388,7 +365,7 @@ batch_begin(FunctionCallInfo fcinfo)
 	k = st->items->k;
 
 	/* block and tile sizes */
-	st->tile = Max(64, (int32) (TILE_BYTES / (k * sizeof(float))));
+	st->tile = cf_rank_tile(k);
 	per_user = cf_add_size(cf_mul_size(Max(st->limit, 1), sizeof(float) + 2 * sizeof(int64)),
 						   cf_mul_size(st->tile + k, sizeof(float)));
 	st->block = (int32) Max(1, Min(MAX_BLOCK, (Size) work_mem * 1024 / per_user));
@@ -397,7 +374,7 @@ batch_begin(FunctionCallInfo fcinfo)
 	st->base = palloc(st->block * sizeof(double));
 	st->ex = palloc(st->block * sizeof(int32 *));
 	st->nex = palloc(st->block * sizeof(int32));
-	st->P = palloc_extended(cf_mul_size(cf_mul_size(st->block, k), sizeof(float)), MCXT_ALLOC_HUGE);
+	st->P = palloc_extended(cf_mul_size(cf_mul_size(st->block, Max(k, 1)), sizeof(float)), MCXT_ALLOC_HUGE);
 	st->S = palloc_extended(cf_mul_size(cf_mul_size(st->block, st->tile), sizeof(float)), MCXT_ALLOC_HUGE);
 	st->tops = palloc(st->block * sizeof(CfTopN));
 	for (int32 b = 0; b < st->block; b++)

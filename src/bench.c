@@ -158,24 +158,6 @@ cf_bench_stream(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
-/* This thread's CPU seconds (wall seconds where there is no such clock). */
-static double
-thread_seconds(void)
-{
-#ifdef CLOCK_THREAD_CPUTIME_ID
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
-		return ts.tv_sec + ts.tv_nsec * 1e-9;
-#endif
-	{
-		instr_time	now;
-
-		INSTR_TIME_SET_CURRENT(now);
-		return INSTR_TIME_GET_DOUBLE(now);
-	}
-}
-
 /*
  * cf_bench_sgemm(n int, passes int) RETURNS float8
  *
@@ -210,12 +192,12 @@ cf_bench_sgemm(PG_FUNCTION_ARGS)
 	}
 	for (int j = 0; j <= passes; j++)
 	{
-		double		start = thread_seconds();
+		double		start = cf_thread_seconds();
 		double		seconds;
 
 		cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, A, n, B, n,
 					0.0f, C, n);
-		seconds = thread_seconds() - start;
+		seconds = cf_thread_seconds() - start;
 		if (j > 0)
 			rate[j - 1] = 2.0 * n * n * n / Max(seconds, 1e-9) / 1e9;
 		CHECK_FOR_INTERRUPTS();

@@ -23,6 +23,11 @@
  * With the regularization exponent nu of an ALS model the ridge is
  * lambda n_u^nu (SGD models record none: nu = 1, per rating).
  *
+ * The baseline model (biases only, baseline.c) folds a user in under its
+ * own objective, lambda per bias: b_u = sum_j (r_j - mu - b_j) / (lambda +
+ * n_u).  A popularity model has no user part: a folded-in user gets bias 0
+ * and the popular items (leaving out what the user rated).
+ *
  * Implicit-feedback models (iALS, Hu, Koren & Volinsky 2008) solve the
  * user half-step of iALS instead:
  *
@@ -31,10 +36,13 @@
  * with the ratings of an item summed (amounts of feedback; negative ones
  * are an error), lambda_u = lambda (|I| + alpha sum_j r_j)^nu, and the
  * Gramian Y^T Y of all items computed once per cached model (cache.c).
- * Their scores are x . y_i alone; a user without feedback gets no rows.
+ * Their scores are x . y_i alone (no mean, no biases, not clipped:
+ * cf_algorithm_predicts_ratings); a user without feedback gets no rows
+ * (cf_algorithm_has_biases).
  * fold_kind() maps an algorithm to its system; any algorithm without one
  * is refused with a clear error.  cf_fold_system() builds and factors the
- * system; cf_explain (similar.c) decomposes scores with it.
+ * system of the explicit and implicit kinds; cf_explain (similar.c)
+ * decomposes scores with it.
  *
  * cf_refresh_users re-solves stored users from the current rows of the
  * model's source (read as the caller, like training; every row one event
@@ -79,7 +87,9 @@ PG_FUNCTION_INFO_V1(cf_refresh_users);
 typedef enum FoldKind
 {
 	FOLD_EXPLICIT,				/* biased explicit MF: sgd, als */
-	FOLD_IMPLICIT				/* confidence-weighted preferences: ials */
+	FOLD_IMPLICIT,				/* confidence-weighted preferences: ials */
+	FOLD_BASELINE,				/* biases only, lambda per bias: baseline */
+	FOLD_NONE					/* no user part: popular */
 } FoldKind;
 
 /* The fold-in of a model's algorithm; error if it has none. */
@@ -90,11 +100,15 @@ fold_kind(const CfModelInfo *info, const char *function)
 		return FOLD_EXPLICIT;
 	if (strcmp(info->algorithm, "ials") == 0)
 		return FOLD_IMPLICIT;
+	if (strcmp(info->algorithm, "baseline") == 0)
+		return FOLD_BASELINE;
+	if (strcmp(info->algorithm, "popular") == 0)
+		return FOLD_NONE;
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("%s does not support models trained with algorithm \"%s\"",
 					function, info->algorithm),
-			 errdetail("Users can be folded into models trained with the algorithms \"sgd\", \"als\" and \"ials\".")));
+			 errdetail("Users can be folded into models trained with the algorithms \"sgd\", \"als\", \"ials\", \"baseline\" and \"popular\".")));
 	return FOLD_EXPLICIT;		/* keep the compiler quiet */
 }
 
@@ -111,18 +125,23 @@ fold_setting(double value, const char *name, const char *model)
 	return value;
 }
 
-/* Check that the model has a fold-in and records the settings it needs. */
-static void
+/*
+ * Check that the model has a fold-in and records the settings it needs;
+ * returns its kind.
+ */
+static FoldKind
 fold_check(const CfModelInfo *info, const char *model, const char *function)
 {
 	FoldKind	kind = fold_kind(info, function);
 
-	(void) fold_setting(info->regularization, "regularization", model);
+	if (kind != FOLD_NONE)
+		(void) fold_setting(info->regularization, "regularization", model);
 	if (kind == FOLD_IMPLICIT)
 	{
 		(void) fold_setting(info->alpha, "alpha", model);
 		(void) fold_setting(info->regularization_exponent, "regularization_exponent", model);
 	}
+	return kind;
 }
 
 /* qsort order of (index, rating) pairs by index. */
@@ -159,6 +178,8 @@ cf_fold_system(CfItems *items, const CfModelInfo *info, const char *model,
 	float	   *G;
 	double		ridge;
 
+	if (kind != FOLD_EXPLICIT && kind != FOLD_IMPLICIT)
+		elog(ERROR, "no fold-in system for algorithm \"%s\"", info->algorithm);
 	sys->d = d;
 	sys->bias = kind == FOLD_EXPLICIT ? 0 : -1;
 	sys->idx = palloc_extended(cf_mul_size(Max(n, 1), sizeof(int32)), MCXT_ALLOC_HUGE);
@@ -256,23 +277,30 @@ cf_fold_solve(const CfFoldSystem *sys, float *x)
 }
 
 /*
- * Solve a user's bias (0 for implicit models) and factors (k) from n
- * ratings r of the items with indices idx.  No ratings: for explicit
- * models bias and factors 0 (the baseline); for implicit ones the
- * solution, which is 0 too.
+ * Fold a user in by the model's kind (fold_check): bias (0 for implicit
+ * models) and factors (k) from n ratings r of the items with indices idx.
+ * No ratings: bias and factors 0 (for explicit models the baseline; for
+ * implicit ones the solution, which is 0 too).
  */
 static void
-fold_in(CfItems *items, const CfModelInfo *info, const char *model, const char *function,
-		const int32 *idx, const float *r, int32 n, float *bias, float *p)
+fold_in(FoldKind kind, CfItems *items, const CfModelInfo *info, const char *model,
+		const char *function, const int32 *idx, const float *r, int32 n,
+		float *bias, float *p)
 {
 	CfFoldSystem sys;
 	float	   *x;
+	double		sum = 0;
 
 	*bias = 0;
 	memset(p, 0, sizeof(float) * items->k);
-	if (n == 0)
+	if (n == 0 || kind == FOLD_NONE)
+		return;
+	if (kind == FOLD_BASELINE)
 	{
-		(void) fold_kind(info, function);
+		/* the bias alone, under the baseline's lambda per bias */
+		for (int32 j = 0; j < n; j++)
+			sum += r[j] - info->mean - items->bias[idx[j]];
+		*bias = (float) (sum / (info->regularization + n));
 		return;
 	}
 	cf_fold_system(items, info, model, function, idx, r, n, &sys);
@@ -324,6 +352,7 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 	int32		nex = 0;
 	CfRankSpec	spec;
 	CfTopN		top;
+	FoldKind	kind;
 
 	cf_require_arg(fcinfo, 0, "item_ids");
 	cf_require_arg(fcinfo, 1, "ratings");
@@ -354,7 +383,7 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
-	fold_check(&info, model, "cf_recommend_for_ratings");
+	kind = fold_check(&info, model, "cf_recommend_for_ratings");
 	items = cf_items_acquire(nsp, model, &info);
 
 	/* the ratings of items the model knows */
@@ -371,8 +400,8 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 		}
 	}
 	p = palloc(sizeof(float) * info.k);
-	fold_in(items, &info, model, "cf_recommend_for_ratings", idx, r, nknown, &bias, p);
-	if (info.implicit)
+	fold_in(kind, items, &info, model, "cf_recommend_for_ratings", idx, r, nknown, &bias, p);
+	if (!info.has_biases)
 	{
 		/* without any feedback there is no preference to rank by */
 		bool		evidence = false;
@@ -418,7 +447,7 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 		bool		nulls[2] = {false, false};
 
 		values[0] = Int64GetDatum(items->ids[top.key[j]]);
-		values[1] = Float8GetDatum(info.mean + bias + top.score[j]);
+		values[1] = Float8GetDatum((info.predicts_ratings ? info.mean : 0) + bias + top.score[j]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	cf_items_release(items);
@@ -567,6 +596,7 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 	CfSource	src;
 	CfItems    *items;
 	CfRatings	data;
+	FoldKind	kind;
 	int32		u = 0;
 	int32	   *idx;
 	float	   *r;
@@ -592,7 +622,7 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 	PushActiveSnapshot(GetTransactionSnapshot());
 
 	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
-	fold_check(&info, model, "cf_refresh_users");
+	kind = fold_check(&info, model, "cf_refresh_users");
 	cf_model_source(nsp, model, &src);
 	items = cf_items_acquire(nsp, model, &info);
 
@@ -644,7 +674,7 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 				}
 			}
 			count = data.user_start[u + 1] - data.user_start[u];
-			fold_in(items, &info, model, "cf_refresh_users", idx, r, nknown, &bias, p);
+			fold_in(kind, items, &info, model, "cf_refresh_users", idx, r, nknown, &bias, p);
 			action = store_user(nsp, model, ids[j], bias, p, info.k, rated, nrated);
 			u++;
 		}

@@ -8,9 +8,10 @@
  * SELECT the user typed.  The query text is built from the catalog names
  * with quote_identifier only; column types are checked against the catalog
  * before the query runs.  A source without a rating column (implicit
- * feedback: every row is one event) reads the constant 1 as each rating.  Rows stream into a DestReceiver (no tuplestore):
- * each row's user and item ids are mapped to provisional dense indices with
- * a simplehash table, and the rating is appended to a growing array.
+ * feedback: every row is one event) reads the constant 1 as each rating.
+ * Rows stream into a DestReceiver (no tuplestore): each row's user and
+ * item ids are mapped to provisional dense indices with a simplehash
+ * table, and the rating is appended to a growing array.
  *
  * After the scan the indices are renumbered in ascending id order and the
  * ratings are sorted by (user, item, rating) with a counting sort by user
@@ -129,8 +130,8 @@ typedef struct LoadState
 } LoadState;
 
 /* Base type of a column, with clear errors for missing or system columns. */
-static Oid
-column_base_type(Oid relid, const char *colname, const char *role)
+Oid
+cf_column_type(Oid relid, const char *colname, const char *role)
 {
 	AttrNumber	attnum = get_attnum(relid, colname);
 
@@ -147,11 +148,11 @@ column_base_type(Oid relid, const char *colname, const char *role)
 	return getBaseType(get_atttype(relid, attnum));
 }
 
-/* Check the relation and its columns, and fill in the column types. */
+/* Check that a relation exists and is of a kind rows can be read from. */
 void
-cf_check_source(CfSource *src)
+cf_check_relation(Oid relid)
 {
-	char		relkind = get_rel_relkind(src->relid);
+	char		relkind = get_rel_relkind(relid);
 
 	switch (relkind)
 	{
@@ -164,34 +165,46 @@ cf_check_source(CfSource *src)
 		case '\0':
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("relation with OID %u does not exist", src->relid)));
+					 errmsg("relation with OID %u does not exist", relid)));
 			break;
 		default:
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-					 errmsg("cannot read ratings from \"%s\"", get_rel_name(src->relid)),
+					 errmsg("cannot read ratings from \"%s\"", get_rel_name(relid)),
 					 errdetail("The source must be a table, view, materialized view, partitioned table or foreign table.")));
 	}
+}
 
-	src->user_type = column_base_type(src->relid, src->user_column, "user");
-	if (src->user_type != INT2OID && src->user_type != INT4OID && src->user_type != INT8OID)
+/* Check an id column (user or item): an integer type; returns it. */
+Oid
+cf_check_id_column(Oid relid, const char *colname, const char *role)
+{
+	Oid			type = cf_column_type(relid, colname, role);
+
+	if (type != INT2OID && type != INT4OID && type != INT8OID)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("user column \"%s\" has type %s, but must be smallint, integer or bigint",
-						src->user_column, format_type_be(src->user_type))));
-	src->item_type = column_base_type(src->relid, src->item_column, "item");
-	if (src->item_type != INT2OID && src->item_type != INT4OID && src->item_type != INT8OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("item column \"%s\" has type %s, but must be smallint, integer or bigint",
-						src->item_column, format_type_be(src->item_type))));
-	/* no rating column: every row is one event, read as the rating 1 */
+				 errmsg("%s column \"%s\" has type %s, but must be smallint, integer or bigint",
+						role, colname, format_type_be(type))));
+	return type;
+}
+
+/*
+ * Check the relation and its columns, and fill in the column types.  No
+ * rating column (rating_column NULL): every row counts as a rating of 1.
+ */
+void
+cf_check_source(CfSource *src)
+{
+	cf_check_relation(src->relid);
+	src->user_type = cf_check_id_column(src->relid, src->user_column, "user");
+	src->item_type = cf_check_id_column(src->relid, src->item_column, "item");
 	if (src->rating_column == NULL)
 	{
 		src->rating_type = INT4OID;
 		return;
 	}
-	src->rating_type = column_base_type(src->relid, src->rating_column, "rating");
+	src->rating_type = cf_column_type(src->relid, src->rating_column, "rating");
 	switch (src->rating_type)
 	{
 		case INT2OID:
@@ -573,7 +586,7 @@ sort_canonical(LoadState *st, CfRatings *out)
  */
 static void
 load_query(LoadState *st, const CfSource *src, const char *filter,
-		   ParamListInfo params, int64 expected)
+		   ParamListInfo params, int64 expected, bool read_only)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	SPIExecuteOptions options;
@@ -616,7 +629,7 @@ load_query(LoadState *st, const CfSource *src, const char *filter,
 		elog(ERROR, "SPI_connect failed");
 	memset(&options, 0, sizeof(options));
 	options.params = params;
-	options.read_only = false;
+	options.read_only = read_only;
 	options.dest = &st->pub;
 	ret = SPI_execute_extended(sql.data, &options);
 	/* SPI reports a SELECT into a DestNone receiver as SPI_OK_UTILITY */
@@ -629,13 +642,13 @@ load_query(LoadState *st, const CfSource *src, const char *filter,
 	idlist_free_maps(&st->items);
 }
 
-/* Read a checked source as the calling user into *out, in CurrentMemoryContext. */
-void
-cf_load_ratings(const CfSource *src, CfRatings *out)
+/* The whole source, read-only or not; error if it has no ratings. */
+static void
+load_all(const CfSource *src, CfRatings *out, bool read_only)
 {
 	LoadState	st;
 
-	load_query(&st, src, NULL, NULL, estimated_rows(src->relid));
+	load_query(&st, src, NULL, NULL, estimated_rows(src->relid), read_only);
 	if (st.n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -644,6 +657,23 @@ cf_load_ratings(const CfSource *src, CfRatings *out)
 				 errdetail("All %lld rows have a NULL user, item or rating.",
 						   (long long) st.skipped) : 0));
 	sort_canonical(&st, out);
+}
+
+/* Read a checked source as the calling user into *out, in CurrentMemoryContext. */
+void
+cf_load_ratings(const CfSource *src, CfRatings *out)
+{
+	load_all(src, out, false);
+}
+
+/*
+ * The same, read-only in the current snapshot: for STABLE functions
+ * (cf_evaluate), which must not see changes made after they started.
+ */
+void
+cf_load_ratings_readonly(const CfSource *src, CfRatings *out)
+{
+	load_all(src, out, true);
 }
 
 /*
@@ -667,7 +697,7 @@ cf_load_user_ratings(const CfSource *src, Datum user_ids, CfRatings *out)
 	params->params[0].pflags = PARAM_FLAG_CONST;
 	params->params[0].ptype = INT8ARRAYOID;
 
-	load_query(&st, src, filter, params, 0);
+	load_query(&st, src, filter, params, 0, false);
 	pfree(filter);
 	if (st.n == 0)
 	{

@@ -48,6 +48,28 @@ factor_stride(int k)
 	return (k + CF_LANES - 1) / CF_LANES * CF_LANES;
 }
 
+/*
+ * Whether a model of this algorithm predicts ratings.  Popularity ranks
+ * items by how many users rated them, and implicit-feedback models (iALS)
+ * score preferences: neither predicts a rating.
+ */
+bool
+cf_algorithm_predicts_ratings(const char *algorithm)
+{
+	return strcmp(algorithm, "popular") != 0 && strcmp(algorithm, "ials") != 0;
+}
+
+/*
+ * Whether a model of this algorithm has biases b_u and b_i.  Implicit-
+ * feedback models (iALS) have none: their score is x_u . y_i alone, so a
+ * user without a vector has nothing to be ranked by.
+ */
+bool
+cf_algorithm_has_biases(const char *algorithm)
+{
+	return strcmp(algorithm, "ials") != 0;
+}
+
 /* Bytes of a CfFactors of this shape. */
 Size
 cf_factors_bytes(int32 nusers, int32 nitems, int k)
@@ -84,12 +106,19 @@ cf_lock_model(const char *name)
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
-/* A one-dimensional array of n by-value elements (real[] or bigint[]). */
+/*
+ * A one-dimensional array of n by-value elements (real[] or bigint[]); no
+ * elements: the empty array (zero dimensions, as PostgreSQL makes it).
+ */
 static Datum
 flat_array(const void *v, int n, Oid elemtype, Size elemsize)
 {
 	Size		size = ARR_OVERHEAD_NONULLS(1) + (Size) n * elemsize;
-	ArrayType  *a = (ArrayType *) palloc(size);
+	ArrayType  *a;
+
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(elemtype));
+	a = (ArrayType *) palloc(size);
 
 	SET_VARSIZE(a, size);
 	a->ndim = 1;
@@ -190,6 +219,7 @@ batch_flush(RowBatch *b)
 		elog(ERROR, "inserting into %s failed: %s", b->table, SPI_result_code_string(ret));
 	if (plan != b->full)
 		SPI_freeplan(plan);
+	memset(b->nulls + 1, ' ', b->nrows * b->ncols);
 	b->nrows = 0;
 	MemoryContextReset(b->cxt);
 	CHECK_FOR_INTERRUPTS();
@@ -204,6 +234,13 @@ batch_row(RowBatch *b)
 	return &b->values[1 + b->nrows++ * b->ncols];
 }
 
+/* Make column c of the row batch_row last returned NULL. */
+static inline void
+batch_set_null(RowBatch *b, int c)
+{
+	b->nulls[1 + (b->nrows - 1) * b->ncols + c] = 'n';
+}
+
 static void
 batch_end(RowBatch *b)
 {
@@ -213,24 +250,39 @@ batch_end(RowBatch *b)
 	MemoryContextDelete(b->cxt);
 }
 
+/*
+ * Whether a table of the extension has a column: columns added in 0.2.0
+ * are missing until ALTER EXTENSION cf UPDATE, while this library may
+ * already serve the 0.1.0 declarations.
+ */
+static bool
+has_column(Oid nsp, const char *table, const char *column)
+{
+	Oid			relid = get_relname_relid(table, nsp);
+
+	return OidIsValid(relid) && get_attnum(relid, column) != InvalidAttrNumber;
+}
+
 /* Replace the named model by the trained one, in the current transaction. */
 void
 cf_store_model(Oid nsp, const CfTrainedModel *m)
 {
 	static const Oid user_types[] = {INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT8ARRAYOID};
 	static const Oid item_types[] = {INT8OID, FLOAT4OID, FLOAT4ARRAYOID};
-	static const Oid log_types[] = {INT4OID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
+	static const Oid log_types[] = {INT4OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
 	const CfRatings *data = m->data;
 	const CfFactors *f = m->factors;
 	int			k = f->k;
 	StringInfoData sql;
-	Oid			argtypes[19];
-	Datum		values[19];
-	char		nulls[19];
+	Oid			argtypes[20];
+	Datum		values[20];
+	char		nulls[20];
 	RowBatch	b;
 	int64	   *rated;
 	int			ret;
 	MemoryContext oldcxt;
+	bool		has_epoch_kept = has_column(nsp, "cf_models", "epoch_kept");
+	bool		has_validation = has_column(nsp, "cf_training_log", "validation_rmse");
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -250,12 +302,14 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 					 "INSERT INTO %s (name, version, source, user_column, item_column,"
 					 " rating_column, algorithm, hyperparameters, factors, users, items,"
 					 " ratings, global_mean, rating_min, rating_max, epochs, loss, rmse,"
-					 " seconds, trained_at)"
+					 " seconds, trained_at%s)"
 					 " VALUES ($1, pg_catalog.nextval(%s::pg_catalog.regclass), $2, $3, $4,"
 					 " $5, $6, $7::pg_catalog.jsonb, $8, $9, $10, $11, $12, $13, $14, $15,"
-					 " $16, $17, $18, pg_catalog.clock_timestamp())",
+					 " $16, $17, $18, pg_catalog.clock_timestamp()%s)",
 					 cf_table(nsp, "cf_models"),
-					 quote_literal_cstr(cf_table(nsp, "cf_model_version_seq")));
+					 has_epoch_kept ? ", epoch_kept" : "",
+					 quote_literal_cstr(cf_table(nsp, "cf_model_version_seq")),
+					 has_epoch_kept ? ", $19" : "");
 	memset(nulls, ' ', sizeof(nulls));
 	argtypes[0] = TEXTOID;
 	values[0] = CStringGetTextDatum(m->name);
@@ -293,11 +347,20 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 	values[14] = Int32GetDatum(m->epochs);
 	argtypes[15] = FLOAT8OID;
 	values[15] = Float8GetDatum(m->loss);
+	if (isnan(m->loss))
+		nulls[15] = 'n';
 	argtypes[16] = FLOAT8OID;
 	values[16] = Float8GetDatum(m->rmse);
+	if (isnan(m->rmse))
+		nulls[16] = 'n';
 	argtypes[17] = FLOAT8OID;
 	values[17] = Float8GetDatum(m->seconds);
-	ret = SPI_execute_with_args(sql.data, 18, argtypes, values, nulls, false, 0);
+	argtypes[18] = INT4OID;
+	values[18] = Int32GetDatum(m->epoch_kept);
+	if (m->epoch_kept <= 0)
+		nulls[18] = 'n';
+	ret = SPI_execute_with_args(sql.data, has_epoch_kept ? 19 : 18, argtypes, values, nulls,
+								false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "inserting the model failed: %s", SPI_result_code_string(ret));
 
@@ -343,8 +406,10 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 	batch_end(&b);
 
 	/* the training trace */
-	batch_begin(&b, cf_table(nsp, "cf_training_log"), "model, epoch, loss, rmse, seconds",
-				4, log_types, m->name);
+	batch_begin(&b, cf_table(nsp, "cf_training_log"),
+				has_validation ? "model, epoch, loss, rmse, seconds, validation_rmse" :
+				"model, epoch, loss, rmse, seconds",
+				has_validation ? 5 : 4, log_types, m->name);
 	for (int e = 0; e < m->epochs; e++)
 	{
 		Datum	   *row = batch_row(&b);
@@ -353,6 +418,12 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 		row[1] = Float8GetDatum(m->log[e].loss);
 		row[2] = Float8GetDatum(m->log[e].rmse);
 		row[3] = Float8GetDatum(m->log[e].seconds);
+		if (has_validation)
+		{
+			row[4] = Float8GetDatum(m->log[e].validation_rmse);
+			if (isnan(m->log[e].validation_rmse))
+				batch_set_null(&b, 4);
+		}
 	}
 	batch_end(&b);
 
@@ -473,32 +544,6 @@ cf_query_plan(Oid nsp, CfQuery q)
 	return plans[q];
 }
 
-/* Whether an algorithm's models score implicit preferences (iALS). */
-bool
-cf_algorithm_is_implicit(const char *algorithm)
-{
-	return strcmp(algorithm, "ials") == 0;
-}
-
-/* A non-negative number stored as text in column col of row 0, or NaN. */
-static double
-stored_setting(int col)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, &isnull);
-	char	   *str;
-	char	   *end;
-	double		v;
-
-	if (isnull)
-		return get_float8_nan();
-	str = TextDatumGetCString(d);
-	v = strtod(str, &end);
-	if (end != str && *end == '\0' && isfinite(v) && v >= 0)
-		return v;
-	return get_float8_nan();
-}
-
 /* Column col of row j of the last SPI result, or NULL (*isnull). */
 static Datum
 result_value_null(int j, int col, bool *isnull)
@@ -519,6 +564,25 @@ result_value(int j, int col)
 				 errmsg("stored model has a NULL in column \"%s\"",
 						SPI_fname(SPI_tuptable->tupdesc, col))));
 	return d;
+}
+
+/* A non-negative number stored as text in column col of row 0, or NaN. */
+static double
+stored_setting(int col)
+{
+	bool		isnull;
+	Datum		d = result_value_null(0, col, &isnull);
+	char	   *str;
+	char	   *end;
+	double		v;
+
+	if (isnull)
+		return get_float8_nan();
+	str = TextDatumGetCString(d);
+	v = strtod(str, &end);
+	if (end != str && *end == '\0' && isfinite(v) && v >= 0)
+		return v;
+	return get_float8_nan();
 }
 
 /*
@@ -591,11 +655,12 @@ cf_lookup(Oid nsp, const char *name, CfModelInfo *info, CfUserPart part,
 	info->max = DatumGetFloat8(result_value(0, 6));
 	info->items = DatumGetInt64(result_value(0, 7));
 	info->algorithm = MemoryContextStrdup(outer, TextDatumGetCString(result_value(0, 8)));
-	info->implicit = cf_algorithm_is_implicit(info->algorithm);
+	info->predicts_ratings = cf_algorithm_predicts_ratings(info->algorithm);
+	info->has_biases = cf_algorithm_has_biases(info->algorithm);
 	info->regularization = stored_setting(9);
 	info->alpha = stored_setting(10);
 	info->regularization_exponent = stored_setting(11);
-	if (info->k < 1)
+	if (info->k < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("stored model \"%s\" has %d factors", name, info->k)));
@@ -620,4 +685,32 @@ cf_lookup(Oid nsp, const char *name, CfModelInfo *info, CfUserPart part,
 	}
 	SPI_finish();
 	return found;
+}
+
+/* The columns a model was trained from (rating NULL if none). */
+void
+cf_model_columns(Oid nsp, const char *name, char **user_column, char **item_column,
+				 char **rating_column)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	Datum		value = CStringGetTextDatum(name);
+	bool		isnull;
+	Datum		d;
+	int			ret;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_plan(cf_query_plan(nsp, CF_Q_MODEL_SOURCE), &value, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading the model's columns failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" does not exist", name),
+				 errhint("Train it with cf_train(), or see the trained models in cf_models.")));
+	*user_column = MemoryContextStrdup(outer, TextDatumGetCString(result_value(0, 2)));
+	*item_column = MemoryContextStrdup(outer, TextDatumGetCString(result_value(0, 3)));
+	d = result_value_null(0, 4, &isnull);
+	*rating_column = isnull ? NULL : MemoryContextStrdup(outer, TextDatumGetCString(d));
+	SPI_finish();
 }

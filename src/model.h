@@ -36,9 +36,10 @@ typedef struct CfFactors
 /* One epoch of the training trace. */
 typedef struct CfEpoch
 {
-	double		loss;			/* regularized objective per rating */
+	double		loss;			/* the objective, as cf_models.loss defines it */
 	double		rmse;			/* training RMSE */
 	double		seconds;		/* this epoch's own duration */
+	double		validation_rmse;	/* RMSE on the held-out ratings; NaN: none */
 } CfEpoch;
 
 /* Everything cf_store_model writes. */
@@ -53,8 +54,9 @@ typedef struct CfTrainedModel
 	double		global_mean;	/* the baseline mu (0 for implicit models) */
 	const CfEpoch *log;
 	int			epochs;			/* entries in log */
-	double		loss;			/* final model's loss and training RMSE */
-	double		rmse;
+	int			epoch_kept;		/* the epoch the factors are from (1-based) */
+	double		loss;			/* the stored model's loss and training RMSE */
+	double		rmse;			/* (NaN: none, stored as NULL) */
 	double		seconds;		/* load + training */
 } CfTrainedModel;
 
@@ -70,14 +72,12 @@ typedef struct CfModelInfo
 	double		max;
 	int64		items;			/* items at training (a size hint) */
 	char	   *algorithm;
-	bool		implicit;		/* iALS: preference scores, no mean, biases or clipping */
+	bool		predicts_ratings;	/* see cf_algorithm_predicts_ratings */
+	bool		has_biases;		/* see cf_algorithm_has_biases */
 	double		regularization; /* hyperparameters->'regularization', or NaN */
 	double		alpha;			/* hyperparameters->'alpha', or NaN */
 	double		regularization_exponent;	/* hyperparameters->'regularization_exponent', or NaN */
 } CfModelInfo;
-
-/* Whether an algorithm's models score implicit preferences (iALS). */
-extern bool cf_algorithm_is_implicit(const char *algorithm);
 
 /* What the per-call lookup reads of the user's row. */
 typedef enum CfUserPart
@@ -113,6 +113,23 @@ typedef enum CfQuery
 	CF_NUM_QUERIES
 } CfQuery;
 
+/*
+ * Whether a model of this algorithm predicts ratings: r = mean + b_u + b_i +
+ * p_u . q_i, clipped to the rating range.  Models that do not (popular,
+ * implicit feedback) score items by b_u + b_i + p_u . q_i, unclipped, and
+ * have no rating error (cf_evaluate's rmse and mae are NULL).  The one
+ * place that lists them.
+ */
+extern bool cf_algorithm_predicts_ratings(const char *algorithm);
+
+/*
+ * Whether a model of this algorithm has biases b_u and b_i (all but
+ * implicit-feedback models, whose score is x_u . y_i).  Without them a user
+ * the model does not know, or one folded in without any feedback, has no
+ * baseline to be ranked by and gets no recommendations.
+ */
+extern bool cf_algorithm_has_biases(const char *algorithm);
+
 /* Bytes of a CfFactors of this shape. */
 extern Size cf_factors_bytes(int32 nusers, int32 nitems, int k);
 
@@ -136,6 +153,14 @@ extern SPIPlanPtr cf_query_plan(Oid nsp, CfQuery q);
  */
 extern bool cf_lookup(Oid nsp, const char *name, CfModelInfo *info,
 					  CfUserPart part, int64 user_id, CfUserRow *user);
+
+/*
+ * The columns a model was trained from (cf_models.user_column, ...;
+ * rating NULL if none), read as the caller; error if the model does not
+ * exist.  Allocated in CurrentMemoryContext.
+ */
+extern void cf_model_columns(Oid nsp, const char *name, char **user_column,
+							 char **item_column, char **rating_column);
 
 /*
  * Copy a stored one-dimensional array without NULLs of the given element

@@ -7,11 +7,15 @@
  * range seen in training.  A user or item the model does not know
  * contributes no bias and no factors, so the prediction falls back to the
  * baseline terms that exist (mean + b_i for an unknown user, mean + b_u for
- * an unknown item, the mean for both).
+ * an unknown item, the mean for both).  Models that predict no ratings
+ * (cf_algorithm_predicts_ratings: popular, implicit feedback) give their
+ * score instead, b_u + b_i + p_u . q_i, without the mean and unclipped.
+ * Models without factor vectors (k = 0: baseline, popular) are scored by
+ * their biases alone; BLAS is not called for them.
  *
- * Implicit-feedback models (iALS) score preferences, not ratings: the
- * score is x_u . y_i alone (they store mean and biases 0) and is not
- * clipped; an unknown user or item scores 0, and an unknown user gets no
+ * Implicit-feedback models (iALS) are of those: they score preferences,
+ * x_u . y_i alone (their biases are 0, cf_algorithm_has_biases), so an
+ * unknown user or item scores 0, and an unknown user gets no
  * recommendations (there is no baseline to rank by).
  *
  * Every call makes one per-call lookup (model.c: the cf_models row and
@@ -53,6 +57,9 @@ PG_FUNCTION_INFO_V1(cf_recommend);
 
 /* Candidate lists longer than this share of the catalog score every item. */
 #define SPARSE_CANDIDATES_DIVISOR 4
+
+/* Bytes of Q per tile of cf_rank_block. */
+#define TILE_BYTES (256 * 1024)
 
 /*
  * Top-N selection
@@ -302,7 +309,7 @@ cf_rank_items(const CfItems *items, const CfRankSpec *spec, CfTopN *t)
 	}
 
 	/* every item: b_i + Q p in one sgemv */
-	if (spec->user && n > 0)
+	if (spec->user && n > 0 && k > 0)
 	{
 		buf = palloc_extended(cf_mul_size(n, sizeof(float)), MCXT_ALLOC_HUGE);
 		memcpy(buf, items->bias, (Size) n * sizeof(float));
@@ -328,6 +335,66 @@ cf_rank_items(const CfItems *items, const CfRankSpec *spec, CfTopN *t)
 		pfree(mask);
 	if (ex)
 		pfree(ex);
+}
+
+/* Items per tile of cf_rank_block for k factors: a tile of Q about TILE_BYTES. */
+int32
+cf_rank_tile(int k)
+{
+	return Max(64, (int32) (TILE_BYTES / (Max(k, 1) * sizeof(float))));
+}
+
+/* Offer items lo..hi-1 with scores s[i - lo] + bias[i], skipping the excluded. */
+static inline void
+offer_tile(CfTopN *t, const float *s, const float *bias, int32 lo, int32 hi,
+		   const int32 *ex, int32 nex, int32 *expos)
+{
+	int32		e = *expos;
+	int32		from = lo;
+
+	while (e < nex && ex[e] < lo)
+		e++;
+	for (; e < nex && ex[e] < hi; e++)
+	{
+		cf_topn_offer(t, s + (from - lo), bias, from, ex[e]);
+		from = ex[e] + 1;
+	}
+	cf_topn_offer(t, s + (from - lo), bias, from, hi);
+	*expos = e;
+}
+
+/*
+ * Rank the items for a block of users, one sgemm per tile of items (see
+ * score.h).  A tile of Q stays in the L2 cache while every user of the
+ * block goes over it.
+ */
+void
+cf_rank_block(const CfItems *items, const float *P, int32 nusers,
+			  const int32 *const *ex, const int32 *nex, CfTopN *const *tops,
+			  float *S, int32 tile)
+{
+	int			k = items->k;
+	int32	   *expos;
+
+	if (nusers == 0)
+		return;
+	expos = palloc0(nusers * sizeof(int32));
+	for (int32 lo = 0; lo < items->n; lo += tile)
+	{
+		int32		hi = Min(lo + tile, items->n);
+		int32		tn = hi - lo;
+
+		if (k > 0)
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nusers, tn, k, 1.0f,
+						P, k, items->Q + (Size) lo * k, k, 0.0f, S, tn);
+		else
+			memset(S, 0, sizeof(float) * (Size) nusers * tn);
+		for (int32 j = 0; j < nusers; j++)
+			offer_tile(tops[j], S + (Size) j * tn, items->bias, lo, hi,
+					   ex[j], nex[j], &expos[j]);
+		CHECK_FOR_INTERRUPTS();
+	}
+	pfree(expos);
 }
 
 /* Item indices of the ids given; unknown ids are left out. */
@@ -418,16 +485,16 @@ cf_predict(PG_FUNCTION_ARGS)
 	items = cf_items_acquire_some(nsp, model, &info, one_id_array(item_id));
 	i = cf_item_index(items, item_id);
 
-	pred = info.mean;
+	pred = info.predicts_ratings ? info.mean : 0;
 	if (have_user)
 		pred += user.bias;
 	if (i >= 0)
 		pred += items->bias[i];
-	if (have_user && i >= 0)
+	if (have_user && i >= 0 && info.k > 0)
 		pred += cblas_sdot(info.k, user.factors, 1, items->Q + (Size) i * info.k, 1);
 	cf_items_release(items);
 
-	PG_RETURN_FLOAT8(info.implicit ? pred : clip(&info, pred));
+	PG_RETURN_FLOAT8(info.predicts_ratings ? clip(&info, pred) : pred);
 }
 
 /*
@@ -480,7 +547,7 @@ cf_recommend(PG_FUNCTION_ARGS)
 
 	have_user = cf_lookup(nsp, model, &info, exclude_rated ? CF_USER_RATED : CF_USER_FACTORS,
 						  user_id, &user);
-	if (!have_user && info.implicit)
+	if (!have_user && !info.has_biases)
 		return (Datum) 0;		/* no preferences known: nothing to rank by */
 	if (has_candidates)
 		items = cf_items_acquire_some(nsp, model, &info, PG_GETARG_DATUM(5));
@@ -518,7 +585,7 @@ cf_recommend(PG_FUNCTION_ARGS)
 	cf_rank_items(items, &spec, &top);
 	cf_topn_sort(&top);
 
-	base = info.mean + (have_user ? user.bias : 0);
+	base = (info.predicts_ratings ? info.mean : 0) + (have_user ? user.bias : 0);
 	for (int32 j = 0; j < top.size; j++)
 	{
 		Datum		values[2];

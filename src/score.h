@@ -101,6 +101,21 @@ typedef struct CfRankSpec
  */
 extern void cf_rank_items(const CfItems *items, const CfRankSpec *spec, CfTopN *t);
 
+/* Items per tile of cf_rank_block for k factors. */
+extern int32 cf_rank_tile(int k);
+
+/*
+ * Rank the items for a block of users: tops[j] (initialised by the caller)
+ * receives the best items for the user whose k factors are row j of P
+ * (nusers x k, row-major), scored b_i + p . q_i, leaving out the item
+ * indices ex[j][0..nex[j]) (ascending; NULL when nex[j] is 0).  One sgemm
+ * per tile of `tile` items (cf_rank_tile); S is scratch of nusers x tile
+ * floats.  For k = 0 the scores are the item biases.
+ */
+extern void cf_rank_block(const CfItems *items, const float *P, int32 nusers,
+						  const int32 *const *ex, const int32 *nex, CfTopN *const *tops,
+						  float *S, int32 tile);
+
 /* Item indices of the ids in a bigint[] argument; unknown ids are left out. */
 extern int32 *cf_item_indices(const CfItems *items, const int64 *ids, int nids, int32 *count);
 

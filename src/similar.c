@@ -79,6 +79,18 @@ unknown_user(int64 user_id, const char *model)
 			 errmsg("user \"%lld\" is not in model \"%s\"", (long long) user_id, model)));
 }
 
+/* Error for a model without factor vectors (baseline, popular). */
+static void
+require_factors(const CfModelInfo *info, const char *model)
+{
+	if (info->k == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("model \"%s\" has no factor vectors", model),
+				 errdetail("Similarity is the cosine of factor vectors, and models trained with algorithm \"%s\" have none.",
+						   info->algorithm)));
+}
+
 /* Emit (id, value) rows of a sorted selection; ids through a table if given. */
 static void
 emit_pairs(ReturnSetInfo *rsinfo, const CfTopN *t, const int64 *ids)
@@ -121,6 +133,7 @@ cf_similar_items(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
+	require_factors(&info, model);
 	items = cf_items_acquire(nsp, model, &info);
 	i = cf_item_index(items, item_id);
 	if (i < 0)
@@ -245,6 +258,7 @@ cf_similar_users(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (!cf_lookup(nsp, model, &info, CF_USER_FACTORS, user_id, &user))
 		unknown_user(user_id, model);
+	require_factors(&info, model);
 	for (int c = 0; c < info.k; c++)
 		ss += (double) user.factors[c] * user.factors[c];
 

@@ -3,9 +3,10 @@
  * train.h
  *	  What every training algorithm receives and provides.
  *
- * cf_train (train.c) checks the arguments, loads the ratings and picks the
- * trainer by the algorithm argument; each trainer (sgd.c, ...) fills the
- * factors, the per-epoch trace and the final fit.
+ * cf_train (train.c) checks the arguments, loads the ratings, holds out a
+ * validation set if asked, and picks the trainer by the algorithm argument;
+ * each trainer (sgd.c, baseline.c, ...) fills the factors, the per-epoch
+ * trace and the final fit, and calls cf_epoch_done() after every epoch.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,10 +23,13 @@ typedef enum CfSolver
 	CF_SOLVER_CG				/* a few warm-started conjugate-gradient steps */
 } CfSolver;
 
+/* cf_train's held-out ratings and early-stopping state (train.c). */
+typedef struct CfValidation CfValidation;
+
 /*
  * The settings of one training (arguments of cf_train), with the
- * algorithm's defaults filled in for the arguments left NULL.  Settings an
- * algorithm does not use hold 0.
+ * algorithm's defaults filled in for the arguments left NULL
+ * (cf_complete_train_params).  Settings an algorithm does not use hold 0.
  */
 typedef struct CfTrainParams
 {
@@ -38,20 +42,34 @@ typedef struct CfTrainParams
 	CfSolver	solver;			/* als, ials */
 	int			cg_steps;		/* als, ials with the CG solver */
 	double		alpha;			/* ials: confidence 1 + alpha r */
-	double		regularization_exponent;	/* ials: lambda (sum of c_ui)^exponent */
+	double		regularization_exponent;	/* als, ials: lambda n^exponent */
+
+	/*
+	 * Validation and early stopping.  They are cf_epoch_done's business:
+	 * trainers only pass params on.  validation is NULL when nothing is held
+	 * out (validation_fraction 0, or a training that is not cf_train's).
+	 */
+	double		validation_fraction;	/* share of the ratings held out */
+	bool		early_stopping;
+	int			patience;		/* epochs without improvement before stopping */
+	CfValidation *validation;
 } CfTrainParams;
 
 /* The final model's exact fit over its training data. */
 typedef struct CfFit
 {
-	double		loss;			/* the algorithm's objective, per term (cf_models.loss) */
-	double		rmse;			/* root mean squared error of its terms (cf_models.rmse) */
+	double		loss;			/* the algorithm's objective, per term (cf_models.loss);
+								 * NaN: none (popular) */
+	double		rmse;			/* root mean squared error of its terms
+								 * (cf_models.rmse); NaN: none (popular) */
 	int			epochs;			/* epochs run (fewer than asked if stopped early) */
 } CfFit;
 
 /*
- * The cf_train arguments that only some algorithms use (CfTrainer.uses is
- * a mask of these); giving one to another algorithm is an error.
+ * The training arguments that only some algorithms use (CfTrainer.uses is
+ * a mask of these); giving one to another algorithm is an error.  They are
+ * NULL by default, meaning the algorithm's default.  factors (not NULL by
+ * default) is left alone by the algorithms without factor vectors.
  */
 #define CF_ARG_LEARNING_RATE	(1 << 0)
 #define CF_ARG_SOLVER			(1 << 1)
@@ -59,6 +77,9 @@ typedef struct CfFit
 #define CF_ARG_ALPHA			(1 << 3)
 #define CF_ARG_REG_EXPONENT		(1 << 4)
 #define CF_ARG_NO_RATINGS		(1 << 5)	/* rating_column => NULL */
+#define CF_ARG_EPOCHS			(1 << 6)
+#define CF_ARG_REGULARIZATION	(1 << 7)
+#define CF_ARG_FACTORS			(1 << 8)	/* factor vectors of params->factors */
 
 /* A training algorithm. */
 typedef struct CfTrainer
@@ -82,18 +103,101 @@ typedef struct CfTrainer
 	/*
 	 * Train with this many parallel workers beside the leader (0: alone);
 	 * fill *f (allocated in CurrentMemoryContext), log[0..epochs-1] and *fit.
+	 * The factors' k is the trainer's choice (0 for models without factor
+	 * vectors); params->factors is what the user asked for.
 	 */
 	void		(*train) (const CfRatings *data, const CfTrainParams *params, int workers,
 						  CfFactors *f, CfEpoch *log, CfFit *fit);
+
+	/*
+	 * The exact fit (loss, rmse) of factors f over data, as train() reports
+	 * it for its final factors.  cf_train calls it when early stopping
+	 * keeps an earlier epoch's factors.  NULL: the trainer's log is exact
+	 * (log[e].loss and rmse are those of the factors after epoch e, as for
+	 * ALS and iALS), and cf_train takes the kept epoch's.
+	 */
+	void		(*fit) (const CfRatings *data, const CfTrainParams *params,
+						const CfFactors *f, CfFit *fit);
 } CfTrainer;
 
 /*
- * Every trainer's leader calls this after each epoch, with log[epoch] filled
- * in (loss, rmse, seconds) and the factors as they are now (a view: the
- * pointers may be into shared memory).  It reports the epoch (the NOTICE)
- * and returns true when training should stop after this epoch.
+ * The contract of cf_epoch_done, for every trainer:
+ *
+ * - The leader (never a worker) calls it once after each epoch (ALS: each
+ *   full iteration), epoch counting from 0, with log[epoch]'s loss, rmse
+ *   and seconds filled in; it fills log->validation_rmse (NaN when nothing
+ *   is held out) and prints the epoch's NOTICE when params->verbose.
+ * - current is a view of the factors as they are after that epoch, with
+ *   the data's dense user and item indices, k and stride as in CfFactors.
+ *   Its pointers may point into shared memory that workers write (SGD);
+ *   the workers must be waiting (at a barrier) for the duration of the
+ *   call.  It only reads through them and keeps no pointer: what it needs
+ *   later (the best epoch's factors, for early stopping) it copies.
+ * - It returns true when training should stop after this epoch (early
+ *   stopping: the validation RMSE has not improved for `patience` epochs).
+ *   The trainer then stops as if that had been the last epoch and reports
+ *   the epochs run in fit->epochs.  cf_train afterwards puts the kept
+ *   epoch's factors in place of the final ones and measures their fit
+ *   (CfTrainer.fit), so trainers need do nothing else.
+ * - It may raise an error (a cancel, say); trainers clean up as for any
+ *   error (workers are terminated by the transaction's abort).
  */
 extern bool cf_epoch_done(const CfTrainParams *params, int epoch,
 						  const CfFactors *current, CfEpoch *log);
+
+/* The trainer of an algorithm name; error if there is none. */
+extern const CfTrainer *cf_find_trainer(const char *name);
+
+/*
+ * Complete and check the settings of a training with trainer: *params
+ * holds the values of the arguments whose CF_ARG_* bit is in `given`
+ * (and factors, seed, verbose and the validation settings).  An argument
+ * given that the algorithm does not take is an error; one not given takes
+ * the algorithm's default (0 if it does not take it).  Then every value is
+ * checked (the ranges of cf_train's arguments, validation against early
+ * stopping).
+ */
+extern void cf_complete_train_params(const CfTrainer *trainer, int given,
+									 CfTrainParams *params);
+
+/*
+ * Check loaded ratings against what the algorithm reads (iALS: amounts of
+ * feedback, never negative); src names the rating column in errors.
+ */
+extern void cf_check_ratings(const CfTrainer *trainer, const CfSource *src,
+							 const CfRatings *data);
+
+/* What a stored training produced: cf_train's result row. */
+typedef struct CfTrainResult
+{
+	int64		users;
+	int64		items;
+	int64		ratings;
+	int			factors;
+	int			epochs;			/* epochs run */
+	int			epoch_kept;		/* the epoch whose factors were stored */
+	double		loss;			/* NaN: none (popular) */
+	double		rmse;
+	double		validation_rmse;	/* of the kept epoch; NaN: no validation */
+	double		seconds;
+} CfTrainResult;
+
+/*
+ * Everything cf_train does after checking its arguments: lock the model
+ * name, load the source (checked with cf_check_source), hold out the
+ * validation set, train, and store the model as `model` in the caller's
+ * transaction.  workers < 0: automatic.
+ */
+extern void cf_train_and_store(Oid nsp, CfSource *src, const char *model,
+							   const CfTrainer *trainer, CfTrainParams *params,
+							   int workers, CfTrainResult *result);
+
+/*
+ * Train on ratings already loaded, without validation and without storing
+ * (cross-validation): fills *f, log[0..params->epochs - 1] and *fit.
+ */
+extern void cf_train_ratings(const CfRatings *data, const CfTrainer *trainer,
+							 const CfTrainParams *params, int workers,
+							 CfFactors *f, CfEpoch *log, CfFit *fit);
 
 #endif							/* CF_TRAIN_H */

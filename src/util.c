@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include <math.h>
+#include <time.h>
 
 #include "common/int.h"
 #include "miscadmin.h"
@@ -142,6 +143,28 @@ cf_seconds_since(instr_time start)
 	INSTR_TIME_SET_CURRENT(now);
 	INSTR_TIME_SUBTRACT(now, start);
 	return INSTR_TIME_GET_DOUBLE(now);
+}
+
+/*
+ * This thread's CPU seconds (wall seconds where there is no such clock):
+ * for timing work on a shared machine, where waiting for a core should
+ * not count.  A system call (about a microsecond).
+ */
+double
+cf_thread_seconds(void)
+{
+#ifdef CLOCK_THREAD_CPUTIME_ID
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+		return ts.tv_sec + ts.tv_nsec * 1e-9;
+#endif
+	{
+		instr_time	now;
+
+		INSTR_TIME_SET_CURRENT(now);
+		return INSTR_TIME_GET_DOUBLE(now);
+	}
 }
 
 /* A standard normal draw (Box-Muller) from a seeded generator. */

@@ -49,6 +49,9 @@ extern void cf_check_memory(Size bytes, const char *operation);
 /* Seconds elapsed since start. */
 extern double cf_seconds_since(instr_time start);
 
+/* This thread's CPU seconds (wall seconds where there is no such clock). */
+extern double cf_thread_seconds(void);
+
 /* A standard normal draw (Box-Muller) from a seeded generator. */
 extern double cf_normal(pg_prng_state *rng);
 

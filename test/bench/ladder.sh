@@ -141,12 +141,20 @@ peak_rss_mb() {
 	echo "$hwm"
 }
 
-# libmf_epoch FILE THREADS: seconds per iteration of LibMF's mf-train
-# (time for 1 + EPOCHS iterations minus time for 1, over EPOCHS).
+# libmf_run FILE THREADS ITERATIONS: seconds LibMF's mf-train takes.
+libmf_run() {
+	local TIMEFORMAT=%R
+	{ time "$CF_LIBMF/mf-train" -k "$K" -t "$3" -s "$2" -r 0.01 -l2 0.1 --quiet \
+		"$1" /dev/null >/dev/null 2>&1; } 2>&1
+}
+
+# libmf_epoch FILE THREADS: seconds per iteration of LibMF: the time for
+# 1 + EPOCHS iterations minus the time for 1 (loading, setup and LibMF's
+# cheaper first iteration), over EPOCHS.
 libmf_epoch() {
-	local file=$1 threads=$2 t1 tn
-	t1=$( { /usr/bin/time -f %e "$CF_LIBMF/mf-train" -k "$K" -t 1 -s "$threads" -r 0.01 -l2 0.1 -l1 0 --quiet "$file" "$OUT/libmf.model" >/dev/null; } 2>&1 | tail -n 1)
-	tn=$( { /usr/bin/time -f %e "$CF_LIBMF/mf-train" -k "$K" -t $((EPOCHS + 1)) -s "$threads" -r 0.01 -l2 0.1 -l1 0 --quiet "$file" "$OUT/libmf.model" >/dev/null; } 2>&1 | tail -n 1)
+	local t1 tn
+	t1=$(libmf_run "$1" "$2" 1)
+	tn=$(libmf_run "$1" "$2" $((EPOCHS + 1)))
 	awk -v a="$t1" -v b="$tn" -v e="$EPOCHS" 'BEGIN { printf "%.3f", (b - a) / e }'
 }
 
@@ -188,11 +196,12 @@ for size in "${SIZES[@]}"; do
 	if [[ -n ${CF_LIBMF:-} && -x ${CF_LIBMF:-}/mf-train ]]; then
 		run_psql -d "$DB" -qAt -c "\\copy (SELECT user_id - 1, item_id - 1, rating FROM $name) TO pstdout WITH (DELIMITER ' ')" >"$OUT/$name.txt"
 		for threads in 1 2; do
+			ours=${epoch0[$size]}
+			((threads == 2)) && ours=$epoch
 			l=$(libmf_epoch "$OUT/$name.txt" "$threads")
-			printf '%-8s LibMF (%s) %d thread(s): %s s per iteration; cf with %d process(es): %s s; LibMF / cf = %s\n' \
-				"$size" "$CF_LIBMF" "$threads" "$l" "$threads" \
-				"$(grep -h "" /dev/null; awk -v t="$threads" -v a="${epoch0[$size]}" -v b="$epoch" 'BEGIN { print (t == 1 ? a : b) }')" \
-				"$(awk -v t="$threads" -v a="${epoch0[$size]}" -v b="$epoch" -v l="$l" 'BEGIN { printf "%.2f", l / (t == 1 ? a : b) }')"
+			awk -v s="$size" -v t="$threads" -v l="$l" -v o="$ours" 'BEGIN {
+				printf "%-8s LibMF, %d thread(s): %.3f s an iteration; cf, %d process(es): %.3f s an epoch; LibMF / cf = %.2f\n",
+					s, t, l, t, o, l / o }'
 		done
 		rm -f "$OUT/$name.txt"
 	fi
