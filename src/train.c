@@ -4,7 +4,8 @@
  *	  cf_train(): read a ratings relation, train a model, store it.
  *
  * The steps run in the caller's transaction, in this order: check the
- * arguments and the source's columns; take the model name's lock; load
+ * arguments and the source's columns; take the model name's lock and check
+ * that the caller may replace the model (model.c); load
  * the ratings (load.c); check the memory budget; train (sgd.c); measure
  * the final model's training RMSE; replace the stored model (model.c).
  * All working memory lives in one context, deleted at the end (or by the
@@ -134,6 +135,7 @@ cf_train(PG_FUNCTION_ARGS)
 
 	cf_check_source(&src);
 	cf_lock_model(model);
+	cf_check_replace(nsp, model);
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "cf training",
 								ALLOCSET_DEFAULT_SIZES);
