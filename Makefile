@@ -33,7 +33,7 @@ DATA = $(wildcard sql/$(EXTENSION)--*--*.sql) $(patsubst %,sql/$(EXTENSION)--%.s
 DOCS =
 
 # pg_regress suites: sql/<name>.sql and expected/<name>.out, in this order.
-REGRESS = setup train predict recommend privileges searchpath errors upgrade
+REGRESS = setup train predict recommend privileges searchpath badinput errors upgrade
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 EXTRA_CLEAN = cf.control sql/$(EXTENSION)--$(EXTVERSION).sql

@@ -19,6 +19,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "funcapi.h"
 #include "lib/binaryheap.h"
 #include "miscadmin.h"
@@ -74,15 +76,23 @@ cf_predict(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(clip(&info, pred));
 }
 
-/* Heap order for top-N: a is "greater" when it is the worse candidate. */
+/*
+ * Heap order for top-N: a is "greater" when it is the worse candidate.  A
+ * NaN score (possible only from edited factor rows) is worse than any
+ * number, so that the order stays total.
+ */
 static int
 worse_first(Datum a, Datum b, void *arg)
 {
 	const float *scores = (const float *) arg;
 	int32		x = DatumGetInt32(a);
 	int32		y = DatumGetInt32(b);
+	bool		xnan = isnan(scores[x]);
+	bool		ynan = isnan(scores[y]);
 
-	if (scores[x] != scores[y])
+	if (xnan != ynan)
+		return xnan ? 1 : -1;
+	if (!xnan && scores[x] != scores[y])
 		return scores[x] < scores[y] ? 1 : -1;
 	/* equal scores: the higher index (item id) is worse */
 	return x > y ? 1 : (x < y ? -1 : 0);
