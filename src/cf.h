@@ -11,4 +11,9 @@
 /* cf.blas_threads: threads OpenBLAS may use inside one backend. */
 extern int	cf_blas_threads;
 
+#ifdef CF_SANITIZE
+/* A make SANITIZE=1 build: install the sanitizers' fmgr hooks (sanitize.c). */
+extern void cf_sanitize_init(void);
+#endif
+
 #endif							/* CF_H */

@@ -128,7 +128,8 @@ cf_check_memory(Size bytes, const char *operation)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("%s needs %zu MB of memory, but maintenance_work_mem is %zu MB",
-						operation, (bytes + (1 << 20) - 1) >> 20, limit >> 20),
+						operation, (bytes >> 20) + ((bytes & ((1 << 20) - 1)) != 0),
+						limit >> 20),
 				 errhint("Increase maintenance_work_mem, for example with SET maintenance_work_mem = '%zuMB'.",
 						 ((bytes >> 20) + 64) & ~(Size) 63)));
 }
