@@ -178,7 +178,7 @@ mode_valgrind() {
 	note "valgrind: ${#files[@]} processes, $total error reports, $cf of them in cf's code"
 	if ((total > 0)); then
 		heading "valgrind reports (the first 200 lines)"
-		awk '/VALGRINDERROR-BEGIN/,/VALGRINDERROR-END/' "$logs"/*.log | head -n 200
+		awk '/VALGRINDERROR-BEGIN/,/VALGRINDERROR-END/' "$logs"/*.log | head -n 200 || true
 	fi
 	if ((cf == 0)); then
 		record valgrind 1 0 "($total reports outside cf, ${#files[@]} processes)"
@@ -215,7 +215,7 @@ mode_asan() {
 	ub=$(grep -c 'runtime error:' "$CF_LOG" || true)
 	note "asan: $reports AddressSanitizer reports, $ub UndefinedBehaviorSanitizer reports in $CF_LOG"
 	if ((reports + ub > 0)); then
-		grep -A 30 -E 'ERROR: AddressSanitizer|runtime error:' "$CF_LOG" | head -n 200
+		grep -A 30 -E 'ERROR: AddressSanitizer|runtime error:' "$CF_LOG" | head -n 200 || true
 		record asan 0 1 "($reports ASan, $ub UBSan reports)"
 	else
 		record asan 1 0 "(no ASan or UBSan report)"
