@@ -16,13 +16,25 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 
 MODULE_big = cf
 OBJS = \
+	src/baseline.o \
+	src/batch.o \
+	src/bench.o \
+	src/cache.o \
 	src/cf.o \
+	src/eval.o \
+	src/foldin.o \
 	src/load.o \
+	src/manage.o \
 	src/model.o \
+	src/parallel.o \
 	src/score.o \
 	src/sgd.o \
+	src/similar.o \
+	src/solve.o \
+	src/split.o \
 	src/synth.o \
 	src/train.o \
+	src/tune.o \
 	src/util.o
 
 # The current version's install script is built from sql/cf.sql; released
@@ -34,7 +46,8 @@ DATA = $(wildcard sql/$(EXTENSION)--*--*.sql) $(patsubst %,sql/$(EXTENSION)--%.s
 DOCS =
 
 # pg_regress suites: sql/<name>.sql and expected/<name>.out, in this order.
-REGRESS = setup train predict recommend privileges searchpath badinput errors upgrade
+REGRESS = setup train predict recommend serving serving_batch serving_foldin split validation \
+	baselines evaluate tuning manage privileges searchpath badinput errors upgrade
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 EXTRA_CLEAN = cf.control sql/$(EXTENSION)--$(EXTVERSION).sql
@@ -75,5 +88,6 @@ $(EXTENSION).control: cf_extension.control
 
 $(OBJS): $(wildcard src/*.h)
 
-# The training kernels want the loop vectorizer at full strength.
-src/sgd.o: CFLAGS += -O3
+# The training kernels (and the benchmark's streaming pass) want the loop
+# vectorizer at full strength.
+src/sgd.o src/bench.o: CFLAGS += -O3

@@ -208,14 +208,6 @@ INSERT INTO cases (fn, what, query) VALUES
 SELECT id, fn, what, (pg_temp.try(query)).* FROM cases ORDER BY id;
 SELECT count(*) AS cases FROM cases;
 
--- non-finite scores keep a total order: +Infinity first, -Infinity after
--- every number, NaN last, ties by item id
--- (the finite items' order depends on the trained model, so no ids there)
-SELECT CASE WHEN finite THEN NULL ELSE item_id END AS item_id,
-       CASE WHEN finite THEN 'finite' ELSE score::text END AS score
-FROM (SELECT item_id, score, score NOT IN ('NaN', 'Infinity', '-Infinity') AS finite
-      FROM cf_recommend(1, 10, 'bi_nonfinite', false)) r;
-
 --
 -- Valid but awkward names: quoted identifiers with spaces, quotes and
 -- semicolons, as the source's schema, table and columns and as the model

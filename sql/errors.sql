@@ -57,6 +57,10 @@ SELECT * FROM cf_train('ratings', learning_rate => 'NaN');
 SELECT * FROM cf_train('ratings', regularization => -1);
 SELECT * FROM cf_train('ratings', regularization => 'Infinity');
 SELECT * FROM cf_train('ratings', model => '');
+SELECT * FROM cf_train('ratings', workers => -1);
+SELECT * FROM cf_train('ratings', workers => 5000);
+SELECT * FROM cf_train('ratings', algorithm => 'svd++');
+SELECT * FROM cf_train('ratings', algorithm => NULL);
 
 -- NULL arguments
 SELECT * FROM cf_train(NULL);
@@ -78,7 +82,7 @@ SELECT * FROM cf_train('steep', learning_rate => 1, epochs => 50, verbose => fal
 
 -- a training that needs more memory than maintenance_work_mem allows
 SET maintenance_work_mem = '1MB';
-SELECT * FROM cf_train('ratings', factors => 256);
+SELECT * FROM cf_train('ratings', factors => 256, verbose => false);
 RESET maintenance_work_mem;
 
 -- the synthetic generator's arguments
@@ -113,6 +117,6 @@ SELECT q, sqlstate_of(q) FROM (VALUES
   ($$SELECT cf_train('ratings', seed => NULL)$$),
   ($$SELECT cf_train('steep', learning_rate => 1, epochs => 50, verbose => false)$$),
   ($$SELECT cf_predict(1, 1, 'no such model')$$),
-  ($$SET LOCAL maintenance_work_mem = '1MB'; SELECT cf_train('ratings', factors => 256)$$),
+  ($$SET LOCAL maintenance_work_mem = '1MB'; SELECT cf_train('ratings', factors => 256, verbose => false)$$),
   ($$SELECT cf_recommend(1, 0)$$)
 ) AS t(q);

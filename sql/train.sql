@@ -88,6 +88,22 @@ SELECT bool_and(a.factors = b.factors AND a.bias = b.bias) AS same_from_shuffled
 FROM cf_item_factors a JOIN cf_item_factors b USING (item_id)
 WHERE a.model = 'default' AND b.model = 'shuffled';
 
+-- parallel workers: the same model, bit for bit, with 0, 1 and 2 workers
+-- beside the leader (the blocks a round runs share no user and no item);
+-- had fewer workers started than asked for, a NOTICE would say so
+
+SELECT count(*) FROM cf_train('ratings', model => 'w0', workers => 0, verbose => false);
+SELECT count(*) FROM cf_train('ratings', model => 'w1', workers => 1, verbose => false);
+SELECT count(*) FROM cf_train('ratings', model => 'w2', workers => 2, verbose => false);
+SELECT b.model, bool_and(a.factors = b.factors AND a.bias = b.bias) AS same_item_factors
+FROM cf_item_factors a JOIN cf_item_factors b USING (item_id)
+WHERE a.model = 'w0' AND b.model IN ('w1', 'w2') GROUP BY b.model ORDER BY b.model;
+SELECT b.model, bool_and(a.factors = b.factors AND a.bias = b.bias) AS same_user_factors
+FROM cf_user_factors a JOIN cf_user_factors b USING (user_id)
+WHERE a.model = 'w0' AND b.model IN ('w1', 'w2') GROUP BY b.model ORDER BY b.model;
+SELECT count(DISTINCT (loss, rmse)) AS distinct_traces
+FROM cf_models WHERE name IN ('w0', 'w1', 'w2');
+
 -- settings are stored; other settings, other model
 SELECT model, users, items, ratings, factors, epochs
 FROM cf_train('ratings', model => 'small', factors => 4, epochs => 3,
@@ -176,5 +192,20 @@ SELECT users, items, ratings
 FROM cf_train('"Odd Schema"."My ""Ratings"""', 'User Id', 'Item;Id', 'Rating''',
               model => 'odd', epochs => 1, verbose => false);
 SELECT source, user_column, item_column, rating_column FROM cf_models WHERE name = 'odd';
+
+-- a model's rows follow its cf_models row: renamed with it, deleted with it
+UPDATE cf_models SET name = 'w0 renamed' WHERE name = 'w0';
+SELECT model, count(*) FROM cf_user_factors WHERE model LIKE 'w0%' GROUP BY model;
+SELECT model, count(*) FROM cf_item_factors WHERE model LIKE 'w0%' GROUP BY model;
+SELECT model, count(*) FROM cf_training_log WHERE model LIKE 'w0%' GROUP BY model;
+DELETE FROM cf_models WHERE name IN ('w0 renamed', 'w1');
+SELECT (SELECT count(*) FROM cf_user_factors WHERE model IN ('w0', 'w0 renamed', 'w1')) AS users,
+       (SELECT count(*) FROM cf_item_factors WHERE model IN ('w0', 'w0 renamed', 'w1')) AS items,
+       (SELECT count(*) FROM cf_training_log WHERE model IN ('w0', 'w0 renamed', 'w1')) AS epochs;
+BEGIN;
+TRUNCATE cf_models;
+SELECT (SELECT count(*) FROM cf_user_factors) AS users, (SELECT count(*) FROM cf_item_factors) AS items,
+       (SELECT count(*) FROM cf_training_log) AS epochs;
+ROLLBACK;
 
 SELECT name FROM cf_models ORDER BY name;

@@ -12,9 +12,9 @@ WITH members AS (
   WHERE e.extname = 'cf' AND d.refclassid = 'pg_extension'::regclass
     AND d.refobjid = e.oid AND d.deptype = 'e'),
 lines AS (
-  SELECT format('function %s returns %s volatility %s strict %s parallel %s security definer %s args (%s) src %s acl %s comment %s',
+  SELECT format('function %s returns %s volatility %s strict %s parallel %s security definer %s config %s args (%s) src %s acl %s comment %s',
                 p.oid::regprocedure, pg_get_function_result(p.oid), p.provolatile, p.proisstrict,
-                p.proparallel, p.prosecdef, pg_get_function_arguments(p.oid), p.prosrc, p.proacl,
+                p.proparallel, p.prosecdef, p.proconfig, pg_get_function_arguments(p.oid), p.prosrc, p.proacl,
                 obj_description(p.oid, 'pg_proc')) AS line
   FROM members m JOIN pg_proc p ON m.classid = 'pg_proc'::regclass AND p.oid = m.objid
   UNION ALL
@@ -29,9 +29,9 @@ lines AS (
   FROM members m JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid
   JOIN pg_policy p ON p.polrelid = c.oid
   UNION ALL
-  SELECT format('column %s.%s %s not null %s default %s acl %s comment %s', c.relname, a.attname,
+  SELECT format('column %s.%s %s not null %s default %s storage %s acl %s comment %s', c.relname, a.attname,
                 format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid),
-                a.attacl, col_description(c.oid, a.attnum))
+                a.attstorage, a.attacl, col_description(c.oid, a.attnum))
   FROM members m JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
   LEFT JOIN pg_attrdef ad ON ad.adrelid = c.oid AND ad.adnum = a.attnum
@@ -42,6 +42,10 @@ lines AS (
   UNION ALL
   SELECT format('index %s', pg_get_indexdef(i.indexrelid))
   FROM members m JOIN pg_index i ON m.classid = 'pg_class'::regclass AND i.indrelid = m.objid
+  UNION ALL
+  SELECT format('trigger %s', pg_get_triggerdef(g.oid))
+  FROM members m JOIN pg_trigger g ON m.classid = 'pg_class'::regclass AND g.tgrelid = m.objid
+  WHERE NOT g.tgisinternal
   UNION ALL
   SELECT format('config %s', t.oid::regclass)
   FROM pg_extension e, unnest(e.extconfig) AS t(oid) WHERE e.extname = 'cf')
@@ -73,6 +77,15 @@ SELECT array_agg(item_id) = :'recommended_before' AS same_recommendations FROM c
 SELECT cf_predict(1, 1) = :predicted_before AS same_prediction;
 -- and the updated extension trains
 SELECT users, items, ratings FROM cf_train('ratings', model => 'after', epochs => 5, verbose => false);
+-- the model trained under 0.1.0 has no kept epoch nor validation RMSEs
+-- (columns added by the update), and the new functions take it
+SELECT epoch_kept FROM cf_models WHERE name = 'default';
+SELECT count(*) AS epochs, count(validation_rmse) AS validated FROM cf_training_log WHERE model = 'default';
+SELECT users > 0 AS evaluated, rmse > 0 AS has_rmse FROM cf_evaluate('default', 'ratings');
+SELECT count(*) > 3 AS charted FROM cf_training_chart('default');
+SELECT model, epochs FROM cf_model_summary WHERE model = 'default';
+SELECT epoch_kept, validation_rmse IS NOT NULL AS validated
+FROM cf_train('ratings', model => 'validated', epochs => 5, validation_fraction => 0.1, verbose => false);
 
 \c contrib_regression
 DROP DATABASE cf_fresh;

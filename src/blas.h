@@ -18,4 +18,12 @@
 extern void openblas_set_num_threads(int num_threads);
 extern int	openblas_get_num_threads(void);
 
+/*
+ * LAPACK, Fortran interface (column-major; OpenBLAS implements spotrf in C,
+ * spotrs comes from reference LAPACK).
+ */
+extern void spotrf_(const char *uplo, const int *n, float *a, const int *lda, int *info);
+extern void spotrs_(const char *uplo, const int *n, const int *nrhs, const float *a,
+					const int *lda, float *b, const int *ldb, int *info);
+
 #endif							/* CF_BLAS_H */

@@ -12,6 +12,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "fmgr.h"
 #include "utils/guc.h"
 
@@ -21,6 +23,7 @@
 PG_MODULE_MAGIC;
 
 int			cf_blas_threads = 1;
+int			cf_cache_size = 256;
 
 void		_PG_init(void);
 
@@ -44,6 +47,17 @@ _PG_init(void)
 							PGC_USERSET,
 							0,
 							NULL, cf_blas_threads_assign, NULL);
+
+	DefineCustomIntVariable("cf.cache_size",
+							"Sets the memory each backend may use to cache models' item factors.",
+							"Scoring functions keep the item matrices of the models they "
+							"serve in backend memory, least recently used evicted first; "
+							"a model larger than this is read for every call. 0 disables the cache.",
+							&cf_cache_size,
+							256, 0, MAX_KILOBYTES / 1024,
+							PGC_USERSET,
+							GUC_UNIT_MB,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("cf");
 

@@ -83,16 +83,32 @@ typedef struct IdEntry
 #define ST_DEFINE
 #include "lib/sort_template.h"
 
-/* Provisional dense index -> id, growing as new ids appear. */
+/*
+ * id -> provisional dense index, and back.  Ids are usually small
+ * non-negative integers, so they are first looked up in a direct table
+ * (index by id, -1 for none) covering [0, direct_cap); the table doubles
+ * to cover a new id as long as it stays within DIRECT_SLACK times the
+ * distinct ids seen so far plus DIRECT_MIN.  The first id it cannot cover
+ * freezes it, and that id and every later one outside it go to a
+ * simplehash table, so each id lives in exactly one of the two.
+ */
 typedef struct IdList
 {
-	idmap_hash *map;
-	int64	   *ids;
+	MemoryContext cxt;
+	int32	   *direct;
+	int64		direct_cap;
+	bool		direct_frozen;
+	idmap_hash *map;			/* created on first use */
+	uint32		map_size;		/* its initial size */
+	int64	   *ids;			/* provisional index -> id */
 	int32		n;
 	int32		cap;
 	int64		last_id;		/* one-entry cache: sources are often sorted */
 	int32		last_index;
 } IdList;
+
+#define DIRECT_MIN		(1 << 20)
+#define DIRECT_SLACK	8
 
 /* DestReceiver that appends each row to the arrays. */
 typedef struct LoadState
@@ -112,8 +128,8 @@ typedef struct LoadState
 } LoadState;
 
 /* Base type of a column, with clear errors for missing or system columns. */
-static Oid
-column_base_type(Oid relid, const char *colname, const char *role)
+Oid
+cf_column_type(Oid relid, const char *colname, const char *role)
 {
 	AttrNumber	attnum = get_attnum(relid, colname);
 
@@ -130,11 +146,11 @@ column_base_type(Oid relid, const char *colname, const char *role)
 	return getBaseType(get_atttype(relid, attnum));
 }
 
-/* Check the relation and its columns, and fill in the column types. */
+/* Check that a relation exists and is of a kind rows can be read from. */
 void
-cf_check_source(CfSource *src)
+cf_check_relation(Oid relid)
 {
-	char		relkind = get_rel_relkind(src->relid);
+	char		relkind = get_rel_relkind(relid);
 
 	switch (relkind)
 	{
@@ -147,28 +163,46 @@ cf_check_source(CfSource *src)
 		case '\0':
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("relation with OID %u does not exist", src->relid)));
+					 errmsg("relation with OID %u does not exist", relid)));
 			break;
 		default:
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-					 errmsg("cannot read ratings from \"%s\"", get_rel_name(src->relid)),
+					 errmsg("cannot read ratings from \"%s\"", get_rel_name(relid)),
 					 errdetail("The source must be a table, view, materialized view, partitioned table or foreign table.")));
 	}
+}
 
-	src->user_type = column_base_type(src->relid, src->user_column, "user");
-	if (src->user_type != INT2OID && src->user_type != INT4OID && src->user_type != INT8OID)
+/* Check an id column (user or item): an integer type; returns it. */
+Oid
+cf_check_id_column(Oid relid, const char *colname, const char *role)
+{
+	Oid			type = cf_column_type(relid, colname, role);
+
+	if (type != INT2OID && type != INT4OID && type != INT8OID)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("user column \"%s\" has type %s, but must be smallint, integer or bigint",
-						src->user_column, format_type_be(src->user_type))));
-	src->item_type = column_base_type(src->relid, src->item_column, "item");
-	if (src->item_type != INT2OID && src->item_type != INT4OID && src->item_type != INT8OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("item column \"%s\" has type %s, but must be smallint, integer or bigint",
-						src->item_column, format_type_be(src->item_type))));
-	src->rating_type = column_base_type(src->relid, src->rating_column, "rating");
+				 errmsg("%s column \"%s\" has type %s, but must be smallint, integer or bigint",
+						role, colname, format_type_be(type))));
+	return type;
+}
+
+/*
+ * Check the relation and its columns, and fill in the column types.  No
+ * rating column (rating_column NULL): every row counts as a rating of 1.
+ */
+void
+cf_check_source(CfSource *src)
+{
+	cf_check_relation(src->relid);
+	src->user_type = cf_check_id_column(src->relid, src->user_column, "user");
+	src->item_type = cf_check_id_column(src->relid, src->item_column, "item");
+	if (src->rating_column == NULL)
+	{
+		src->rating_type = INT4OID;
+		return;
+	}
+	src->rating_type = cf_column_type(src->relid, src->rating_column, "rating");
 	switch (src->rating_type)
 	{
 		case INT2OID:
@@ -249,39 +283,97 @@ grow_ratings(LoadState *st)
 	st->cap = newcap;
 }
 
+/* Record a new id: its provisional index. */
+static int32
+new_id(IdList *list, int64 id, const char *role)
+{
+	if (list->n == list->cap)
+	{
+		int32		newcap;
+
+		if (list->cap >= PG_INT32_MAX / 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many distinct %s ids", role),
+					 errdetail("cf supports up to %d distinct users and items.",
+							   PG_INT32_MAX / 2)));
+		newcap = Max(list->cap * 2, 1024);
+		list->ids = repalloc_huge(list->ids, cf_mul_size(newcap, sizeof(int64)));
+		list->cap = newcap;
+	}
+	list->ids[list->n] = id;
+	return list->n++;
+}
+
+/* Whether the direct table covers id, growing it if allowed. */
+static bool
+direct_covers(IdList *list, int64 id)
+{
+	int64		newcap;
+
+	if (id >= 0 && id < list->direct_cap)
+		return true;
+	if (list->direct_frozen || id < 0 ||
+		id >= (int64) DIRECT_SLACK * list->n + DIRECT_MIN)
+	{
+		list->direct_frozen = true;
+		return false;
+	}
+	newcap = Max(list->direct_cap, 1024);
+	while (newcap <= id)
+		newcap *= 2;
+	cf_check_memory(cf_mul_size(newcap, sizeof(int32)), "loading the ratings");
+	if (list->direct == NULL)
+		list->direct = MemoryContextAllocHuge(list->cxt, cf_mul_size(newcap, sizeof(int32)));
+	else
+		list->direct = repalloc_huge(list->direct, cf_mul_size(newcap, sizeof(int32)));
+	memset(list->direct + list->direct_cap, -1, (newcap - list->direct_cap) * sizeof(int32));
+	list->direct_cap = newcap;
+	return true;
+}
+
 /* Provisional dense index of an id, adding it on first sight. */
 static inline int32
-map_id(LoadState *st, IdList *list, int64 id, const char *role)
+map_id(IdList *list, int64 id, const char *role)
 {
-	IdEntry    *e;
-	bool		found;
+	int32		index;
 
 	if (list->n > 0 && id == list->last_id)
 		return list->last_index;
 
-	e = idmap_insert(list->map, id, &found);
-	if (!found)
+	if (direct_covers(list, id))
 	{
-		if (list->n == list->cap)
-		{
-			int32		newcap;
+		index = list->direct[id];
+		if (index < 0)
+			index = list->direct[id] = new_id(list, id, role);
+	}
+	else
+	{
+		IdEntry    *e;
+		bool		found;
 
-			if (list->cap >= PG_INT32_MAX / 2)
-				ereport(ERROR,
-						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						 errmsg("too many distinct %s ids", role),
-						 errdetail("cf supports up to %d distinct users and items.",
-								   PG_INT32_MAX / 2)));
-			newcap = Max(list->cap * 2, 1024);
-			list->ids = repalloc_huge(list->ids, cf_mul_size(newcap, sizeof(int64)));
-			list->cap = newcap;
-		}
-		e->index = list->n;
-		list->ids[list->n++] = id;
+		if (list->map == NULL)
+			list->map = idmap_create(list->cxt, list->map_size, NULL);
+		e = idmap_insert(list->map, id, &found);
+		if (!found)
+			e->index = new_id(list, id, role);
+		index = e->index;
 	}
 	list->last_id = id;
-	list->last_index = e->index;
-	return e->index;
+	list->last_index = index;
+	return index;
+}
+
+/* Free an id list's lookup structures (the ids stay). */
+static void
+idlist_free_maps(IdList *list)
+{
+	if (list->map)
+		idmap_destroy(list->map);
+	if (list->direct)
+		pfree(list->direct);
+	list->map = NULL;
+	list->direct = NULL;
 }
 
 /* Append one row of the source query. */
@@ -329,8 +421,8 @@ load_receive(TupleTableSlot *slot, DestReceiver *self)
 	if (st->n == st->cap)
 		grow_ratings(st);
 	out = &st->r[st->n++];
-	out->user = map_id(st, &st->users, user, "user");
-	out->item = map_id(st, &st->items, item, "item");
+	out->user = map_id(&st->users, user, "user");
+	out->item = map_id(&st->items, item, "item");
 	out->rating = (float) rating;
 
 	if ((st->n & 0xFFFF) == 0)
@@ -353,16 +445,15 @@ load_destroy(DestReceiver *self)
 {
 }
 
-/* Set up an id list with a hash table sized for about n ids. */
+/* Set up an id list for about n ids. */
 static void
 idlist_init(IdList *list, MemoryContext cxt, int64 n)
 {
-	uint32		size = (uint32) Min(Max(n, 1024), 1 << 24);
-
-	list->map = idmap_create(cxt, size, NULL);
+	memset(list, 0, sizeof(IdList));
+	list->cxt = cxt;
+	list->map_size = (uint32) Min(Max(n, 1024), 1 << 24);
 	list->cap = 1024;
 	list->ids = MemoryContextAllocHuge(cxt, list->cap * sizeof(int64));
-	list->n = 0;
 }
 
 /* Expected row count of the relation, for sizing; 0 if unknown. */
@@ -486,57 +577,58 @@ sort_canonical(LoadState *st, CfRatings *out)
 	out->skipped = st->skipped;
 }
 
-/* Read a checked source as the calling user into *out, in CurrentMemoryContext. */
-void
-cf_load_ratings(const CfSource *src, CfRatings *out)
+/*
+ * Run "SELECT user, item, rating FROM source [filter]" as the calling user
+ * with the given parameters, streaming the rows into *st; expected sizes the
+ * arrays.
+ */
+static void
+load_query(LoadState *st, const CfSource *src, const char *filter,
+		   ParamListInfo params, int64 expected, bool read_only)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	LoadState	st;
 	SPIExecuteOptions options;
 	StringInfoData sql;
-	char	   *relname;
-	int64		expected;
 	int			ret;
 
-	memset(&st, 0, sizeof(st));
-	st.pub.receiveSlot = load_receive;
-	st.pub.rStartup = load_startup;
-	st.pub.rShutdown = load_shutdown;
-	st.pub.rDestroy = load_destroy;
-	st.pub.mydest = DestNone;
-	st.cxt = cxt;
-	st.src = src;
-	st.user_type = src->user_type;
-	st.item_type = src->item_type;
-	st.rating_type = src->rating_type;
+	memset(st, 0, sizeof(*st));
+	st->pub.receiveSlot = load_receive;
+	st->pub.rStartup = load_startup;
+	st->pub.rShutdown = load_shutdown;
+	st->pub.rDestroy = load_destroy;
+	st->pub.mydest = DestNone;
+	st->cxt = cxt;
+	st->src = src;
+	st->user_type = src->user_type;
+	st->item_type = src->item_type;
+	/* numeric ratings are cast to float8 by the query */
+	st->rating_type = src->rating_type == NUMERICOID ? FLOAT8OID : src->rating_type;
 
-	expected = estimated_rows(src->relid);
-	idlist_init(&st.users, cxt, expected / 16);
-	idlist_init(&st.items, cxt, expected / 64);
+	idlist_init(&st->users, cxt, expected / 16);
+	idlist_init(&st->items, cxt, expected / 64);
 	if (expected > 0)
 	{
 		cf_check_memory(cf_ratings_bytes(expected, 0, 0), "loading the ratings");
-		st.cap = expected + expected / 16;
-		st.r = MemoryContextAllocHuge(cxt, cf_mul_size(st.cap, sizeof(CfRating)));
+		st->cap = expected + expected / 16;
+		st->r = MemoryContextAllocHuge(cxt, cf_mul_size(st->cap, sizeof(CfRating)));
 	}
 
-	relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(src->relid)),
-										 get_rel_name(src->relid));
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s, %s, %s%s FROM %s",
+	appendStringInfo(&sql, "SELECT %s, %s, %s%s FROM %s%s",
 					 quote_identifier(src->user_column),
 					 quote_identifier(src->item_column),
-					 quote_identifier(src->rating_column),
-					 st.rating_type == NUMERICOID ? "::pg_catalog.float8" : "",
-					 relname);
-	if (st.rating_type == NUMERICOID)
-		st.rating_type = FLOAT8OID;
+					 src->rating_column ? quote_identifier(src->rating_column) : "1",
+					 src->rating_type == NUMERICOID ? "::pg_catalog.float8" : "",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(src->relid)),
+												get_rel_name(src->relid)),
+					 filter ? filter : "");
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	memset(&options, 0, sizeof(options));
-	options.read_only = false;
-	options.dest = &st.pub;
+	options.params = params;
+	options.read_only = read_only;
+	options.dest = &st->pub;
 	ret = SPI_execute_extended(sql.data, &options);
 	/* SPI reports a SELECT into a DestNone receiver as SPI_OK_UTILITY */
 	if (ret != SPI_OK_SELECT && ret != SPI_OK_UTILITY)
@@ -544,6 +636,17 @@ cf_load_ratings(const CfSource *src, CfRatings *out)
 	SPI_finish();
 	pfree(sql.data);
 
+	idlist_free_maps(&st->users);
+	idlist_free_maps(&st->items);
+}
+
+/* The whole source, read-only or not; error if it has no ratings. */
+static void
+load_all(const CfSource *src, CfRatings *out, bool read_only)
+{
+	LoadState	st;
+
+	load_query(&st, src, NULL, NULL, estimated_rows(src->relid), read_only);
 	if (st.n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -551,8 +654,54 @@ cf_load_ratings(const CfSource *src, CfRatings *out)
 				 st.skipped > 0 ?
 				 errdetail("All %lld rows have a NULL user, item or rating.",
 						   (long long) st.skipped) : 0));
+	sort_canonical(&st, out);
+}
 
-	idmap_destroy(st.users.map);
-	idmap_destroy(st.items.map);
+/* Read a checked source as the calling user into *out, in CurrentMemoryContext. */
+void
+cf_load_ratings(const CfSource *src, CfRatings *out)
+{
+	load_all(src, out, false);
+}
+
+/*
+ * The same, read-only in the current snapshot: for STABLE functions
+ * (cf_evaluate), which must not see changes made after they started.
+ */
+void
+cf_load_ratings_readonly(const CfSource *src, CfRatings *out)
+{
+	load_all(src, out, true);
+}
+
+/*
+ * The ratings of some users only (cf_refresh_users): like cf_load_ratings,
+ * with "WHERE user_column = ANY ($1)" (the ids passed as a parameter), and
+ * no rows is not an error (out->n = 0 then).
+ */
+void
+cf_load_user_ratings(const CfSource *src, Datum user_ids, CfRatings *out)
+{
+	LoadState	st;
+	ParamListInfo params;
+	char	   *filter;
+
+	filter = psprintf(" WHERE %s OPERATOR(pg_catalog.=) ANY ($1)",
+					  quote_identifier(src->user_column));
+	params = makeParamList(1);
+	params->numParams = 1;
+	params->params[0].value = user_ids;
+	params->params[0].isnull = false;
+	params->params[0].pflags = PARAM_FLAG_CONST;
+	params->params[0].ptype = INT8ARRAYOID;
+
+	load_query(&st, src, filter, params, 0, false);
+	pfree(filter);
+	if (st.n == 0)
+	{
+		memset(out, 0, sizeof(*out));
+		out->skipped = st.skipped;
+		return;
+	}
 	sort_canonical(&st, out);
 }

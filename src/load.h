@@ -18,7 +18,8 @@ typedef struct CfRating
 
 /*
  * Where the ratings come from: a relation and three of its columns.  The
- * caller fills in the first four fields; cf_check_source the types.
+ * caller fills in the first four fields; cf_check_source the types.  With
+ * rating_column NULL every row is a rating of 1 (implicit feedback).
  */
 typedef struct CfSource
 {
@@ -54,11 +55,32 @@ typedef struct CfRatings
 /* Check the relation and its columns, and fill in the column types. */
 extern void cf_check_source(CfSource *src);
 
+/* Check that a relation exists and is of a kind rows can be read from. */
+extern void cf_check_relation(Oid relid);
+
+/*
+ * Base type of a column, error if it is missing or a system column; role
+ * names it in messages ("user" -> "the user column", "user_column").
+ */
+extern Oid	cf_column_type(Oid relid, const char *colname, const char *role);
+
+/* Check an id column: smallint, integer or bigint; returns its type. */
+extern Oid	cf_check_id_column(Oid relid, const char *colname, const char *role);
+
 /*
  * Read a checked source as the calling user into *out, in
  * CurrentMemoryContext.
  */
 extern void cf_load_ratings(const CfSource *src, CfRatings *out);
+
+/* The same, read-only in the current snapshot (for STABLE functions). */
+extern void cf_load_ratings_readonly(const CfSource *src, CfRatings *out);
+
+/*
+ * The ratings of the users in user_ids (a bigint[]) only, as the calling
+ * user; no rows gives out->n = 0.
+ */
+extern void cf_load_user_ratings(const CfSource *src, Datum user_ids, CfRatings *out);
 
 /* Bytes the loaded arrays take for n ratings of nusers users and nitems items. */
 extern Size cf_ratings_bytes(int64 n, int64 nusers, int64 nitems);

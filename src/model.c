@@ -29,6 +29,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
@@ -39,6 +41,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/float.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
@@ -55,6 +58,17 @@ static int
 factor_stride(int k)
 {
 	return (k + CF_LANES - 1) / CF_LANES * CF_LANES;
+}
+
+/*
+ * Whether a model of this algorithm predicts ratings.  Popularity ranks
+ * items by how many users rated them, and implicit-feedback models (iALS)
+ * score preferences: neither predicts a rating.
+ */
+bool
+cf_algorithm_predicts_ratings(const char *algorithm)
+{
+	return strcmp(algorithm, "popular") != 0 && strcmp(algorithm, "ials") != 0;
 }
 
 /* Bytes of a CfFactors of this shape. */
@@ -160,15 +174,15 @@ model_row(Oid nsp, const char *name, Snapshot snapshot, ModelRow *row)
 	pfree(sql);
 }
 
-/* Error: the caller lacks the privileges of the model's owner. */
+/* Error: the caller lacks the privileges of the model's owner to do what. */
 static void
-report_not_owner(const char *name, Oid owner)
+report_not_owner(const char *name, Oid owner, const char *what)
 {
 	char	   *rolname = GetUserNameFromId(owner, true);
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("permission denied to replace model \"%s\"", name),
+			 errmsg("permission denied to %s model \"%s\"", what, name),
 			 rolname ?
 			 errdetail("The model belongs to role \"%s\"; only roles with the privileges of that role may replace or drop it.",
 					   rolname) :
@@ -231,16 +245,42 @@ cf_check_replace(Oid nsp, const char *name)
 					 errhint("Retry the transaction.  In READ COMMITTED, a training waits for a concurrent training of the same model and then replaces its result.")));
 	}
 	if (seen.exists && !seen.allowed)
-		report_not_owner(name, seen.owner);
+		report_not_owner(name, seen.owner, "replace");
+	SPI_finish();
+}
+
+/*
+ * Error unless the caller may change the named model's rows (it does not
+ * exist, or the caller has its owner's privileges); for cf_refresh_users.
+ */
+void
+cf_check_owner(Oid nsp, const char *name)
+{
+	ModelRow	row;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	model_row(nsp, name, InvalidSnapshot, &row);
+	if (row.exists && !row.allowed)
+		report_not_owner(name, row.owner, "change");
 	SPI_finish();
 }
 
 /* A one-dimensional array of n by-value elements (real[] or bigint[]). */
+
+/*
+ * A one-dimensional array of n by-value elements (real[] or bigint[]); no
+ * elements: the empty array (zero dimensions, as PostgreSQL makes it).
+ */
 static Datum
 flat_array(const void *v, int n, Oid elemtype, Size elemsize)
 {
 	Size		size = ARR_OVERHEAD_NONULLS(1) + (Size) n * elemsize;
-	ArrayType  *a = (ArrayType *) palloc(size);
+	ArrayType  *a;
+
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(elemtype));
+	a = (ArrayType *) palloc(size);
 
 	SET_VARSIZE(a, size);
 	a->ndim = 1;
@@ -341,6 +381,7 @@ batch_flush(RowBatch *b)
 		elog(ERROR, "inserting into %s failed: %s", b->table, SPI_result_code_string(ret));
 	if (plan != b->full)
 		SPI_freeplan(plan);
+	memset(b->nulls + 1, ' ', b->nrows * b->ncols);
 	b->nrows = 0;
 	MemoryContextReset(b->cxt);
 	CHECK_FOR_INTERRUPTS();
@@ -355,6 +396,13 @@ batch_row(RowBatch *b)
 	return &b->values[1 + b->nrows++ * b->ncols];
 }
 
+/* Make column c of the row batch_row last returned NULL. */
+static inline void
+batch_set_null(RowBatch *b, int c)
+{
+	b->nulls[1 + (b->nrows - 1) * b->ncols + c] = 'n';
+}
+
 static void
 batch_end(RowBatch *b)
 {
@@ -364,20 +412,33 @@ batch_end(RowBatch *b)
 	MemoryContextDelete(b->cxt);
 }
 
+/*
+ * Whether a table of the extension has a column: columns added in 0.2.0
+ * are missing until ALTER EXTENSION cf UPDATE, while this library may
+ * already serve the 0.1.0 declarations.
+ */
+static bool
+has_column(Oid nsp, const char *table, const char *column)
+{
+	Oid			relid = get_relname_relid(table, nsp);
+
+	return OidIsValid(relid) && get_attnum(relid, column) != InvalidAttrNumber;
+}
+
 /* Replace the named model by the trained one, in the current transaction. */
 void
 cf_store_model(Oid nsp, const CfTrainedModel *m)
 {
 	static const Oid user_types[] = {INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT8ARRAYOID};
 	static const Oid item_types[] = {INT8OID, FLOAT4OID, FLOAT4ARRAYOID};
-	static const Oid log_types[] = {INT4OID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
+	static const Oid log_types[] = {INT4OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
 	const CfRatings *data = m->data;
 	const CfFactors *f = m->factors;
 	int			k = f->k;
 	StringInfoData sql;
-	Oid			argtypes[19];
-	Datum		values[19];
-	char		nulls[19];
+	Oid			argtypes[20];
+	Datum		values[20];
+	char		nulls[20];
 	RowBatch	b;
 	int64	   *rated;
 	int			ret;
@@ -385,12 +446,17 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 	bool		keep_owner;		/* replacing a model that has an owner */
 	bool		with_owner = has_owner_column(nsp);
 	Oid			owner = InvalidOid;
+	bool		has_epoch_kept = has_column(nsp, "cf_models", "epoch_kept");
+	int			nargs;
+	char	   *extra_columns;
+	char	   *extra_values;
+	bool		has_validation = has_column(nsp, "cf_training_log", "validation_rmse");
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
 	/*
-	 * The old model, with its factors and log (ON DELETE CASCADE).  Row-level
+	 * The old model, with its factors and log (the cascade trigger).  Row-level
 	 * security hides the row from DELETE unless the caller has the owner's
 	 * privileges: then the model exists but was not deleted.
 	 */
@@ -417,13 +483,19 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 
 		model_row(nsp, m->name, InvalidSnapshot, &row);
 		if (row.exists)
-			report_not_owner(m->name, row.owner);
+			report_not_owner(m->name, row.owner, "replace");
 	}
 
 	/*
 	 * The model row.  A replaced model keeps its owner (as CREATE OR REPLACE
 	 * keeps a function's); a new one gets the column default, the caller.
+	 * Columns added by 0.2.0 only where the tables have them.
 	 */
+	nargs = 18 + (has_epoch_kept ? 1 : 0) + (keep_owner ? 1 : 0);
+	extra_columns = psprintf("%s%s", has_epoch_kept ? ", epoch_kept" : "",
+							 keep_owner ? ", owner" : "");
+	extra_values = psprintf("%s%s", has_epoch_kept ? ", $19" : "",
+							keep_owner ? (has_epoch_kept ? ", $20" : ", $19") : "");
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "INSERT INTO %s (name, version, source, user_column, item_column,"
@@ -433,9 +505,10 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 					 " VALUES ($1, pg_catalog.nextval(%s::pg_catalog.regclass), $2, $3, $4,"
 					 " $5, $6, $7::pg_catalog.jsonb, $8, $9, $10, $11, $12, $13, $14, $15,"
 					 " $16, $17, $18, pg_catalog.clock_timestamp()%s)",
-					 cf_table(nsp, "cf_models"), keep_owner ? ", owner" : "",
+					 cf_table(nsp, "cf_models"),
+					 extra_columns,
 					 quote_literal_cstr(cf_table(nsp, "cf_model_version_seq")),
-					 keep_owner ? ", $19" : "");
+					 extra_values);
 	memset(nulls, ' ', sizeof(nulls));
 	argtypes[0] = TEXTOID;
 	values[0] = CStringGetTextDatum(m->name);
@@ -473,13 +546,25 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 	values[14] = Int32GetDatum(m->epochs);
 	argtypes[15] = FLOAT8OID;
 	values[15] = Float8GetDatum(m->loss);
+	if (isnan(m->loss))
+		nulls[15] = 'n';
 	argtypes[16] = FLOAT8OID;
 	values[16] = Float8GetDatum(m->rmse);
+	if (isnan(m->rmse))
+		nulls[16] = 'n';
 	argtypes[17] = FLOAT8OID;
 	values[17] = Float8GetDatum(m->seconds);
-	argtypes[18] = REGROLEOID;
-	values[18] = ObjectIdGetDatum(owner);
-	ret = SPI_execute_with_args(sql.data, keep_owner ? 19 : 18, argtypes, values, nulls, false, 0);
+	argtypes[18] = INT4OID;
+	values[18] = Int32GetDatum(m->epoch_kept);
+	if (m->epoch_kept <= 0)
+		nulls[18] = 'n';
+	if (keep_owner)
+	{
+		argtypes[nargs - 1] = REGROLEOID;
+		values[nargs - 1] = ObjectIdGetDatum(owner);
+		nulls[nargs - 1] = ' ';
+	}
+	ret = SPI_execute_with_args(sql.data, nargs, argtypes, values, nulls, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "inserting the model failed: %s", SPI_result_code_string(ret));
 
@@ -525,8 +610,10 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 	batch_end(&b);
 
 	/* the training trace */
-	batch_begin(&b, cf_table(nsp, "cf_training_log"), "model, epoch, loss, rmse, seconds",
-				4, log_types, m->name);
+	batch_begin(&b, cf_table(nsp, "cf_training_log"),
+				has_validation ? "model, epoch, loss, rmse, seconds, validation_rmse" :
+				"model, epoch, loss, rmse, seconds",
+				has_validation ? 5 : 4, log_types, m->name);
 	for (int e = 0; e < m->epochs; e++)
 	{
 		Datum	   *row = batch_row(&b);
@@ -535,6 +622,12 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 		row[1] = Float8GetDatum(m->log[e].loss);
 		row[2] = Float8GetDatum(m->log[e].rmse);
 		row[3] = Float8GetDatum(m->log[e].seconds);
+		if (has_validation)
+		{
+			row[4] = Float8GetDatum(m->log[e].validation_rmse);
+			if (isnan(m->log[e].validation_rmse))
+				batch_set_null(&b, 4);
+		}
 	}
 	batch_end(&b);
 
@@ -542,27 +635,94 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 }
 
 /*
- * Plans for the scorer's lookups, prepared once per backend and schema.
+ * The scorer's queries, each planned once per backend and schema.  The
+ * per-call lookups join cf_models to the user's row on constants only
+ * ($1, $2), so the plan is two index probes under a nested loop and one
+ * SPI call serves both.
  */
-typedef enum
-{
-	Q_MODEL,
-	Q_USER,
-	Q_ITEM,
-	Q_ITEMS,
-	NUM_QUERIES
-} LookupQuery;
-
 static Oid	plans_nsp = InvalidOid;
-static SPIPlanPtr plans[NUM_QUERIES];
+static SPIPlanPtr plans[CF_NUM_QUERIES];
 
-/* The saved plan of a lookup (call inside SPI_connect). */
-static SPIPlanPtr
-lookup_plan(Oid nsp, LookupQuery q)
+#define MODEL_COLUMNS \
+	"m.tableoid, m.version, m.factors, m.global_mean, m.rating_min, m.rating_max," \
+	" m.items, m.algorithm, m.hyperparameters OPERATOR(pg_catalog.->>) 'regularization'"
+#define MODEL_NCOLUMNS 9
+
+/* The SQL text of a query, its argument count and types. */
+static char *
+query_text(Oid nsp, CfQuery q, int *nargs, Oid *argtypes)
+{
+	char	   *models = cf_table(nsp, "cf_models");
+	char	   *users = cf_table(nsp, "cf_user_factors");
+	char	   *items = cf_table(nsp, "cf_item_factors");
+
+	argtypes[0] = TEXTOID;
+	argtypes[1] = INT8OID;
+	*nargs = 2;
+	switch (q)
+	{
+		case CF_Q_MODEL:
+			*nargs = 1;
+			return psprintf("SELECT " MODEL_COLUMNS " FROM %s m WHERE m.name OPERATOR(pg_catalog.=) $1", models);
+		case CF_Q_MODEL_USER:
+			return psprintf("SELECT " MODEL_COLUMNS ", u.bias, u.factors"
+							" FROM %s m LEFT JOIN %s u ON u.model OPERATOR(pg_catalog.=) $1 AND u.user_id OPERATOR(pg_catalog.=) $2"
+							" WHERE m.name OPERATOR(pg_catalog.=) $1", models, users);
+		case CF_Q_MODEL_USER_RATED:
+			return psprintf("SELECT " MODEL_COLUMNS ", u.bias, u.factors, u.rated_items"
+							" FROM %s m LEFT JOIN %s u ON u.model OPERATOR(pg_catalog.=) $1 AND u.user_id OPERATOR(pg_catalog.=) $2"
+							" WHERE m.name OPERATOR(pg_catalog.=) $1", models, users);
+		case CF_Q_ITEMS:
+			*nargs = 1;
+			return psprintf("SELECT item_id, bias, factors FROM %s"
+							" WHERE model OPERATOR(pg_catalog.=) $1 ORDER BY item_id", items);
+		case CF_Q_SOME_ITEMS:
+			argtypes[1] = INT8ARRAYOID;
+			return psprintf("SELECT item_id, bias, factors FROM %s"
+							" WHERE model OPERATOR(pg_catalog.=) $1 AND item_id OPERATOR(pg_catalog.=) ANY ($2)"
+							" ORDER BY item_id", items);
+		case CF_Q_USERS:
+			*nargs = 1;
+			return psprintf("SELECT user_id, bias, factors, rated_items FROM %s"
+							" WHERE model OPERATOR(pg_catalog.=) $1 ORDER BY user_id", users);
+		case CF_Q_SOME_USERS:
+			argtypes[1] = INT8ARRAYOID;
+			return psprintf("SELECT user_id, bias, factors, rated_items FROM %s"
+							" WHERE model OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) ANY ($2)"
+							" ORDER BY user_id", users);
+		case CF_Q_MODEL_SOURCE:
+			*nargs = 1;
+			return psprintf("SELECT source, user_column, item_column, rating_column"
+							" FROM %s WHERE name OPERATOR(pg_catalog.=) $1", models);
+		case CF_Q_UPDATE_USER:
+			argtypes[2] = FLOAT4OID;
+			argtypes[3] = FLOAT4ARRAYOID;
+			argtypes[4] = INT8ARRAYOID;
+			*nargs = 5;
+			return psprintf("UPDATE %s SET bias = $3, factors = $4, rated_items = $5"
+							" WHERE model OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2", users);
+		case CF_Q_INSERT_USER:
+			argtypes[2] = FLOAT4OID;
+			argtypes[3] = FLOAT4ARRAYOID;
+			argtypes[4] = INT8ARRAYOID;
+			*nargs = 5;
+			return psprintf("INSERT INTO %s (model, user_id, bias, factors, rated_items)"
+							" VALUES ($1, $2, $3, $4, $5)", users);
+		case CF_Q_DELETE_USER:
+			return psprintf("DELETE FROM %s WHERE model OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2", users);
+		default:
+			elog(ERROR, "unknown cf query %d", (int) q);
+	}
+	return NULL;				/* keep the compiler quiet */
+}
+
+/* The saved plan of one of the scorer's queries (call inside SPI_connect). */
+SPIPlanPtr
+cf_query_plan(Oid nsp, CfQuery q)
 {
 	if (plans_nsp != nsp)
 	{
-		for (int j = 0; j < NUM_QUERIES; j++)
+		for (int j = 0; j < CF_NUM_QUERIES; j++)
 		{
 			if (plans[j])
 				SPI_freeplan(plans[j]);
@@ -572,38 +732,11 @@ lookup_plan(Oid nsp, LookupQuery q)
 	}
 	if (plans[q] == NULL)
 	{
-		char	   *sql;
-		Oid			argtypes[2] = {TEXTOID, INT8OID};
-		int			nargs = 2;
-		SPIPlanPtr	plan;
+		Oid			argtypes[5];
+		int			nargs;
+		char	   *sql = query_text(nsp, q, &nargs, argtypes);
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
 
-		switch (q)
-		{
-			case Q_MODEL:
-				sql = psprintf("SELECT version, factors, global_mean, rating_min, rating_max"
-							   " FROM %s WHERE name OPERATOR(pg_catalog.=) $1", cf_table(nsp, "cf_models"));
-				nargs = 1;
-				break;
-			case Q_USER:
-				sql = psprintf("SELECT bias, factors, rated_items FROM %s"
-							   " WHERE model OPERATOR(pg_catalog.=) $1"
-							   " AND user_id OPERATOR(pg_catalog.=) $2",
-							   cf_table(nsp, "cf_user_factors"));
-				break;
-			case Q_ITEM:
-				sql = psprintf("SELECT bias, factors FROM %s"
-							   " WHERE model OPERATOR(pg_catalog.=) $1"
-							   " AND item_id OPERATOR(pg_catalog.=) $2",
-							   cf_table(nsp, "cf_item_factors"));
-				break;
-			default:
-				sql = psprintf("SELECT item_id, bias, factors FROM %s"
-							   " WHERE model OPERATOR(pg_catalog.=) $1 ORDER BY item_id",
-							   cf_table(nsp, "cf_item_factors"));
-				nargs = 1;
-				break;
-		}
-		plan = SPI_prepare(sql, nargs, argtypes);
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 		SPI_keepplan(plan);
@@ -613,18 +746,11 @@ lookup_plan(Oid nsp, LookupQuery q)
 	return plans[q];
 }
 
-/* Run a lookup with the model name (and an id), read-only. */
-static void
-run_lookup(Oid nsp, LookupQuery q, const char *name, int64 id)
+/* Column col of row j of the last SPI result, or NULL (*isnull). */
+static Datum
+result_value_null(int j, int col, bool *isnull)
 {
-	Datum		values[2];
-	int			ret;
-
-	values[0] = CStringGetTextDatum(name);
-	values[1] = Int64GetDatum(id);
-	ret = SPI_execute_plan(lookup_plan(nsp, q), values, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "model lookup failed: %s", SPI_result_code_string(ret));
+	return SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, col, isnull);
 }
 
 /* Column col of row j of the last SPI result; error if NULL. */
@@ -632,7 +758,7 @@ static Datum
 result_value(int j, int col)
 {
 	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, col, &isnull);
+	Datum		d = result_value_null(j, col, &isnull);
 
 	if (isnull)
 		ereport(ERROR,
@@ -644,11 +770,12 @@ result_value(int j, int col)
 
 /*
  * Copy a stored one-dimensional array without NULLs of the given element
- * type and (if expected >= 0) length into dst (or a new SPI_palloc chunk).
+ * type and (if expected >= 0) length into dst, or a new chunk allocated in
+ * CurrentMemoryContext (or, inside SPI, the caller's context).
  */
-static void *
-copy_array(Datum d, Oid elemtype, int elemsize, int expected, void *dst, int *n,
-		   const char *what)
+void *
+cf_copy_array(Datum d, Oid elemtype, int elemsize, int expected, void *dst, int *n,
+			  const char *what)
 {
 	ArrayType  *a = DatumGetArrayTypeP(d);
 	int			len = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
@@ -658,99 +785,122 @@ copy_array(Datum d, Oid elemtype, int elemsize, int expected, void *dst, int *n,
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("stored %s is malformed", what),
+				 expected >= 0 ?
 				 errdetail("Expected a one-dimensional array of %d values without NULLs.",
-						   expected)));
+						   expected) :
+				 errdetail("Expected a one-dimensional array without NULLs.")));
 	if (dst == NULL)
 		dst = SPI_palloc(Max((Size) len * elemsize, 1));
 	memcpy(dst, ARR_DATA_PTR(a), (Size) len * elemsize);
 	if (n)
 		*n = len;
+	if ((Pointer) a != DatumGetPointer(d))
+		pfree(a);
 	return dst;
 }
 
-/* Look up a model; error if it does not exist. */
-void
-cf_get_model(Oid nsp, const char *name, CfModelInfo *info)
+/*
+ * The per-call lookup: the model's row (error if the calling role cannot
+ * see it) and, unless part is CF_USER_NONE, the user's row, in one query
+ * run read-only in the current snapshot.  Returns whether the user has a
+ * row.  Results are allocated in the caller's memory context.
+ */
+bool
+cf_lookup(Oid nsp, const char *name, CfModelInfo *info, CfUserPart part,
+		  int64 user_id, CfUserRow *user)
 {
+	static const CfQuery queries[] = {CF_Q_MODEL, CF_Q_MODEL_USER, CF_Q_MODEL_USER_RATED};
+	Datum		values[2];
+	bool		isnull;
+	bool		found = false;
+	MemoryContext outer = CurrentMemoryContext;
+	Datum		d;
+	int			ret;
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	run_lookup(nsp, Q_MODEL, name, 0);
+	values[0] = CStringGetTextDatum(name);
+	values[1] = Int64GetDatum(user_id);
+	ret = SPI_execute_plan(cf_query_plan(nsp, queries[part]), values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "model lookup failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("model \"%s\" does not exist", name),
 				 errhint("Train it with cf_train(), or see the trained models in cf_models.")));
-	info->version = DatumGetInt64(result_value(0, 1));
-	info->k = DatumGetInt32(result_value(0, 2));
-	info->mean = DatumGetFloat8(result_value(0, 3));
-	info->min = DatumGetFloat8(result_value(0, 4));
-	info->max = DatumGetFloat8(result_value(0, 5));
-	SPI_finish();
-}
 
-/* Look up one user's row; false if the model has no such user. */
-bool
-cf_get_user(Oid nsp, const char *name, int k, int64 user_id, CfUserRow *row)
-{
-	bool		found;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	run_lookup(nsp, Q_USER, name, user_id);
-	found = SPI_processed > 0;
-	if (found)
+	info->relid = DatumGetObjectId(result_value(0, 1));
+	info->version = DatumGetInt64(result_value(0, 2));
+	info->k = DatumGetInt32(result_value(0, 3));
+	info->mean = DatumGetFloat8(result_value(0, 4));
+	info->min = DatumGetFloat8(result_value(0, 5));
+	info->max = DatumGetFloat8(result_value(0, 6));
+	info->items = DatumGetInt64(result_value(0, 7));
+	info->algorithm = MemoryContextStrdup(outer, TextDatumGetCString(result_value(0, 8)));
+	info->predicts_ratings = cf_algorithm_predicts_ratings(info->algorithm);
+	info->regularization = get_float8_nan();
+	d = result_value_null(0, 9, &isnull);
+	if (!isnull)
 	{
-		row->bias = DatumGetFloat4(result_value(0, 1));
-		row->factors = copy_array(result_value(0, 2), FLOAT4OID, sizeof(float), k,
-								  NULL, NULL, "user factor vector");
-		row->rated = copy_array(result_value(0, 3), INT8OID, sizeof(int64), -1,
-								NULL, &row->nrated, "list of rated items");
+		char	   *str = TextDatumGetCString(d);
+		char	   *end;
+		double		v = strtod(str, &end);
+
+		if (end != str && *end == '\0' && isfinite(v) && v >= 0)
+			info->regularization = v;
+	}
+	if (info->k < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stored model \"%s\" has %d factors", name, info->k)));
+
+	if (part != CF_USER_NONE)
+	{
+		d = result_value_null(0, MODEL_NCOLUMNS + 1, &isnull);
+		found = !isnull;
+		if (found)
+		{
+			user->bias = DatumGetFloat4(d);
+			user->factors = cf_copy_array(result_value(0, MODEL_NCOLUMNS + 2), FLOAT4OID,
+										  sizeof(float), info->k, NULL, NULL,
+										  "user factor vector");
+			user->rated = NULL;
+			user->nrated = 0;
+			if (part == CF_USER_RATED)
+				user->rated = cf_copy_array(result_value(0, MODEL_NCOLUMNS + 3), INT8OID,
+											sizeof(int64), -1, NULL, &user->nrated,
+											"list of rated items");
+		}
 	}
 	SPI_finish();
 	return found;
 }
 
-/* Look up one item's bias and factors; false if the model has no such item. */
-bool
-cf_get_item(Oid nsp, const char *name, int k, int64 item_id, float *bias, float *factors)
-{
-	bool		found;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	run_lookup(nsp, Q_ITEM, name, item_id);
-	found = SPI_processed > 0;
-	if (found)
-	{
-		*bias = DatumGetFloat4(result_value(0, 1));
-		copy_array(result_value(0, 2), FLOAT4OID, sizeof(float), k, factors, NULL,
-				   "item factor vector");
-	}
-	SPI_finish();
-	return found;
-}
-
-/* Read a model's whole item matrix, ordered by item id. */
+/* The columns a model was trained from (rating NULL if none). */
 void
-cf_get_items(Oid nsp, const char *name, int k, CfItemMatrix *items)
+cf_model_columns(Oid nsp, const char *name, char **user_column, char **item_column,
+				 char **rating_column)
 {
 	MemoryContext outer = CurrentMemoryContext;
+	Datum		value = CStringGetTextDatum(name);
+	bool		isnull;
+	Datum		d;
+	int			ret;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	run_lookup(nsp, Q_ITEMS, name, 0);
-	items->n = (int32) SPI_processed;
-	items->k = k;
-	items->ids = MemoryContextAllocHuge(outer, Max(items->n, 1) * sizeof(int64));
-	items->bias = MemoryContextAllocHuge(outer, Max(items->n, 1) * sizeof(float));
-	items->Q = MemoryContextAllocHuge(outer, Max(cf_mul_size(cf_mul_size(items->n, k),
-														  sizeof(float)), 1));
-	for (int32 j = 0; j < items->n; j++)
-	{
-		items->ids[j] = DatumGetInt64(result_value(j, 1));
-		items->bias[j] = DatumGetFloat4(result_value(j, 2));
-		copy_array(result_value(j, 3), FLOAT4OID, sizeof(float), k,
-				   items->Q + (Size) j * k, NULL, "item factor vector");
-	}
+	ret = SPI_execute_plan(cf_query_plan(nsp, CF_Q_MODEL_SOURCE), &value, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading the model's columns failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" does not exist", name),
+				 errhint("Train it with cf_train(), or see the trained models in cf_models.")));
+	*user_column = MemoryContextStrdup(outer, TextDatumGetCString(result_value(0, 2)));
+	*item_column = MemoryContextStrdup(outer, TextDatumGetCString(result_value(0, 3)));
+	d = result_value_null(0, 4, &isnull);
+	*rating_column = isnull ? NULL : MemoryContextStrdup(outer, TextDatumGetCString(d));
 	SPI_finish();
 }

@@ -9,6 +9,8 @@
 #ifndef CF_MODEL_H
 #define CF_MODEL_H
 
+#include "executor/spi.h"
+
 #include "load.h"
 
 /* Factor rows are padded with zeros to a multiple of this many floats. */
@@ -37,6 +39,7 @@ typedef struct CfEpoch
 	double		loss;			/* regularized objective per rating */
 	double		rmse;			/* training RMSE */
 	double		seconds;		/* this epoch's own duration */
+	double		validation_rmse;	/* RMSE on the held-out ratings; NaN: none */
 } CfEpoch;
 
 /* Everything cf_store_model writes. */
@@ -50,20 +53,35 @@ typedef struct CfTrainedModel
 	const CfFactors *factors;
 	const CfEpoch *log;
 	int			epochs;			/* entries in log */
-	double		loss;			/* final model's loss and training RMSE */
-	double		rmse;
+	int			epoch_kept;		/* the epoch the factors are from (1-based) */
+	double		loss;			/* the stored model's loss and training RMSE */
+	double		rmse;			/* (NaN: none, stored as NULL) */
 	double		seconds;		/* load + training */
 } CfTrainedModel;
 
 /* A stored model's row in cf_models, as the scorer needs it. */
 typedef struct CfModelInfo
 {
-	int64		version;
+	Oid			relid;			/* cf_models itself: a reinstalled extension
+								 * starts the versions again */
+	int64		version;		/* new on every training */
 	int			k;
 	double		mean;
 	double		min;
 	double		max;
+	int64		items;			/* items at training (a size hint) */
+	char	   *algorithm;
+	bool		predicts_ratings;	/* see cf_algorithm_predicts_ratings */
+	double		regularization; /* hyperparameters->'regularization', or NaN */
 } CfModelInfo;
+
+/* What the per-call lookup reads of the user's row. */
+typedef enum CfUserPart
+{
+	CF_USER_NONE,				/* no user: the model row only */
+	CF_USER_FACTORS,			/* bias and factors */
+	CF_USER_RATED				/* bias, factors and rated_items */
+} CfUserPart;
 
 /* A user's stored row. */
 typedef struct CfUserRow
@@ -74,15 +92,31 @@ typedef struct CfUserRow
 	int			nrated;
 } CfUserRow;
 
-/* A model's item matrix, ordered by item id. */
-typedef struct CfItemMatrix
+/* The scorer's queries, planned once per backend (see cf_query_plan). */
+typedef enum CfQuery
 {
-	int32		n;
-	int			k;
-	int64	   *ids;			/* ascending */
-	float	   *bias;
-	float	   *Q;				/* n x k, row-major */
-} CfItemMatrix;
+	CF_Q_MODEL,					/* $1 name: the model row */
+	CF_Q_MODEL_USER,			/* $1 name, $2 user: model row + bias, factors */
+	CF_Q_MODEL_USER_RATED,		/* the same + rated_items */
+	CF_Q_ITEMS,					/* $1 name: item_id, bias, factors by item_id */
+	CF_Q_SOME_ITEMS,			/* the same for item_id = ANY ($2) */
+	CF_Q_USERS,					/* $1 name: user_id, bias, factors, rated_items by user_id */
+	CF_Q_SOME_USERS,			/* the same for user_id = ANY ($2) */
+	CF_Q_MODEL_SOURCE,			/* $1 name: source, user/item/rating column */
+	CF_Q_UPDATE_USER,			/* $1 name, $2 user, $3 bias, $4 factors, $5 rated */
+	CF_Q_INSERT_USER,			/* the same arguments */
+	CF_Q_DELETE_USER,			/* $1 name, $2 user */
+	CF_NUM_QUERIES
+} CfQuery;
+
+/*
+ * Whether a model of this algorithm predicts ratings: r = mean + b_u + b_i +
+ * p_u . q_i, clipped to the rating range.  Models that do not (popular,
+ * implicit feedback) score items by b_u + b_i + p_u . q_i, unclipped, and
+ * have no rating error (cf_evaluate's rmse and mae are NULL).  The one
+ * place that lists them.
+ */
+extern bool cf_algorithm_predicts_ratings(const char *algorithm);
 
 /* Bytes of a CfFactors of this shape. */
 extern Size cf_factors_bytes(int32 nusers, int32 nitems, int k);
@@ -100,20 +134,37 @@ extern void cf_lock_model(const char *name);
  */
 extern void cf_check_replace(Oid nsp, const char *name);
 
+/* Error unless the caller may change the named model's rows (its owner's privileges). */
+extern void cf_check_owner(Oid nsp, const char *name);
+
 /* Replace the named model by the trained one, in the current transaction. */
 extern void cf_store_model(Oid nsp, const CfTrainedModel *m);
 
-/* Look up a model; error if it does not exist. */
-extern void cf_get_model(Oid nsp, const char *name, CfModelInfo *info);
+/* The saved plan of one of the scorer's queries (call inside SPI_connect). */
+extern SPIPlanPtr cf_query_plan(Oid nsp, CfQuery q);
 
-/* Look up one user's row; false if the model has no such user. */
-extern bool cf_get_user(Oid nsp, const char *name, int k, int64 user_id, CfUserRow *row);
+/*
+ * The per-call lookup: the model's row (error if the calling role cannot
+ * see it) and, unless part is CF_USER_NONE, the user's row in the same
+ * query; returns whether the user has a row.  Runs read-only in the
+ * current snapshot.
+ */
+extern bool cf_lookup(Oid nsp, const char *name, CfModelInfo *info,
+					  CfUserPart part, int64 user_id, CfUserRow *user);
 
-/* Look up one item's bias and factors; false if the model has no such item. */
-extern bool cf_get_item(Oid nsp, const char *name, int k, int64 item_id,
-						float *bias, float *factors);
+/*
+ * The columns a model was trained from (cf_models.user_column, ...;
+ * rating NULL if none), read as the caller; error if the model does not
+ * exist.  Allocated in CurrentMemoryContext.
+ */
+extern void cf_model_columns(Oid nsp, const char *name, char **user_column,
+							 char **item_column, char **rating_column);
 
-/* Read a model's whole item matrix. */
-extern void cf_get_items(Oid nsp, const char *name, int k, CfItemMatrix *items);
+/*
+ * Copy a stored one-dimensional array without NULLs of the given element
+ * type and (if expected >= 0) length into dst, or a new palloc'd chunk.
+ */
+extern void *cf_copy_array(Datum d, Oid elemtype, int elemsize, int expected,
+						   void *dst, int *n, const char *what);
 
 #endif							/* CF_MODEL_H */

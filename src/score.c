@@ -7,13 +7,25 @@
  * range seen in training.  A user or item the model does not know
  * contributes no bias and no factors, so the prediction falls back to the
  * baseline terms that exist (mean + b_i for an unknown user, mean + b_u for
- * an unknown item, the mean for both).
+ * an unknown item, the mean for both).  Models that predict no ratings
+ * (cf_algorithm_predicts_ratings: popular, implicit feedback) give their
+ * score instead, b_u + b_i + p_u . q_i, without the mean and unclipped.
+ * Models without factor vectors (k = 0: baseline, popular) are scored by
+ * their biases alone; BLAS is not called for them.
  *
- * cf_recommend scores every item at once with one sgemv over the item
- * matrix, keeps the best n in a bounded binary heap (lib/binaryheap.h),
- * sorts them by score descending then item id ascending, and returns them
- * through a materialized tuplestore.  Scores are not clipped there, so
- * that items above the rating range still rank.
+ * Every call makes one per-call lookup (model.c: the cf_models row and
+ * the user's row, one SPI query as the caller) and takes the item side
+ * from the factor cache (cache.c).
+ *
+ * cf_recommend ranks items by b_i + p_u . q_i (the same order as the
+ * prediction, since mean + b_u is common to all) and returns the
+ * unclipped prediction, so that items above the rating range still rank.
+ * All items are scored with one sgemv over the cached matrix, unless a
+ * candidate list names few of them (a quarter of the catalog or less):
+ * then only those are scored, one dot product each.  The best n are kept
+ * in a bounded binary heap (lib/binaryheap.h) whose top is the worst kept,
+ * so the common case costs one comparison per item; they come out sorted
+ * by score descending, then item id ascending.
  *
  *-------------------------------------------------------------------------
  */
@@ -21,13 +33,16 @@
 
 #include <math.h>
 
+#include "catalog/pg_type.h"
 #include "funcapi.h"
-#include "lib/binaryheap.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 
 #include "blas.h"
+#include "cache.h"
 #include "model.h"
 #include "score.h"
 #include "util.h"
@@ -35,11 +50,413 @@
 PG_FUNCTION_INFO_V1(cf_predict);
 PG_FUNCTION_INFO_V1(cf_recommend);
 
+/* Candidate lists longer than this share of the catalog score every item. */
+#define SPARSE_CANDIDATES_DIVISOR 4
+
+/* Bytes of Q per tile of cf_rank_block. */
+#define TILE_BYTES (256 * 1024)
+
+/*
+ * Top-N selection
+ */
+
+/* Heap order: a is "greater" (nearer the top) when it is the worse pair. */
+static int
+topn_worse(Datum a, Datum b, void *arg)
+{
+	const CfTopN *t = (const CfTopN *) arg;
+	int32		x = DatumGetInt32(a);
+	int32		y = DatumGetInt32(b);
+
+	if (t->score[x] != t->score[y])
+		return t->score[x] < t->score[y] ? 1 : -1;
+	return t->key[x] > t->key[y] ? 1 : (t->key[x] < t->key[y] ? -1 : 0);
+}
+
+/* Set up an empty selection of the best `limit` pairs. */
+void
+cf_topn_init(CfTopN *t, int64 limit)
+{
+	t->limit = Max(limit, 0);
+	t->size = 0;
+	t->cap = (int32) Min(Max(t->limit, 1), 64);
+	t->score = palloc(t->cap * sizeof(float));
+	t->key = palloc(t->cap * sizeof(int64));
+	t->heap = binaryheap_allocate(t->cap, topn_worse, t);
+	t->worst = 0;
+	t->worst_key = 0;
+}
+
+/* Empty it for reuse. */
+void
+cf_topn_reset(CfTopN *t)
+{
+	t->size = 0;
+	binaryheap_reset(t->heap);
+}
+
+/* Twice the slots (at most limit). */
+static void
+topn_grow(CfTopN *t)
+{
+	int32		cap;
+	binaryheap *heap;
+
+	if (t->cap >= PG_INT32_MAX / 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many rows to rank")));
+	cap = (int32) Min(t->limit, (int64) t->cap * 2);
+	t->score = repalloc_huge(t->score, cf_mul_size(cap, sizeof(float)));
+	t->key = repalloc_huge(t->key, cf_mul_size(cap, sizeof(int64)));
+	heap = binaryheap_allocate(cap, topn_worse, t);
+	for (int32 j = 0; j < t->size; j++)
+		binaryheap_add_unordered(heap, Int32GetDatum(j));
+	binaryheap_build(heap);
+	binaryheap_free(t->heap);
+	t->heap = heap;
+	t->cap = cap;
+}
+
+/* Add a pair that may belong among the best. */
+void
+cf_topn_insert(CfTopN *t, float score, int64 key)
+{
+	int32		slot;
+
+	if (isnan(score) || t->limit == 0)
+		return;
+	if (t->size < t->limit)
+	{
+		if (t->size == t->cap)
+			topn_grow(t);
+		slot = t->size++;
+		t->score[slot] = score;
+		t->key[slot] = key;
+		binaryheap_add(t->heap, Int32GetDatum(slot));
+	}
+	else
+	{
+		slot = DatumGetInt32(binaryheap_first(t->heap));
+		if (score < t->score[slot] || (score == t->score[slot] && key > t->key[slot]))
+			return;
+		t->score[slot] = score;
+		t->key[slot] = key;
+		binaryheap_replace_first(t->heap, Int32GetDatum(slot));
+	}
+	if (t->size == t->limit)
+	{
+		slot = DatumGetInt32(binaryheap_first(t->heap));
+		t->worst = t->score[slot];
+		t->worst_key = t->key[slot];
+	}
+}
+
+typedef struct ScoredKey
+{
+	float		score;
+	int64		key;
+} ScoredKey;
+
+/* qsort order: best first, ties by key. */
+static int
+best_first(const void *a, const void *b)
+{
+	const ScoredKey *x = a;
+	const ScoredKey *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return x->key < y->key ? -1 : (x->key > y->key ? 1 : 0);
+}
+
+/* Sort the kept pairs best first into score[0..size), key[0..size); returns size. */
+int32
+cf_topn_sort(CfTopN *t)
+{
+	ScoredKey  *v = palloc_extended(cf_mul_size(Max(t->size, 1), sizeof(ScoredKey)),
+									MCXT_ALLOC_HUGE);
+
+	for (int32 j = 0; j < t->size; j++)
+	{
+		v[j].score = t->score[j];
+		v[j].key = t->key[j];
+	}
+	qsort(v, t->size, sizeof(ScoredKey), best_first);
+	for (int32 j = 0; j < t->size; j++)
+	{
+		t->score[j] = v[j].score;
+		t->key[j] = v[j].key;
+	}
+	pfree(v);
+	/* the slots no longer form a heap: only reset may follow */
+	binaryheap_reset(t->heap);
+	return t->size;
+}
+
+/*
+ * Ranking
+ */
+
+/* qsort order of item indices. */
+static int
+cmp_int32(const void *a, const void *b)
+{
+	int32		x = *(const int32 *) a;
+	int32		y = *(const int32 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sort and deduplicate n indices in place; returns the new count. */
+static int32
+sort_unique(int32 *v, int32 n)
+{
+	int32		m = 0;
+
+	if (n <= 1)
+		return n;
+	qsort(v, n, sizeof(int32), cmp_int32);
+	for (int32 j = 0; j < n; j++)
+		if (m == 0 || v[m - 1] != v[j])
+			v[m++] = v[j];
+	return m;
+}
+
+/*
+ * Offer items lo..hi-1 (skipping those with mask[j] false, if mask) with
+ * scores s[j] to t.  The loop the whole catalog goes through.
+ */
+static inline void
+offer_range(CfTopN *t, const float *s, const bool *mask, int32 lo, int32 hi)
+{
+	if (mask)
+	{
+		for (int32 j = lo; j < hi; j++)
+			if (mask[j])
+				cf_topn_add(t, s[j], j);
+	}
+	else
+		cf_topn_offer(t, s + lo, NULL, lo, hi);
+}
+
+/*
+ * The best items for a spec into t: keys are item indices, scores
+ * b_i + p . q_i.  Exclusions are sorted once and the catalog is offered in
+ * the runs between them, in ascending index (= id) order.
+ */
+void
+cf_rank_items(const CfItems *items, const CfRankSpec *spec, CfTopN *t)
+{
+	int32		n = items->n;
+	int			k = items->k;
+	int32	   *ex = NULL;
+	int32		nex = 0;
+	const float *scores;
+	float	   *buf = NULL;
+	bool	   *mask = NULL;
+	int32		lo;
+
+	if (spec->nexclude > 0)
+	{
+		ex = palloc(spec->nexclude * sizeof(int32));
+		memcpy(ex, spec->exclude, spec->nexclude * sizeof(int32));
+		nex = sort_unique(ex, spec->nexclude);
+	}
+
+	if (spec->has_candidates)
+	{
+		if (spec->ncandidates == 0)
+			return;
+		if (spec->ncandidates <= n / SPARSE_CANDIDATES_DIVISOR)
+		{
+			/* few candidates: score only them */
+			int32	   *c = palloc(spec->ncandidates * sizeof(int32));
+			int32		nc;
+			int32		e = 0;
+
+			memcpy(c, spec->candidates, spec->ncandidates * sizeof(int32));
+			nc = sort_unique(c, spec->ncandidates);
+			for (int32 j = 0; j < nc; j++)
+			{
+				int32		i = c[j];
+				float		s;
+
+				while (e < nex && ex[e] < i)
+					e++;
+				if (e < nex && ex[e] == i)
+					continue;
+				s = items->bias[i];
+				if (spec->user)
+					s += cblas_sdot(k, items->Q + (Size) i * k, 1, spec->user, 1);
+				cf_topn_add(t, s, i);
+				if ((j & 0x3FFF) == 0)
+					CHECK_FOR_INTERRUPTS();
+			}
+			pfree(c);
+			if (ex)
+				pfree(ex);
+			return;
+		}
+		mask = palloc0(n);
+		for (int32 j = 0; j < spec->ncandidates; j++)
+			mask[spec->candidates[j]] = true;
+	}
+
+	/* every item: b_i + Q p in one sgemv */
+	if (spec->user && n > 0 && k > 0)
+	{
+		buf = palloc_extended(cf_mul_size(n, sizeof(float)), MCXT_ALLOC_HUGE);
+		memcpy(buf, items->bias, (Size) n * sizeof(float));
+		cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1.0f, items->Q, k,
+					spec->user, 1, 1.0f, buf, 1);
+		scores = buf;
+	}
+	else
+		scores = items->bias;
+	CHECK_FOR_INTERRUPTS();
+
+	lo = 0;
+	for (int32 e = 0; e < nex; e++)
+	{
+		offer_range(t, scores, mask, lo, ex[e]);
+		lo = ex[e] + 1;
+	}
+	offer_range(t, scores, mask, lo, n);
+
+	if (buf)
+		pfree(buf);
+	if (mask)
+		pfree(mask);
+	if (ex)
+		pfree(ex);
+}
+
+/* Items per tile of cf_rank_block for k factors: a tile of Q about TILE_BYTES. */
+int32
+cf_rank_tile(int k)
+{
+	return Max(64, (int32) (TILE_BYTES / (Max(k, 1) * sizeof(float))));
+}
+
+/* Offer items lo..hi-1 with scores s[i - lo] + bias[i], skipping the excluded. */
+static inline void
+offer_tile(CfTopN *t, const float *s, const float *bias, int32 lo, int32 hi,
+		   const int32 *ex, int32 nex, int32 *expos)
+{
+	int32		e = *expos;
+	int32		from = lo;
+
+	while (e < nex && ex[e] < lo)
+		e++;
+	for (; e < nex && ex[e] < hi; e++)
+	{
+		cf_topn_offer(t, s + (from - lo), bias, from, ex[e]);
+		from = ex[e] + 1;
+	}
+	cf_topn_offer(t, s + (from - lo), bias, from, hi);
+	*expos = e;
+}
+
+/*
+ * Rank the items for a block of users, one sgemm per tile of items (see
+ * score.h).  A tile of Q stays in the L2 cache while every user of the
+ * block goes over it.
+ */
+void
+cf_rank_block(const CfItems *items, const float *P, int32 nusers,
+			  const int32 *const *ex, const int32 *nex, CfTopN *const *tops,
+			  float *S, int32 tile)
+{
+	int			k = items->k;
+	int32	   *expos;
+
+	if (nusers == 0)
+		return;
+	expos = palloc0(nusers * sizeof(int32));
+	for (int32 lo = 0; lo < items->n; lo += tile)
+	{
+		int32		hi = Min(lo + tile, items->n);
+		int32		tn = hi - lo;
+
+		if (k > 0)
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nusers, tn, k, 1.0f,
+						P, k, items->Q + (Size) lo * k, k, 0.0f, S, tn);
+		else
+			memset(S, 0, sizeof(float) * (Size) nusers * tn);
+		for (int32 j = 0; j < nusers; j++)
+			offer_tile(tops[j], S + (Size) j * tn, items->bias, lo, hi,
+					   ex[j], nex[j], &expos[j]);
+		CHECK_FOR_INTERRUPTS();
+	}
+	pfree(expos);
+}
+
+/* Item indices of the ids given; unknown ids are left out. */
+int32 *
+cf_item_indices(const CfItems *items, const int64 *ids, int nids, int32 *count)
+{
+	int32	   *idx = palloc(Max(nids, 1) * sizeof(int32));
+	int32		m = 0;
+
+	for (int j = 0; j < nids; j++)
+	{
+		int32		i = cf_item_index(items, ids[j]);
+
+		if (i >= 0)
+			idx[m++] = i;
+		if ((j & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	*count = m;
+	return idx;
+}
+
+/*
+ * A one-dimensional array argument without NULLs as a C array; returns the
+ * element count (0 for an empty array).
+ */
+int
+cf_array_arg(FunctionCallInfo fcinfo, int argno, const char *argname, Oid elemtype,
+			 void **values)
+{
+	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(argno);
+
+	if (ARR_ELEMTYPE(a) != elemtype)
+		elog(ERROR, "argument \"%s\" has element type %u, expected %u",
+			 argname, ARR_ELEMTYPE(a), elemtype);
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("argument \"%s\" must be a one-dimensional array", argname),
+				 errdetail("The array given has %d dimensions.", ARR_NDIM(a))));
+	if (array_contains_nulls(a))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"%s\" must not contain nulls", argname)));
+	*values = ARR_DATA_PTR(a);
+	return ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+}
+
+/*
+ * Predictions
+ */
+
 /* Clip a prediction to the model's rating range. */
 static double
 clip(const CfModelInfo *info, double x)
 {
 	return Min(Max(x, info->min), info->max);
+}
+
+/* A one-element bigint[] (for reading one item of an uncached model). */
+static Datum
+one_id_array(int64 id)
+{
+	Datum		d = Int64GetDatum(id);
+
+	return PointerGetDatum(construct_array(&d, 1, INT8OID, sizeof(int64), true,
+										   TYPALIGN_DOUBLE));
 }
 
 /*
@@ -54,115 +471,34 @@ cf_predict(PG_FUNCTION_ARGS)
 	char	   *model = cf_model_name_arg(fcinfo, 2);
 	CfModelInfo info;
 	CfUserRow	user;
-	float		item_bias;
-	float	   *item_factors;
+	CfItems    *items;
 	bool		have_user;
-	bool		have_item;
+	int32		i;
 	double		pred;
 
-	cf_get_model(nsp, model, &info);
-	item_factors = palloc(sizeof(float) * info.k);
-	have_user = cf_get_user(nsp, model, info.k, user_id, &user);
-	have_item = cf_get_item(nsp, model, info.k, item_id, &item_bias, item_factors);
+	have_user = cf_lookup(nsp, model, &info, CF_USER_FACTORS, user_id, &user);
+	items = cf_items_acquire_some(nsp, model, &info, one_id_array(item_id));
+	i = cf_item_index(items, item_id);
 
-	pred = info.mean;
+	pred = info.predicts_ratings ? info.mean : 0;
 	if (have_user)
 		pred += user.bias;
-	if (have_item)
-		pred += item_bias;
-	if (have_user && have_item)
-		pred += cblas_sdot(info.k, user.factors, 1, item_factors, 1);
+	if (i >= 0)
+		pred += items->bias[i];
+	if (have_user && i >= 0 && info.k > 0)
+		pred += cblas_sdot(info.k, user.factors, 1, items->Q + (Size) i * info.k, 1);
+	cf_items_release(items);
 
-	PG_RETURN_FLOAT8(clip(&info, pred));
+	PG_RETURN_FLOAT8(info.predicts_ratings ? clip(&info, pred) : pred);
 }
 
 /*
- * Heap order for top-N: a is "greater" when it is the worse candidate.  A
- * NaN score (possible only from edited factor rows) is worse than any
- * number, so that the order stays total.
- */
-static int
-worse_first(Datum a, Datum b, void *arg)
-{
-	const float *scores = (const float *) arg;
-	int32		x = DatumGetInt32(a);
-	int32		y = DatumGetInt32(b);
-	bool		xnan = isnan(scores[x]);
-	bool		ynan = isnan(scores[y]);
-
-	if (xnan != ynan)
-		return xnan ? 1 : -1;
-	if (!xnan && scores[x] != scores[y])
-		return scores[x] < scores[y] ? 1 : -1;
-	/* equal scores: the higher index (item id) is worse */
-	return x > y ? 1 : (x < y ? -1 : 0);
-}
-
-/* qsort order for the final list: best first, ties by index. */
-static int
-best_first(const void *a, const void *b, void *arg)
-{
-	return worse_first(Int32GetDatum(*(const int32 *) a),
-					   Int32GetDatum(*(const int32 *) b), arg);
-}
-
-/*
- * The indices of the n best scores among nitems, skipping skip[j] (if
- * skip is not NULL), best first with ties by index.  Returns the count,
- * which is less than n when fewer candidates remain.
- */
-int32
-cf_top_n(const float *scores, const bool *skip, int32 nitems, int32 n, int32 *out)
-{
-	binaryheap *heap;
-	int32		count = 0;
-
-	n = Min(n, nitems);
-	if (n <= 0)
-		return 0;
-	heap = binaryheap_allocate(n, worse_first, (void *) scores);
-	for (int32 j = 0; j < nitems; j++)
-	{
-		if (skip && skip[j])
-			continue;
-		if (heap->bh_size < n)
-			binaryheap_add(heap, Int32GetDatum(j));
-		else if (worse_first(Int32GetDatum(j), binaryheap_first(heap), (void *) scores) < 0)
-			binaryheap_replace_first(heap, Int32GetDatum(j));
-		if ((j & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	while (heap->bh_size > 0)
-		out[count++] = DatumGetInt32(binaryheap_remove_first(heap));
-	binaryheap_free(heap);
-	qsort_arg(out, count, sizeof(int32), best_first, (void *) scores);
-	return count;
-}
-
-/* Index of id in the ascending ids[0..n), or -1. */
-static int32
-find_id(const int64 *ids, int32 n, int64 id)
-{
-	int32		lo = 0;
-	int32		hi = n - 1;
-
-	while (lo <= hi)
-	{
-		int32		mid = lo + (hi - lo) / 2;
-
-		if (ids[mid] == id)
-			return mid;
-		if (ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return -1;
-}
-
-/*
- * cf_recommend(user_id bigint, n int, model text, exclude_rated boolean)
+ * cf_recommend(user_id bigint, n int, model text, exclude_rated boolean,
+ *				exclude_items bigint[], candidates bigint[])
  *		RETURNS TABLE(item_id bigint, score float8)
+ *
+ * Installs of 0.1.0 not yet updated call it with the first four
+ * arguments only.
  */
 Datum
 cf_recommend(PG_FUNCTION_ARGS)
@@ -173,14 +509,20 @@ cf_recommend(PG_FUNCTION_ARGS)
 	int32		n;
 	char	   *model;
 	bool		exclude_rated;
+	int64	   *exclude_ids = NULL;
+	int			nexclude_ids = 0;
+	int64	   *candidate_ids = NULL;
+	int			ncandidate_ids = 0;
+	bool		has_candidates;
 	CfModelInfo info;
-	CfItemMatrix items;
 	CfUserRow	user;
 	bool		have_user;
-	float	   *scores;
-	bool	   *skip = NULL;
-	int32	   *best;
-	int32		count;
+	CfItems    *items;
+	CfRankSpec	spec;
+	CfTopN		top;
+	double		base;
+	int32	   *ex;
+	int32		nex = 0;
 
 	cf_require_arg(fcinfo, 0, "user_id");
 	cf_require_arg(fcinfo, 1, "n");
@@ -190,45 +532,62 @@ cf_recommend(PG_FUNCTION_ARGS)
 	model = cf_model_name_arg(fcinfo, 2);
 	exclude_rated = PG_GETARG_BOOL(3);
 	cf_check_int_arg("n", n, 1, PG_INT32_MAX);
+	if (PG_NARGS() > 4 && !PG_ARGISNULL(4))
+		nexclude_ids = cf_array_arg(fcinfo, 4, "exclude_items", INT8OID, (void **) &exclude_ids);
+	has_candidates = PG_NARGS() > 5 && !PG_ARGISNULL(5);
+	if (has_candidates)
+		ncandidate_ids = cf_array_arg(fcinfo, 5, "candidates", INT8OID, (void **) &candidate_ids);
 
 	InitMaterializedSRF(fcinfo, 0);
 
-	cf_get_model(nsp, model, &info);
-	cf_get_items(nsp, model, info.k, &items);
-	have_user = cf_get_user(nsp, model, info.k, user_id, &user);
-
-	/* scores = Q p_u + b_i + mean + b_u */
-	scores = palloc_extended(cf_mul_size(Max(items.n, 1), sizeof(float)), MCXT_ALLOC_HUGE);
-	if (have_user && items.n > 0)
-		cblas_sgemv(CblasRowMajor, CblasNoTrans, items.n, info.k, 1.0f,
-					items.Q, info.k, user.factors, 1, 0.0f, scores, 1);
+	have_user = cf_lookup(nsp, model, &info, exclude_rated ? CF_USER_RATED : CF_USER_FACTORS,
+						  user_id, &user);
+	if (has_candidates)
+		items = cf_items_acquire_some(nsp, model, &info, PG_GETARG_DATUM(5));
 	else
-		memset(scores, 0, sizeof(float) * items.n);
-	for (int32 j = 0; j < items.n; j++)
-		scores[j] += (float) (info.mean + (have_user ? user.bias : 0)) + items.bias[j];
+		items = cf_items_acquire(nsp, model, &info);
 
-	if (have_user && exclude_rated && user.nrated > 0)
+	memset(&spec, 0, sizeof(spec));
+	spec.user = have_user ? user.factors : NULL;
+	ex = palloc((nexclude_ids + (have_user && exclude_rated ? user.nrated : 0) + 1) *
+				sizeof(int32));
+	if (have_user && exclude_rated)
 	{
-		skip = palloc_extended(Max(items.n, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-		for (int j = 0; j < user.nrated; j++)
-		{
-			int32		idx = find_id(items.ids, items.n, user.rated[j]);
+		int32		m;
+		int32	   *idx = cf_item_indices(items, user.rated, user.nrated, &m);
 
-			if (idx >= 0)
-				skip[idx] = true;
-		}
+		memcpy(ex, idx, m * sizeof(int32));
+		nex = m;
 	}
+	if (nexclude_ids > 0)
+	{
+		int32		m;
+		int32	   *idx = cf_item_indices(items, exclude_ids, nexclude_ids, &m);
 
-	best = palloc_extended(cf_mul_size(Max(Min(n, items.n), 1), sizeof(int32)), MCXT_ALLOC_HUGE);
-	count = cf_top_n(scores, skip, items.n, n, best);
-	for (int32 j = 0; j < count; j++)
+		memcpy(ex + nex, idx, m * sizeof(int32));
+		nex += m;
+	}
+	spec.exclude = ex;
+	spec.nexclude = nex;
+	spec.has_candidates = has_candidates;
+	if (has_candidates)
+		spec.candidates = cf_item_indices(items, candidate_ids, ncandidate_ids,
+										  &spec.ncandidates);
+
+	cf_topn_init(&top, Min(n, items->n));
+	cf_rank_items(items, &spec, &top);
+	cf_topn_sort(&top);
+
+	base = (info.predicts_ratings ? info.mean : 0) + (have_user ? user.bias : 0);
+	for (int32 j = 0; j < top.size; j++)
 	{
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
-		values[0] = Int64GetDatum(items.ids[best[j]]);
-		values[1] = Float8GetDatum(scores[best[j]]);
+		values[0] = Int64GetDatum(items->ids[top.key[j]]);
+		values[1] = Float8GetDatum(base + top.score[j]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	cf_items_release(items);
 	return (Datum) 0;
 }

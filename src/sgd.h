@@ -8,24 +8,15 @@
 #ifndef CF_SGD_H
 #define CF_SGD_H
 
-#include "load.h"
-#include "model.h"
+#include "storage/dsm.h"
+#include "storage/shm_toc.h"
 
-typedef struct CfSgdParams
-{
-	int			factors;
-	int			epochs;
-	double		learning_rate;
-	double		regularization;
-	int64		seed;
-	bool		verbose;		/* a NOTICE per epoch */
-} CfSgdParams;
+#include "train.h"
 
-/* Bytes cf_sgd_train allocates for this data and these settings. */
-extern Size cf_sgd_bytes(const CfRatings *data, const CfSgdParams *params);
+/* The SGD trainer (algorithm 'sgd'). */
+extern const CfTrainer cf_sgd_trainer;
 
-/* Train; fills *f (allocated in CurrentMemoryContext) and log[0..epochs-1]. */
-extern void cf_sgd_train(const CfRatings *data, const CfSgdParams *params,
-						 CfFactors *f, CfEpoch *log);
+/* Entry point of a parallel worker (named in CreateParallelContext). */
+extern PGDLLEXPORT void cf_sgd_worker_main(dsm_segment *seg, shm_toc *toc);
 
 #endif							/* CF_SGD_H */

@@ -14,7 +14,7 @@
 # always installs into a private copy of PostgreSQL: CF_INSTALL_ROOT, or
 # /tmp/cf-memcheck-root when that is not set (the sanitizer build of cf.so
 # must never land in the system's PostgreSQL).  Cluster "memcheck" on port
-# CF_MEMCHECK_PORT (default 5495), directory CF_CLUSTER_DIR (default
+# CF_MEMCHECK_PORT (default 5497), directory CF_CLUSTER_DIR (default
 # /tmp/cf-memcheck).  What each mode catches and misses, and how long it
 # takes: docs/developers.md, "Memory checks".
 set -euo pipefail
@@ -27,7 +27,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MODE=${1:-}
 FUZZ_SECONDS=${2:-60}
-PORT=${CF_MEMCHECK_PORT:-5495}
+PORT=${CF_MEMCHECK_PORT:-5497}
 PASSED=0
 FAILED=0
 RESULTS=()
@@ -227,7 +227,7 @@ mode_asan() {
 # ---------------------------------------------------------------------- fuzz
 
 mode_fuzz() {
-	local out=$WORK/fuzz includes objs=() target name execs rc flags blas
+	local out=$WORK/fuzz includes objs=() target name execs rc flags blas extra
 	local findings=${CF_FUZZ_FINDINGS:-/tmp/cf-fuzz-findings}
 	heading "fuzz: libFuzzer targets in test/fuzz, $FUZZ_SECONDS s each"
 	ensure_tools clang libclang-rt-14-dev
@@ -249,12 +249,14 @@ mode_fuzz() {
 		# Link once to learn which backend functions the included cf file
 		# references but the harness never reaches, then give each an
 		# aborting definition (a call would show up as a crash).
-		clang "${flags[@]}" "$target" "$TOP/test/fuzz/pgstub.c" "$TOP/src/util.c" \
+		# more of cf's files a harness needs: its " * Also links: src/x.c" line
+		read -ra extra <<<"$(sed -n 's|^ \* Also links: ||p' "$target" | sed "s|src/|$TOP/src/|g")"
+		clang "${flags[@]}" "$target" "$TOP/test/fuzz/pgstub.c" "$TOP/src/util.c" "${extra[@]}" \
 			"${objs[@]}" -lm -o "$out/$name" 2>"$out/$name.link" || true
 		sed -n "s/.*undefined reference to \`\([A-Za-z_][A-Za-z0-9_]*\)'.*/\1/p" "$out/$name.link" |
 			sort -u | awk '{ printf "void %s(void);\nvoid %s(void) { __builtin_trap(); }\n", $1, $1 }' \
 			>"$out/$name-unreached.c"
-		clang "${flags[@]}" "$target" "$TOP/test/fuzz/pgstub.c" "$TOP/src/util.c" \
+		clang "${flags[@]}" "$target" "$TOP/test/fuzz/pgstub.c" "$TOP/src/util.c" "${extra[@]}" \
 			"$out/$name-unreached.c" "${objs[@]}" -lm -o "$out/$name"
 		note "  $(grep -c '^void .*{' "$out/$name-unreached.c") unreached backend functions stubbed"
 	done

@@ -1,17 +1,22 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_array.c
- *	  libFuzzer harness for the validation of stored arrays
- *	  (src/model.c: copy_array), which reads the factor vectors and the
- *	  rated-item lists of a stored model.
+ *	  libFuzzer harness for the validation of arrays: stored ones
+ *	  (src/model.c: cf_copy_array, which reads the factor vectors and the
+ *	  rated-item lists of a stored model) and array arguments
+ *	  (src/score.c: cf_array_arg, for exclude_items, candidates, user_ids...).
  *
  * The model tables' columns are real[] and bigint[], so what can be stored
  * is any well-formed PostgreSQL array of that type, edited by hand: any
  * number of dimensions, any lengths and lower bounds, NULL elements.  The
  * harness builds such arrays (and some of the wrong element type) and
- * checks that copy_array accepts exactly the one-dimensional ones without
+ * checks that cf_copy_array accepts exactly the one-dimensional ones without
  * NULLs of the expected length, copying their values, and raises
- * ERRCODE_DATA_CORRUPTED for every other.
+ * ERRCODE_DATA_CORRUPTED for every other; and that cf_array_arg accepts
+ * exactly the one-dimensional arrays without a NULL element (a NULL bitmap
+ * with no NULL in it is fine), returning their values.
+ *
+ * Also links: src/score.c
  *
  *-------------------------------------------------------------------------
  */
@@ -20,6 +25,10 @@
 #include <stdlib.h>
 
 #include "../../src/model.c"
+
+/* cf_array_arg, from score.c (built by memcheck.sh from that file alone) */
+int			cf_array_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
+						 Oid elemtype, void **values);
 
 #include "fuzzinput.h"
 
@@ -102,8 +111,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sigsetjmp(env, 0) == 0)
 	{
 		int			n = -1;
-		void	   *res = copy_array(PointerGetDatum(a), types[want], sizes[want], expected,
-									 dst, expected >= 0 ? NULL : &n, "fuzzed array");
+		void	   *res = cf_copy_array(PointerGetDatum(a), types[want], sizes[want], expected,
+										dst, expected >= 0 ? NULL : &n, "fuzzed array");
 
 		got_n = expected >= 0 ? expected : n;
 		raised = false;
@@ -116,6 +125,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		REQUIRE(!raised && got_n == nitems);
 	else
 		REQUIRE(raised && stub_errcode == ERRCODE_DATA_CORRUPTED);
+
+	/* the same array as a function argument of its own type */
+	{
+		volatile int count = -1;
+		void	   *vals = NULL;
+
+		LOCAL_FCINFO(fcinfo, 1);
+		fcinfo->nargs = 1;
+		fcinfo->args[0].value = PointerGetDatum(a);
+		fcinfo->args[0].isnull = false;
+		raised = true;
+		stub_jump = &env;
+		if (sigsetjmp(env, 0) == 0)
+		{
+			count = cf_array_arg(fcinfo, 0, "fuzzed", types[t], &vals);
+			raised = false;
+		}
+		stub_jump = NULL;
+		if (ndim > 1)
+			REQUIRE(raised && stub_errcode == ERRCODE_ARRAY_SUBSCRIPT_ERROR);
+		else if (nvalues < nitems)
+			REQUIRE(raised && stub_errcode == ERRCODE_NULL_VALUE_NOT_ALLOWED);
+		else
+			REQUIRE(!raised && count == nitems &&
+					memcmp(vals, values, (Size) nitems * sizes[t]) == 0);
+	}
 
 	stub_reset_memory();
 	return 0;

@@ -5,7 +5,9 @@
  *	  sort (src/load.c: load_receive, renumber, sort_canonical).
  *
  * An input is the column types (smallint, integer or bigint ids; any of
- * the numeric rating types the loader reads) and a list of rows, each with
+ * the numeric rating types the loader reads), whether the ids stay small
+ * (the loader's direct table) or range over all values (its hash table,
+ * and the switch between the two), and a list of rows, each with
  * NULL flags, two ids and a rating.  The rows go through load_receive as
  * the SPI query would deliver them, then through sort_canonical.  The
  * harness checks against its own reading of the same rows:
@@ -123,6 +125,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const Oid rating_types[] = {INT2OID, INT4OID, INT8OID, FLOAT4OID, FLOAT8OID};
 	FuzzInput	in = {data, size};
 	uint8_t		t = take_u8(&in);
+	bool		small_ids = take_u8(&in) & 1;	/* the direct table's range */
 	CfSource	src = {0};
 	LoadState	st;
 	CfRatings	out;
@@ -169,8 +172,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		while (in.size > 0 && nrows < MAX_ROWS)
 		{
 			uint8_t		nulls = take_u8(&in);
-			int64		user = id_of_type(src.user_type, take_i64(&in), &values[0]);
-			int64		item = id_of_type(src.item_type, take_i64(&in), &values[1]);
+			int64		raw_user = take_i64(&in);
+			int64		raw_item = take_i64(&in);
+			int64		user;
+			int64		item;
+
+			if (small_ids)
+			{
+				raw_user = (int64) ((uint64) raw_user % 3000);
+				raw_item = (int64) ((uint64) raw_item % 3000);
+			}
+			user = id_of_type(src.user_type, raw_user, &values[0]);
+			item = id_of_type(src.item_type, raw_item, &values[1]);
 			double		rating = rating_of_type(src.rating_type, &in, &values[2]);
 
 			/* about one row in eight has a NULL */
@@ -212,8 +225,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 
-	idmap_destroy(st.users.map);
-	idmap_destroy(st.items.map);
+	idlist_free_maps(&st.users);
+	idlist_free_maps(&st.items);
 	sort_canonical(&st, &out);
 
 	/* the same rows, in canonical order */

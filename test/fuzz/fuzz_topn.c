@@ -1,14 +1,16 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_topn.c
- *	  libFuzzer harness for cf_top_n (src/score.c), the bounded-heap top-N
- *	  selection behind cf_recommend.
+ *	  libFuzzer harness for the top-N selection behind cf_recommend and
+ *	  the similarity functions (src/score.c: cf_topn_init, cf_topn_offer,
+ *	  cf_topn_add, cf_topn_insert, cf_topn_sort).
  *
- * An input is n (any int32), a skip flag per item or none, and the item
- * scores as raw float bits (so NaN, infinities, signed zeros and
- * subnormals all occur).  The result must equal a plain sort of the
- * candidates: NaN last, higher scores first, ties by lower index; as many
- * as min(n, candidates), never written past that many.
+ * An input is the limit (any int32, or a small one), whether biases are
+ * added, and scores and biases as raw float bits (so NaN, infinities,
+ * signed zeros and subnormals all occur), offered in one or two calls.
+ * The result must equal a plain sort of the offered pairs: NaN scores left
+ * out, higher scores first, ties by lower key; as many as min(limit,
+ * pairs).
  *
  *-------------------------------------------------------------------------
  */
@@ -24,21 +26,17 @@ int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define REQUIRE(cond) do { if (!(cond)) abort(); } while (0)
 
-static const float *ref_scores;
+static const float *ref_v;
 
-/* The order the result must have: NaN last, score desc, index asc. */
+/* The order of the result: score desc, key asc. */
 static int
 ref_cmp(const void *a, const void *b)
 {
 	int32		x = *(const int32 *) a;
 	int32		y = *(const int32 *) b;
-	float		sx = ref_scores[x];
-	float		sy = ref_scores[y];
 
-	if (isnan(sx) != isnan(sy))
-		return isnan(sx) ? 1 : -1;
-	if (!isnan(sx) && sx != sy)
-		return sx > sy ? -1 : 1;
+	if (ref_v[x] != ref_v[y])
+		return ref_v[x] > ref_v[y] ? -1 : 1;
 	return (x > y) - (x < y);
 }
 
@@ -46,36 +44,45 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	FuzzInput	in = {data, size};
-	int32		n = take_i32(&in);
-	bool		with_skip = take_u8(&in) & 1;
-	int32		nitems = (int32) (in.size / (sizeof(float) + (with_skip ? 1 : 0)));
-	float	   *scores = palloc(sizeof(float) * Max(nitems, 1));
-	bool	   *skip = with_skip ? palloc(Max(nitems, 1)) : NULL;
-	int32	   *cand = palloc(sizeof(int32) * Max(nitems, 1));
+	uint8_t		mode = take_u8(&in);
+	int64		limit = (mode & 1) ? take_i32(&in) : (int64) (take_u8(&in) % 20);
+	bool		with_bias = mode & 2;
+	int32		n = (int32) (in.size / (sizeof(float) * (with_bias ? 2 : 1)));
+	int32		split = n > 0 ? (int32) (take_u8(&in) % (n + 1)) : 0;
+	float	   *s = palloc(sizeof(float) * Max(n, 1));
+	float	   *b = with_bias ? palloc(sizeof(float) * Max(n, 1)) : NULL;
+	float	   *v = palloc(sizeof(float) * Max(n, 1));
+	int32	   *cand = palloc(sizeof(int32) * Max(n, 1));
 	int32		ncand = 0;
 	int32		want;
-	int32	   *out;
 	int32		count;
+	CfTopN		t;
 
-	for (int32 j = 0; j < nitems; j++)
+	for (int32 j = 0; j < n; j++)
 	{
-		scores[j] = take_float(&in);
-		if (skip)
-			skip[j] = take_u8(&in) & 1;
-		if (!skip || !skip[j])
+		s[j] = take_float(&in);
+		if (b)
+			b[j] = take_float(&in);
+		v[j] = s[j] + (b ? b[j] : 0.0f);
+		if (!isnan(v[j]))
 			cand[ncand++] = j;
 	}
-	ref_scores = scores;
+	ref_v = v;
 	qsort(cand, ncand, sizeof(int32), ref_cmp);
 
-	/* exactly the room cf_recommend gives it: min(n, items) slots */
-	want = Max(Min(n, nitems), 0);
-	out = palloc(sizeof(int32) * want);
-	count = cf_top_n(scores, skip, nitems, n, out);
+	cf_topn_init(&t, limit);
+	/* in two calls, as a scan in chunks would offer them */
+	cf_topn_offer(&t, s, b, 0, split);
+	cf_topn_offer(&t, s + split, b, split, n);
+	count = cf_topn_sort(&t);
 
-	REQUIRE(count == Max(Min(n, ncand), 0));
+	want = (int32) Max(Min(limit, (int64) ncand), 0);
+	REQUIRE(count == want);
 	for (int32 j = 0; j < count; j++)
-		REQUIRE(out[j] == cand[j]);
+	{
+		REQUIRE(t.key[j] == cand[j]);
+		REQUIRE(t.score[j] == v[cand[j]]);
+	}
 
 	stub_reset_memory();
 	return 0;

@@ -382,6 +382,33 @@ binaryheap_allocate(int capacity, binaryheap_comparator compare, void *arg)
 }
 
 void
+binaryheap_reset(binaryheap *heap)
+{
+	heap->bh_size = 0;
+	heap->bh_has_heap_property = true;
+}
+
+void
+binaryheap_add_unordered(binaryheap *heap, Datum d)
+{
+	if (heap->bh_size >= heap->bh_space)
+		elog(ERROR, "out of binary heap slots");
+	heap->bh_has_heap_property = false;
+	heap->bh_nodes[heap->bh_size++] = d;
+}
+
+/* forward: restore the heap property below node i */
+static void sift_down(binaryheap *heap, int i);
+
+void
+binaryheap_build(binaryheap *heap)
+{
+	for (int i = heap->bh_size / 2 - 1; i >= 0; i--)
+		sift_down(heap, i);
+	heap->bh_has_heap_property = true;
+}
+
+void
 binaryheap_free(binaryheap *heap)
 {
 	pfree(heap);
@@ -477,6 +504,21 @@ binaryheap_replace_first(binaryheap *heap, Datum d)
 }
 
 /* -------------------------------------------------------------- arrays */
+
+/* Whether an array has a NULL element, as arrayfuncs.c. */
+bool
+array_contains_nulls(ArrayType *array)
+{
+	bits8	   *bitmap = ARR_NULLBITMAP(array);
+	int			n = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
+
+	if (bitmap == NULL)
+		return false;
+	for (int j = 0; j < n; j++)
+		if ((bitmap[j / 8] & (1 << (j % 8))) == 0)
+			return true;
+	return false;
+}
 
 /* Number of elements of an array of these dimensions, as arrayutils.c. */
 int

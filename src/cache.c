@@ -1,0 +1,580 @@
+/*-------------------------------------------------------------------------
+ *
+ * cache.c
+ *	  The backend-local factor cache: models' item matrices, biases and id
+ *	  maps, keyed by model and version.
+ *
+ * Serving a recommendation costs one pass over a model's item matrix; reading
+ * that matrix from cf_item_factors costs a hundred times more.  So each
+ * backend keeps the item matrices of the models it serves, in a memory
+ * context of its own under TopMemoryContext, one child context per model.
+ *
+ * Correctness rests on cf_models.version, which every training sets anew:
+ *
+ *	- Every scoring call first runs its per-call lookup (model.c, cf_lookup):
+ *	  one index probe on cf_models through SPI, as the calling role, in the
+ *	  call's snapshot.  Only if that finds the model row is anything served,
+ *	  so privileges and row-level security on cf_models hold for cached
+ *	  models exactly as for uncached ones.
+ *	- The cache is keyed by (cf_models' OID, model name, version): a retrain
+ *	  committed in another session shows a new version to the next call's
+ *	  snapshot, which loads the new items; a transaction whose snapshot still
+ *	  sees the old row gets the old version's entry (or loads it again).
+ *	  The OID covers a dropped and re-created extension, whose version
+ *	  sequence starts over.
+ *	- An entry is read in the same snapshot as the lookup that found its
+ *	  version, so it holds exactly that version's rows.  (A hand edit of
+ *	  factor rows that keeps the version is not seen; documented.)
+ *
+ * No invalidation messages are needed, and none exist for ordinary INSERTs.
+ *
+ * Size: cf.cache_size megabytes per backend; the least recently used
+ * entries not in use are evicted first, and a newer version of a model
+ * evicts the older ones at once.  A model larger than the whole budget is
+ * read for each call into the caller's memory (checked against
+ * maintenance_work_mem) and freed after it; a caller that needs only a few
+ * items (cf_predict, small candidate sets) then reads only those.
+ *
+ * Entries in use are pinned (a value-per-call SRF keeps its pin across
+ * calls); pins are dropped at the end of the transaction, so an error never
+ * leaves an entry pinned for good.
+ *
+ * The matrix is read with a streaming DestReceiver (no SPI tuptable of the
+ * whole model), rows checked and copied straight into the entry's arrays.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "tcop/dest.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
+
+#include "cache.h"
+#include "cf.h"
+#include "util.h"
+
+/* 32-bit hash of a 64-bit id (the murmur3 64-bit finalizer). */
+static inline uint32
+hash_id(int64 id)
+{
+	uint64		h = (uint64) id;
+
+	h ^= h >> 33;
+	h *= UINT64CONST(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	h ^= h >> 33;
+	return (uint32) h;
+}
+
+/* item id -> index */
+typedef struct ItemEntry
+{
+	int64		id;
+	int32		index;
+	char		status;
+} ItemEntry;
+
+#define SH_PREFIX		itemmap
+#define SH_ELEMENT_TYPE ItemEntry
+#define SH_KEY_TYPE		int64
+#define SH_KEY			id
+#define SH_HASH_KEY(tb, key) hash_id(key)
+#define SH_EQUAL(tb, a, b) ((a) == (b))
+#define SH_SCOPE		static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/* The cache: entries most recently used first, and their total size. */
+static MemoryContext cache_cxt = NULL;
+static dlist_head cache_list = DLIST_STATIC_INIT(cache_list);
+static Size cache_bytes = 0;
+
+/* Budget in bytes. */
+static Size
+cache_budget(void)
+{
+	return (Size) cf_cache_size * 1024 * 1024;
+}
+
+/* Bytes a cached model of this shape takes (the documented cost). */
+Size
+cf_items_bytes(int64 nitems, int k)
+{
+	/* factors, id, bias, inverse norm, hash slots (up to two per item) */
+	Size		per_item = cf_add_size(cf_mul_size(k, sizeof(float)),
+									   sizeof(int64) + 2 * sizeof(float) + 2 * sizeof(ItemEntry));
+
+	return cf_add_size(cf_mul_size((Size) Max(nitems, 0), per_item), 16 * 1024);
+}
+
+/* Drop all pins at the end of a transaction (an error may have skipped a release). */
+static void
+cache_xact_callback(XactEvent event, void *arg)
+{
+	dlist_iter	it;
+
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			dlist_foreach(it, &cache_list)
+				dlist_container(CfItems, lru, it.cur)->pins = 0;
+			break;
+		default:
+			break;
+	}
+}
+
+/* Free a cached entry. */
+static void
+cache_evict(CfItems *items)
+{
+	Assert(items->cached && items->pins == 0);
+	dlist_delete(&items->lru);
+	cache_bytes -= items->bytes;
+	MemoryContextDelete(items->cxt);
+}
+
+/*
+ * Evict unpinned entries, least recently used first, until the cache plus
+ * `room` bytes fits the budget.
+ */
+static void
+cache_trim(Size room)
+{
+	Size		budget = cache_budget();
+	dlist_node *node;
+
+	if (dlist_is_empty(&cache_list))
+		return;
+	node = dlist_tail_node(&cache_list);
+	while (node != NULL && cache_bytes + room > budget)
+	{
+		CfItems    *e = dlist_container(CfItems, lru, node);
+
+		node = dlist_has_prev(&cache_list, node) ? dlist_prev_node(&cache_list, node) : NULL;
+		if (e->pins == 0)
+			cache_evict(e);
+	}
+}
+
+/* The cached entry of a model version, or NULL. */
+static CfItems *
+cache_find(Oid relid, const char *name, int64 version)
+{
+	dlist_iter	it;
+
+	dlist_foreach(it, &cache_list)
+	{
+		CfItems    *e = dlist_container(CfItems, lru, it.cur);
+
+		if (e->version == version && e->relid == relid && strcmp(e->name, name) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* Evict the unpinned entries of other versions of a model. */
+static void
+cache_forget_versions(Oid relid, const char *name)
+{
+	dlist_mutable_iter it;
+
+	dlist_foreach_modify(it, &cache_list)
+	{
+		CfItems    *e = dlist_container(CfItems, lru, it.cur);
+
+		if (e->pins == 0 && e->relid == relid && strcmp(e->name, name) == 0)
+			cache_evict(e);
+	}
+}
+
+/*
+ * The streaming reader: a DestReceiver that checks each row of the items
+ * query and copies it into the entry's arrays, growing them if the model
+ * has more items than cf_models.items said.
+ */
+typedef struct ItemReader
+{
+	DestReceiver pub;
+	CfItems    *items;
+	int32		cap;
+	MemoryContext rowcxt;		/* detoasted arrays; reset every few rows */
+} ItemReader;
+
+/* Make room for twice as many items. */
+static void
+reader_grow(ItemReader *r)
+{
+	CfItems    *it = r->items;
+	int32		cap;
+
+	if (r->cap >= PG_INT32_MAX / 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("model \"%s\" has too many items to serve", it->name)));
+	cap = Max(r->cap * 2, 1024);
+	it->ids = repalloc_huge(it->ids, cf_mul_size(cap, sizeof(int64)));
+	it->bias = repalloc_huge(it->bias, cf_mul_size(cap, sizeof(float)));
+	it->Q = repalloc_huge(it->Q, cf_mul_size(cf_mul_size(cap, it->k), sizeof(float)));
+	r->cap = cap;
+}
+
+/* Check and copy one item row. */
+static bool
+reader_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	ItemReader *r = (ItemReader *) self;
+	CfItems    *it = r->items;
+	MemoryContext oldcxt;
+	int64		id;
+	float	   *q;
+
+	slot_getallattrs(slot);
+	if (slot->tts_isnull[0] || slot->tts_isnull[1] || slot->tts_isnull[2])
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stored model \"%s\" has a NULL in an item row", it->name)));
+	id = DatumGetInt64(slot->tts_values[0]);
+	if (it->n > 0 && id <= it->ids[it->n - 1])
+		elog(ERROR, "items of model \"%s\" not read in ascending order", it->name);
+	if (it->n == r->cap)
+		reader_grow(r);
+
+	q = it->Q + (Size) it->n * it->k;
+	oldcxt = MemoryContextSwitchTo(r->rowcxt);
+	cf_copy_array(slot->tts_values[2], FLOAT4OID, sizeof(float), it->k, q, NULL,
+				  "item factor vector");
+	MemoryContextSwitchTo(oldcxt);
+	for (int c = 0; c < it->k; c++)
+		if (!isfinite(q[c]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("stored item factor vector is malformed"),
+					 errdetail("Item %lld of model \"%s\" has a value that is not finite.",
+							   (long long) id, it->name)));
+	it->ids[it->n] = id;
+	it->bias[it->n] = DatumGetFloat4(slot->tts_values[1]);
+	if (!isfinite(it->bias[it->n]))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stored item bias is not finite"),
+				 errdetail("Item %lld of model \"%s\" has bias %g.",
+						   (long long) id, it->name, it->bias[it->n])));
+	it->n++;
+	if ((it->n & 1023) == 0)
+	{
+		MemoryContextReset(r->rowcxt);
+		CHECK_FOR_INTERRUPTS();
+	}
+	return true;
+}
+
+static void
+reader_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+reader_shutdown(DestReceiver *self)
+{
+}
+
+static void
+reader_destroy(DestReceiver *self)
+{
+}
+
+/*
+ * Read a model's items (or only those in ids, if not NULL) in the current
+ * snapshot into a new entry whose context is a child of `parent`.
+ */
+static CfItems *
+items_read(Oid nsp, const char *name, const CfModelInfo *info, Datum ids,
+		   MemoryContext parent)
+{
+	MemoryContext cxt;
+	MemoryContext oldcxt;
+	CfItems    *it;
+	ItemReader	r;
+	SPIExecuteOptions options;
+	ParamListInfo params;
+	bool		some = DatumGetPointer(ids) != NULL;
+	int32		cap;
+	int			ret;
+
+	cxt = AllocSetContextCreate(parent, "cf factor cache entry", ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(cxt);
+	it = palloc0(sizeof(CfItems));
+	it->cxt = cxt;
+	it->nsp = nsp;
+	it->relid = info->relid;
+	it->name = pstrdup(name);
+	it->version = info->version;
+	it->k = info->k;
+	it->partial = some;
+	MemoryContextSetIdentifier(cxt, it->name);
+
+	if (some)
+	{
+		ArrayType  *a = DatumGetArrayTypeP(ids);
+
+		cap = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+	}
+	else
+		cap = (int32) Min(Max(info->items, 0), PG_INT32_MAX / 2);
+	cap = Max(cap, 1);
+	it->ids = palloc_extended(cf_mul_size(cap, sizeof(int64)), MCXT_ALLOC_HUGE);
+	it->bias = palloc_extended(cf_mul_size(cap, sizeof(float)), MCXT_ALLOC_HUGE);
+	it->Q = palloc_extended(cf_mul_size(cf_mul_size(cap, it->k), sizeof(float)), MCXT_ALLOC_HUGE);
+
+	memset(&r, 0, sizeof(r));
+	r.pub.receiveSlot = reader_receive;
+	r.pub.rStartup = reader_startup;
+	r.pub.rShutdown = reader_shutdown;
+	r.pub.rDestroy = reader_destroy;
+	r.pub.mydest = DestNone;
+	r.items = it;
+	r.cap = cap;
+	r.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "cf item rows",
+									 ALLOCSET_SMALL_SIZES);
+
+	params = makeParamList(some ? 2 : 1);
+	params->numParams = some ? 2 : 1;
+	params->params[0].value = CStringGetTextDatum(name);
+	params->params[0].isnull = false;
+	params->params[0].pflags = PARAM_FLAG_CONST;
+	params->params[0].ptype = TEXTOID;
+	if (some)
+	{
+		params->params[1].value = ids;
+		params->params[1].isnull = false;
+		params->params[1].pflags = PARAM_FLAG_CONST;
+		params->params[1].ptype = INT8ARRAYOID;
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	memset(&options, 0, sizeof(options));
+	options.params = params;
+	options.read_only = true;
+	options.dest = &r.pub;
+	ret = SPI_execute_plan_extended(cf_query_plan(nsp, some ? CF_Q_SOME_ITEMS : CF_Q_ITEMS),
+									&options);
+	/* SPI reports a SELECT into a DestNone receiver as SPI_OK_UTILITY */
+	if (ret != SPI_OK_SELECT && ret != SPI_OK_UTILITY)
+		elog(ERROR, "reading the items of model \"%s\" failed: %s", name,
+				SPI_result_code_string(ret));
+	SPI_finish();
+	MemoryContextDelete(r.rowcxt);
+
+	/* inverse norms and the id map */
+	it->inv_norm = palloc_extended(cf_mul_size(Max(it->n, 1), sizeof(float)), MCXT_ALLOC_HUGE);
+	for (int32 j = 0; j < it->n; j++)
+	{
+		const float *q = it->Q + (Size) j * it->k;
+		double		ss = 0;
+
+		for (int c = 0; c < it->k; c++)
+			ss += (double) q[c] * q[c];
+		it->inv_norm[j] = ss > 0 ? (float) (1.0 / sqrt(ss)) : 0.0f;
+	}
+	it->map = itemmap_create(cxt, Max(it->n, 16), NULL);
+	for (int32 j = 0; j < it->n; j++)
+	{
+		bool		found;
+		ItemEntry  *e = itemmap_insert(it->map, it->ids[j], &found);
+
+		e->index = j;
+		if ((j & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	MemoryContextSwitchTo(oldcxt);
+	it->bytes = MemoryContextMemAllocated(cxt, true);
+	return it;
+}
+
+/* Make the cache's context and the end-of-transaction callback, once. */
+static void
+cache_init(void)
+{
+	if (cache_cxt == NULL)
+	{
+		cache_cxt = AllocSetContextCreate(TopMemoryContext, "cf factor cache",
+										  ALLOCSET_DEFAULT_SIZES);
+		RegisterXactCallback(cache_xact_callback, NULL);
+	}
+}
+
+/* The shared part of cf_items_acquire and cf_items_acquire_some. */
+static CfItems *
+items_acquire(Oid nsp, const char *name, const CfModelInfo *info, Datum ids)
+{
+	CfItems    *it;
+	Size		estimate = cf_items_bytes(info->items, info->k);
+
+	cache_init();
+	it = cache_find(info->relid, name, info->version);
+	if (it != NULL)
+	{
+		dlist_move_head(&cache_list, &it->lru);
+		it->pins++;
+		it->hits++;
+		return it;
+	}
+
+	if (cf_cache_size == 0 || estimate > cache_budget())
+	{
+		/* not cached: this call's own copy, or only the items it needs */
+		if (DatumGetPointer(ids) != NULL)
+		{
+			ArrayType  *a = DatumGetArrayTypeP(ids);
+
+			estimate = cf_items_bytes(Min(ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a)),
+										  Max(info->items, 0)), info->k);
+		}
+		cf_check_memory(estimate, psprintf("serving model \"%s\"", name));
+		ereport(DEBUG1,
+				(errmsg_internal("cf: model \"%s\" (%zu bytes) is not cached (cf.cache_size is %d MB)",
+								 name, estimate, cf_cache_size)));
+		it = items_read(nsp, name, info, ids, CurrentMemoryContext);
+		it->pins = 1;
+		return it;
+	}
+
+	/* read it in the caller's memory, so that an error frees it */
+	cache_forget_versions(info->relid, name);
+	cache_trim(estimate);
+	it = items_read(nsp, name, info, (Datum) 0, CurrentMemoryContext);
+	it->pins = 1;
+	cache_trim(it->bytes);
+	if (cache_bytes + it->bytes > cache_budget())
+		return it;				/* larger than promised, and no room: not cached */
+	MemoryContextSetParent(it->cxt, cache_cxt);
+	it->cached = true;
+	dlist_push_head(&cache_list, &it->lru);
+	cache_bytes += it->bytes;
+	return it;
+}
+
+/*
+ * The items of the model that info (a per-call cf_lookup) describes,
+ * pinned until cf_items_release.
+ */
+CfItems *
+cf_items_acquire(Oid nsp, const char *name, const CfModelInfo *info)
+{
+	return items_acquire(nsp, name, info, (Datum) 0);
+}
+
+/*
+ * The same for a caller that needs only the items in ids (a bigint[]
+ * without NULLs): if the model is not cached and does not fit, only those
+ * are read.  Index them with cf_item_index as always.
+ */
+CfItems *
+cf_items_acquire_some(Oid nsp, const char *name, const CfModelInfo *info, Datum ids)
+{
+	return items_acquire(nsp, name, info, ids);
+}
+
+/* Unpin; frees items that are not cached, trims the cache to its budget. */
+void
+cf_items_release(CfItems *items)
+{
+	if (!items->cached)
+	{
+		MemoryContextDelete(items->cxt);
+		return;
+	}
+	if (items->pins > 0)
+		items->pins--;
+	cache_trim(0);
+}
+
+/* Index of an item id, or -1. */
+int32
+cf_item_index(const CfItems *items, int64 id)
+{
+	ItemEntry  *e = itemmap_lookup(items->map, id);
+
+	return e ? e->index : -1;
+}
+
+PG_FUNCTION_INFO_V1(cf_cache);
+
+/*
+ * cf_cache() RETURNS TABLE(model text, version bigint, items bigint,
+ *		factors integer, bytes bigint, hits bigint)
+ *
+ * This backend's cache, most recently used first; only the entries whose
+ * model row (at that version) the calling role can see now.
+ */
+Datum
+cf_cache(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			nsp = cf_extension_schema(fcinfo);
+	char	   *sql;
+	dlist_iter	it;
+	int			ret;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	sql = psprintf("SELECT tableoid, name, version FROM %s", cf_table(nsp, "cf_models"));
+	ret = SPI_execute(sql, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading cf_models failed: %s", SPI_result_code_string(ret));
+
+	dlist_foreach(it, &cache_list)
+	{
+		CfItems    *e = dlist_container(CfItems, lru, it.cur);
+		bool		visible = false;
+
+		if (e->nsp != nsp)
+			continue;
+		for (uint64 j = 0; j < SPI_processed && !visible; j++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[j];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			bool		isnull;
+			Oid			relid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+			int64		version = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
+			char	   *name = TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull));
+
+			visible = relid == e->relid && version == e->version && strcmp(name, e->name) == 0;
+		}
+		if (visible)
+		{
+			Datum		values[6];
+			bool		nulls[6] = {0};
+
+			values[0] = CStringGetTextDatum(e->name);
+			values[1] = Int64GetDatum(e->version);
+			values[2] = Int64GetDatum(e->n);
+			values[3] = Int32GetDatum(e->k);
+			values[4] = Int64GetDatum((int64) e->bytes);
+			values[5] = Int64GetDatum((int64) e->hits);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	SPI_finish();
+	return (Datum) 0;
+}

@@ -1,0 +1,71 @@
+/*-------------------------------------------------------------------------
+ *
+ * cache.h
+ *	  The backend-local factor cache: models' item matrices, biases and id
+ *	  maps, keyed by model and version.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CF_CACHE_H
+#define CF_CACHE_H
+
+#include "lib/ilist.h"
+
+#include "model.h"
+
+struct itemmap_hash;
+
+/*
+ * A model's items (all of them, or for a model that is not cached, maybe
+ * only some), in ascending id order.  Read-only for the scorer.
+ */
+typedef struct CfItems
+{
+	int32		n;				/* items */
+	int			k;				/* factors */
+	int64	   *ids;			/* ascending */
+	float	   *bias;			/* n */
+	float	   *Q;				/* n x k, row-major */
+	float	   *inv_norm;		/* 1 / |q_i|, 0 for a zero vector */
+	struct itemmap_hash *map;	/* id -> index */
+
+	/* identity: (relid, name, version) */
+	Oid			nsp;
+	Oid			relid;
+	char	   *name;
+	int64		version;
+
+	/* bookkeeping */
+	MemoryContext cxt;			/* holds all of the above */
+	Size		bytes;			/* memory of cxt */
+	int			pins;			/* calls using it now */
+	bool		cached;			/* in the cache (else freed on release) */
+	bool		partial;		/* only some items */
+	uint64		hits;			/* calls served from the cache */
+	dlist_node	lru;			/* cache list, most recently used first */
+} CfItems;
+
+/*
+ * The items of the model that info (a per-call cf_lookup) describes,
+ * pinned until cf_items_release: from the cache, or read and cached, or
+ * (a model larger than cf.cache_size) read for this call only.
+ */
+extern CfItems *cf_items_acquire(Oid nsp, const char *name, const CfModelInfo *info);
+
+/*
+ * The same for a caller that needs only the items in ids (a bigint[]):
+ * when the model is not cached and does not fit, only those are read.
+ */
+extern CfItems *cf_items_acquire_some(Oid nsp, const char *name,
+									  const CfModelInfo *info, Datum ids);
+
+/* Unpin; frees items that are not cached. */
+extern void cf_items_release(CfItems *items);
+
+/* Index of an item id, or -1. */
+extern int32 cf_item_index(const CfItems *items, int64 id);
+
+/* Bytes a cached model of this shape takes (the documented cost). */
+extern Size cf_items_bytes(int64 nitems, int k);
+
+#endif							/* CF_CACHE_H */

@@ -1,0 +1,546 @@
+/*-------------------------------------------------------------------------
+ *
+ * foldin.c
+ *	  New and changed users without retraining: cf_recommend_for_ratings
+ *	  and cf_refresh_users.
+ *
+ * Folding a user in holds the item side of a trained model fixed and
+ * solves the user's own bias and vector from the user's ratings, exactly
+ * the user half-step of ALS (Zhou et al. 2008).  For the biased explicit
+ * model of SGD and ALS, r(u,i) = mu + b_u + b_i + p_u . q_i, with the
+ * regularization of the training objective (lambda per observed rating,
+ * Koren, Bell & Volinsky 2009, eq. 5, the "weighted-lambda" of ALS-WR):
+ *
+ *		min  sum_j (r_j - mu - b_j - b_u - p_u . q_j)^2
+ *			 + lambda n_u (b_u^2 + |p_u|^2)
+ *
+ * over the user's n_u ratings of items the model knows: a ridge
+ * regression with rows a_j = (1, q_j), targets r_j - mu - b_j and ridge
+ * lambda n_u (solve.c).  lambda is the model's own, from
+ * cf_models.hyperparameters.  Ratings of items the model does not know
+ * carry no information about the fixed item side and are left out.
+ *
+ * The baseline model (biases only, baseline.c) folds a user in under its
+ * own objective, lambda per bias: b_u = sum_j (r_j - mu - b_j) / (lambda +
+ * n_u).  A popularity model has no user part: a folded-in user gets bias 0
+ * and the popular items (leaving out what the user rated).
+ *
+ * Implicit-feedback models (iALS, Hu, Koren & Volinsky 2008) solve a
+ * different system (Y^T C_u Y + lambda I) x = Y^T C_u p(u); fold_kind() is
+ * where such an algorithm gets its own FoldKind and solve.  Any algorithm
+ * without one is refused with a clear error.
+ *
+ * cf_refresh_users re-solves stored users from the current rows of the
+ * model's source (read as the caller, like training), and writes their
+ * rows in the caller's transaction.  It takes the model's training lock
+ * first, so it runs strictly before or after any training of the model,
+ * and reads everything in a snapshot taken after the lock.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "storage/lmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/snapmgr.h"
+#include "utils/tuplestore.h"
+#include "utils/varlena.h"
+
+#include "cache.h"
+#include "load.h"
+#include "model.h"
+#include "score.h"
+#include "solve.h"
+#include "util.h"
+
+PG_FUNCTION_INFO_V1(cf_recommend_for_ratings);
+PG_FUNCTION_INFO_V1(cf_refresh_users);
+
+/* What a fold-in solves for. */
+typedef enum FoldKind
+{
+	FOLD_EXPLICIT,				/* biased explicit MF: sgd, als */
+	FOLD_BASELINE,				/* biases only, lambda per bias: baseline */
+	FOLD_NONE					/* no user part: popular */
+	/* FOLD_IMPLICIT: iALS's confidence-weighted solve goes here */
+} FoldKind;
+
+/* The fold-in of a model's algorithm; error if it has none. */
+static FoldKind
+fold_kind(const CfModelInfo *info, const char *function)
+{
+	if (strcmp(info->algorithm, "sgd") == 0 || strcmp(info->algorithm, "als") == 0)
+		return FOLD_EXPLICIT;
+	if (strcmp(info->algorithm, "baseline") == 0)
+		return FOLD_BASELINE;
+	if (strcmp(info->algorithm, "popular") == 0)
+		return FOLD_NONE;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("%s does not support models trained with algorithm \"%s\"",
+					function, info->algorithm),
+			 errdetail("Users can be folded into models trained with the algorithms \"sgd\", \"als\", \"baseline\" and \"popular\".")));
+	return FOLD_EXPLICIT;		/* keep the compiler quiet */
+}
+
+/* The model's regularization; error if cf_models does not record it. */
+static double
+fold_regularization(const CfModelInfo *info, const char *model)
+{
+	if (isnan(info->regularization))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("model \"%s\" does not record its regularization", model),
+				 errdetail("cf_models.hyperparameters has no non-negative number under \"regularization\".")));
+	return info->regularization;
+}
+
+/*
+ * Solve a user's bias and factors (k) from n ratings r of the items with
+ * indices idx (explicit model).  No ratings: bias and factors zero.
+ */
+static void
+fold_in_explicit(const CfItems *items, const CfModelInfo *info, double lambda,
+				 const int32 *idx, const float *r, int32 n, float *bias, float *p)
+{
+	int			k = items->k;
+	int			d = k + 1;
+	float	   *A;
+	float	   *y;
+	float	   *x;
+	float	   *work;
+
+	*bias = 0;
+	memset(p, 0, sizeof(float) * k);
+	if (n == 0)
+		return;
+	A = palloc_extended(cf_mul_size(cf_mul_size(n, d), sizeof(float)), MCXT_ALLOC_HUGE);
+	y = palloc_extended(cf_mul_size(n, sizeof(float)), MCXT_ALLOC_HUGE);
+	x = palloc(sizeof(float) * d);
+	work = palloc(sizeof(float) * (d * d + d));
+	for (int32 j = 0; j < n; j++)
+	{
+		A[(Size) j * d] = 1.0f;
+		memcpy(A + (Size) j * d + 1, items->Q + (Size) idx[j] * k, sizeof(float) * k);
+		y[j] = (float) (r[j] - info->mean - items->bias[idx[j]]);
+	}
+	if (!cf_ridge_solve(A, n, d, d, y, lambda * n, x, work))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("cannot solve for the user's vector: the system is singular")));
+	*bias = x[0];
+	memcpy(p, x + 1, sizeof(float) * k);
+	pfree(A);
+	pfree(y);
+	pfree(x);
+	pfree(work);
+}
+
+/*
+ * Fold a user in by the model's kind: bias and factors (k) from n ratings r
+ * of the items with indices idx.
+ */
+static void
+fold_in(FoldKind kind, const CfItems *items, const CfModelInfo *info, double lambda,
+		const int32 *idx, const float *r, int32 n, float *bias, float *p)
+{
+	double		sum = 0;
+
+	switch (kind)
+	{
+		case FOLD_EXPLICIT:
+			fold_in_explicit(items, info, lambda, idx, r, n, bias, p);
+			break;
+		case FOLD_BASELINE:
+			for (int32 j = 0; j < n; j++)
+				sum += r[j] - info->mean - items->bias[idx[j]];
+			*bias = n > 0 ? (float) (sum / (lambda + n)) : 0.0f;
+			memset(p, 0, sizeof(float) * items->k);
+			break;
+		case FOLD_NONE:
+			*bias = 0;
+			memset(p, 0, sizeof(float) * items->k);
+			break;
+	}
+}
+
+/*
+ * cf_recommend_for_ratings(item_ids bigint[], ratings real[], n int,
+ *		model text, exclude_rated boolean, exclude_items bigint[],
+ *		candidates bigint[]) RETURNS TABLE(item_id bigint, score float8)
+ */
+Datum
+cf_recommend_for_ratings(PG_FUNCTION_ARGS)
+{
+	Oid			nsp = cf_extension_schema(fcinfo);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64	   *item_ids;
+	float	   *ratings;
+	int			nratings;
+	int32		n;
+	char	   *model;
+	bool		exclude_rated;
+	int64	   *exclude_ids = NULL;
+	int			nexclude_ids = 0;
+	int64	   *candidate_ids = NULL;
+	int			ncandidate_ids = 0;
+	CfModelInfo info;
+	CfItems    *items;
+	int32	   *idx;
+	float	   *r;
+	int32		nknown = 0;
+	float		bias;
+	float	   *p;
+	int32	   *ex;
+	int32		nex = 0;
+	CfRankSpec	spec;
+	CfTopN		top;
+	double		lambda;
+	FoldKind	kind;
+
+	cf_require_arg(fcinfo, 0, "item_ids");
+	cf_require_arg(fcinfo, 1, "ratings");
+	cf_require_arg(fcinfo, 2, "n");
+	cf_require_arg(fcinfo, 4, "exclude_rated");
+	nratings = cf_array_arg(fcinfo, 0, "item_ids", INT8OID, (void **) &item_ids);
+	if (cf_array_arg(fcinfo, 1, "ratings", FLOAT4OID, (void **) &ratings) != nratings)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("arguments \"item_ids\" and \"ratings\" must have the same length"),
+				 errdetail("item_ids has %d elements and ratings has %d.", nratings,
+						   cf_array_arg(fcinfo, 1, "ratings", FLOAT4OID, (void **) &ratings))));
+	for (int j = 0; j < nratings; j++)
+		if (!isfinite(ratings[j]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("argument \"ratings\" contains the non-finite value \"%g\"",
+							ratings[j]),
+					 errdetail("The rating is for item %lld.", (long long) item_ids[j])));
+	n = PG_GETARG_INT32(2);
+	model = cf_model_name_arg(fcinfo, 3);
+	exclude_rated = PG_GETARG_BOOL(4);
+	cf_check_int_arg("n", n, 1, PG_INT32_MAX);
+	if (!PG_ARGISNULL(5))
+		nexclude_ids = cf_array_arg(fcinfo, 5, "exclude_items", INT8OID, (void **) &exclude_ids);
+	if (!PG_ARGISNULL(6))
+		ncandidate_ids = cf_array_arg(fcinfo, 6, "candidates", INT8OID, (void **) &candidate_ids);
+
+	InitMaterializedSRF(fcinfo, 0);
+	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
+	kind = fold_kind(&info, "cf_recommend_for_ratings");
+	lambda = kind == FOLD_NONE ? 0 : fold_regularization(&info, model);
+	items = cf_items_acquire(nsp, model, &info);
+
+	/* the ratings of items the model knows */
+	idx = palloc((nratings + 1) * sizeof(int32));
+	r = palloc((nratings + 1) * sizeof(float));
+	for (int j = 0; j < nratings; j++)
+	{
+		int32		i = cf_item_index(items, item_ids[j]);
+
+		if (i >= 0)
+		{
+			idx[nknown] = i;
+			r[nknown++] = ratings[j];
+		}
+	}
+	p = palloc(sizeof(float) * info.k);
+	fold_in(kind, items, &info, lambda, idx, r, nknown, &bias, p);
+
+	memset(&spec, 0, sizeof(spec));
+	spec.user = nknown > 0 ? p : NULL;
+	ex = palloc((nknown + nexclude_ids + 1) * sizeof(int32));
+	if (exclude_rated)
+	{
+		memcpy(ex, idx, nknown * sizeof(int32));
+		nex = nknown;
+	}
+	if (nexclude_ids > 0)
+	{
+		int32		m;
+		int32	   *e = cf_item_indices(items, exclude_ids, nexclude_ids, &m);
+
+		memcpy(ex + nex, e, m * sizeof(int32));
+		nex += m;
+	}
+	spec.exclude = ex;
+	spec.nexclude = nex;
+	spec.has_candidates = !PG_ARGISNULL(6);
+	if (spec.has_candidates)
+		spec.candidates = cf_item_indices(items, candidate_ids, ncandidate_ids,
+										  &spec.ncandidates);
+
+	cf_topn_init(&top, Min(n, items->n));
+	cf_rank_items(items, &spec, &top);
+	cf_topn_sort(&top);
+	for (int32 j = 0; j < top.size; j++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = Int64GetDatum(items->ids[top.key[j]]);
+		values[1] = Float8GetDatum((info.predicts_ratings ? info.mean : 0) + bias + top.score[j]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	cf_items_release(items);
+	return (Datum) 0;
+}
+
+/* qsort order of ids. */
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Error context: which model's source was being checked. */
+static void
+source_error_context(void *arg)
+{
+	errcontext("checking the source of model \"%s\" recorded in cf_models", (const char *) arg);
+}
+
+/*
+ * The model's source as cf_models records it, resolved like a regclass
+ * (quoted qualified name) and checked against the catalog like training's.
+ */
+static void
+model_source(Oid nsp, const char *model, CfSource *src)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	Datum		value = CStringGetTextDatum(model);
+	char	   *source;
+	bool		isnull;
+	RangeVar   *rv;
+	ErrorContextCallback errcallback;
+	int			ret;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_plan(cf_query_plan(nsp, CF_Q_MODEL_SOURCE), &value, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading the model's source failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" does not exist", model)));
+	source = MemoryContextStrdup(outer, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	src->user_column = MemoryContextStrdup(outer, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+	src->item_column = MemoryContextStrdup(outer, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3));
+	(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
+	src->rating_column = isnull ? NULL :
+		MemoryContextStrdup(outer, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4));
+	SPI_finish();
+
+	if (src->rating_column == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cf_refresh_users does not support models without a rating column")));
+
+	errcallback.callback = source_error_context;
+	errcallback.arg = (void *) model;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+	rv = makeRangeVarFromNameList(stringToQualifiedNameList(source));
+	src->relid = RangeVarGetRelid(rv, AccessShareLock, true);
+	if (!OidIsValid(src->relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("source relation \"%s\" of model \"%s\" does not exist", source, model),
+				 errhint("Retrain the model from an existing relation with cf_train().")));
+	cf_check_source(src);
+	error_context_stack = errcallback.previous;
+}
+
+/* A real[] of n floats. */
+static ArrayType *
+float_array(const float *v, int n)
+{
+	Datum	   *d = palloc(Max(n, 1) * sizeof(Datum));
+
+	for (int j = 0; j < n; j++)
+		d[j] = Float4GetDatum(v[j]);
+	return construct_array(d, n, FLOAT4OID, sizeof(float), true, TYPALIGN_INT);
+}
+
+/* A bigint[] of n ids. */
+static ArrayType *
+id_array(const int64 *v, int n)
+{
+	Datum	   *d = palloc(Max(n, 1) * sizeof(Datum));
+
+	for (int j = 0; j < n; j++)
+		d[j] = Int64GetDatum(v[j]);
+	return construct_array(d, n, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE);
+}
+
+/* Write one user's row: UPDATE, else INSERT.  Returns the action. */
+static const char *
+store_user(Oid nsp, const char *model, int64 user_id, float bias, const float *p, int k,
+		   const int64 *rated, int nrated)
+{
+	Datum		values[5];
+	int			ret;
+
+	values[0] = CStringGetTextDatum(model);
+	values[1] = Int64GetDatum(user_id);
+	values[2] = Float4GetDatum(bias);
+	values[3] = PointerGetDatum(float_array(p, k));
+	values[4] = PointerGetDatum(id_array(rated, nrated));
+	ret = SPI_execute_plan(cf_query_plan(nsp, CF_Q_UPDATE_USER), values, NULL, false, 0);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "updating a user failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed > 0)
+		return "updated";
+	ret = SPI_execute_plan(cf_query_plan(nsp, CF_Q_INSERT_USER), values, NULL, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "inserting a user failed: %s", SPI_result_code_string(ret));
+	return "inserted";
+}
+
+/* Delete one user's row (no ratings left).  Returns the action. */
+static const char *
+delete_user(Oid nsp, const char *model, int64 user_id)
+{
+	Datum		values[2];
+	int			ret;
+
+	values[0] = CStringGetTextDatum(model);
+	values[1] = Int64GetDatum(user_id);
+	ret = SPI_execute_plan(cf_query_plan(nsp, CF_Q_DELETE_USER), values, NULL, false, 0);
+	if (ret != SPI_OK_DELETE)
+		elog(ERROR, "deleting a user failed: %s", SPI_result_code_string(ret));
+	return SPI_processed > 0 ? "deleted" : "none";
+}
+
+/*
+ * cf_refresh_users(user_ids bigint[], model text)
+ *		RETURNS TABLE(user_id bigint, ratings integer, action text)
+ */
+Datum
+cf_refresh_users(PG_FUNCTION_ARGS)
+{
+	Oid			nsp = cf_extension_schema(fcinfo);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64	   *ids;
+	int			nids;
+	int			m = 0;
+	char	   *model;
+	CfModelInfo info;
+	CfSource	src;
+	CfItems    *items;
+	CfRatings	data;
+	double		lambda;
+	FoldKind	kind;
+	int32		u = 0;
+	int32	   *idx;
+	float	   *r;
+	int64	   *rated;
+	float	   *p;
+
+	cf_require_arg(fcinfo, 0, "user_ids");
+	nids = cf_array_arg(fcinfo, 0, "user_ids", INT8OID, (void **) &ids);
+	model = cf_model_name_arg(fcinfo, 1);
+
+	/* the users, sorted, each once */
+	ids = memcpy(palloc((nids + 1) * sizeof(int64)), ids, nids * sizeof(int64));
+	qsort(ids, nids, sizeof(int64), cmp_int64);
+	for (int j = 0; j < nids; j++)
+		if (m == 0 || ids[m - 1] != ids[j])
+			ids[m++] = ids[j];
+	nids = m;
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	/* strictly before or after any training; then a snapshot that sees it */
+	cf_lock_model(model);
+	cf_check_owner(nsp, model);
+	PushActiveSnapshot(GetTransactionSnapshot());
+
+	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
+	kind = fold_kind(&info, "cf_refresh_users");
+	lambda = kind == FOLD_NONE ? 0 : fold_regularization(&info, model);
+	model_source(nsp, model, &src);
+	items = cf_items_acquire(nsp, model, &info);
+
+	cf_load_user_ratings(&src, PointerGetDatum(id_array(ids, nids)), &data);
+	if (data.skipped > 0)
+		ereport(NOTICE,
+				(errmsg("skipped %lld rows with a NULL user, item or rating",
+						(long long) data.skipped)));
+
+	/* the longest user's ratings fit these */
+	{
+		int64		longest = 0;
+
+		for (int32 v = 0; v < data.nusers; v++)
+			longest = Max(longest, data.user_start[v + 1] - data.user_start[v]);
+		idx = palloc_extended(cf_mul_size(longest + 1, sizeof(int32)), MCXT_ALLOC_HUGE);
+		r = palloc_extended(cf_mul_size(longest + 1, sizeof(float)), MCXT_ALLOC_HUGE);
+		rated = palloc_extended(cf_mul_size(longest + 1, sizeof(int64)), MCXT_ALLOC_HUGE);
+	}
+	p = palloc(sizeof(float) * info.k);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	for (int j = 0; j < nids; j++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		const char *action;
+		int64		count = 0;
+
+		/* data's users are the requested ones that have rows, ascending */
+		if (u < data.nusers && data.user_ids[u] == ids[j])
+		{
+			int32		nknown = 0;
+			int			nrated = 0;
+			float		bias;
+
+			for (int64 x = data.user_start[u]; x < data.user_start[u + 1]; x++)
+			{
+				int64		item = data.item_ids[data.r[x].item];
+				int32		i = cf_item_index(items, item);
+
+				if (nrated == 0 || rated[nrated - 1] != item)
+					rated[nrated++] = item;
+				if (i >= 0)
+				{
+					idx[nknown] = i;
+					r[nknown++] = data.r[x].rating;
+				}
+			}
+			count = data.user_start[u + 1] - data.user_start[u];
+			fold_in(kind, items, &info, lambda, idx, r, nknown, &bias, p);
+			action = store_user(nsp, model, ids[j], bias, p, info.k, rated, nrated);
+			u++;
+		}
+		else
+			action = delete_user(nsp, model, ids[j]);
+
+		values[0] = Int64GetDatum(ids[j]);
+		values[1] = Int32GetDatum((int32) Min(count, PG_INT32_MAX));
+		values[2] = CStringGetTextDatum(action);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_finish();
+
+	cf_items_release(items);
+	PopActiveSnapshot();
+	return (Datum) 0;
+}

@@ -1,0 +1,420 @@
+/*-------------------------------------------------------------------------
+ *
+ * manage.c
+ *	  Model management: cf_drop_model, cf_rename_model, cf_copy_model and
+ *	  cf_training_chart.
+ *
+ * A model is its cf_models row plus its rows in cf_user_factors,
+ * cf_item_factors and cf_training_log, which follow the cf_models row on
+ * DELETE and on a change of name (the cf_models_cascade trigger).  These
+ * functions are thin: each takes the model names' training locks
+ * (cf_lock_model, in a fixed order), so it runs strictly before or after
+ * any training of those names, and then runs plain SQL through SPI as the
+ * caller, so privileges and row-level security on the model tables apply
+ * as to the caller's own statements.  Renaming and copying cost one write
+ * per row of the model (the trigger updates every factor row; a copy
+ * inserts them anew); a renamed model's factor cache entries are keyed by
+ * the old name and are simply not used again.
+ *
+ * cf_training_chart plots a model's cf_training_log as text: the loss and
+ * (when the training held out a validation set) the validation RMSE per
+ * epoch, on one shared vertical scale, one column per epoch or per group
+ * of epochs, the kept epoch marked on the axis.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/tuplestore.h"
+
+#include "model.h"
+#include "util.h"
+
+PG_FUNCTION_INFO_V1(cf_drop_model);
+PG_FUNCTION_INFO_V1(cf_rename_model);
+PG_FUNCTION_INFO_V1(cf_copy_model);
+PG_FUNCTION_INFO_V1(cf_training_chart);
+
+/* The columns of cf_models a copy carries over (all but the name and version). */
+#define MODEL_COPY_COLUMNS \
+	"source, user_column, item_column, rating_column, algorithm, hyperparameters," \
+	" factors, users, items, ratings, global_mean, rating_min, rating_max, epochs," \
+	" epoch_kept, loss, rmse, seconds, trained_at"
+
+/* Run a statement with text parameters $1 (and $2); returns rows processed. */
+static uint64
+run(const char *sql, int expected, const char *a, const char *b)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	int			ret;
+
+	values[0] = CStringGetTextDatum(a);
+	values[1] = b ? CStringGetTextDatum(b) : (Datum) 0;
+	ret = SPI_execute_with_args(sql, b ? 2 : 1, types, values, NULL, false, 0);
+	if (ret != expected)
+		elog(ERROR, "\"%s\" failed: %s", sql, SPI_result_code_string(ret));
+	return SPI_processed;
+}
+
+/* Whether the caller sees a model of this name (inside SPI). */
+static bool
+model_exists(Oid nsp, const char *name)
+{
+	return run(psprintf("SELECT FROM %s WHERE name OPERATOR(pg_catalog.=) $1",
+						cf_table(nsp, "cf_models")),
+			   SPI_OK_SELECT, name, NULL) > 0;
+}
+
+/* Error: the model does not exist. */
+static void
+no_such_model(const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("model \"%s\" does not exist", name),
+			 errhint("See the trained models in cf_models.")));
+}
+
+/* Error: the caller may not change a model it can see. */
+static void
+not_allowed(const char *name, const char *action)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to %s model \"%s\"", action, name)));
+}
+
+/* Take the training locks of two model names, in a fixed order. */
+static void
+lock_two(const char *a, const char *b)
+{
+	if (strcmp(a, b) <= 0)
+	{
+		cf_lock_model(a);
+		cf_lock_model(b);
+	}
+	else
+	{
+		cf_lock_model(b);
+		cf_lock_model(a);
+	}
+}
+
+/*
+ * cf_drop_model(model text, if_exists boolean) RETURNS boolean: true if
+ * dropped; a missing model is an error, or with if_exists a NOTICE and
+ * false.
+ */
+Datum
+cf_drop_model(PG_FUNCTION_ARGS)
+{
+	Oid			nsp = cf_extension_schema(fcinfo);
+	char	   *model = cf_model_name_arg(fcinfo, 0);
+	bool		if_exists;
+	bool		dropped;
+
+	cf_require_arg(fcinfo, 1, "if_exists");
+	if_exists = PG_GETARG_BOOL(1);
+	cf_lock_model(model);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	dropped = run(psprintf("DELETE FROM %s WHERE name OPERATOR(pg_catalog.=) $1",
+						   cf_table(nsp, "cf_models")),
+				  SPI_OK_DELETE, model, NULL) > 0;
+	if (!dropped && model_exists(nsp, model))
+		not_allowed(model, "drop");
+	SPI_finish();
+	if (!dropped)
+	{
+		if (!if_exists)
+			no_such_model(model);
+		ereport(NOTICE,
+				(errmsg("model \"%s\" does not exist, skipping", model)));
+	}
+	PG_RETURN_BOOL(dropped);
+}
+
+/* The new name argument (argument 1): non-NULL and non-empty. */
+static char *
+new_name_arg(FunctionCallInfo fcinfo)
+{
+	char	   *name;
+
+	cf_require_arg(fcinfo, 1, "new_name");
+	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model name must not be empty")));
+	if (strlen(name) > CF_MAX_MODEL_NAME)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("model name is too long"),
+				 errdetail("The name has %zu bytes; the limit is %d.", strlen(name),
+						   CF_MAX_MODEL_NAME)));
+	return name;
+}
+
+/* Checks shared by rename and copy, inside SPI, locks held. */
+static void
+check_source_and_target(Oid nsp, const char *model, const char *new_name)
+{
+	if (!model_exists(nsp, model))
+		no_such_model(model);
+	if (model_exists(nsp, new_name))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("model \"%s\" already exists", new_name),
+				 errhint("Drop it first with cf_drop_model().")));
+}
+
+/*
+ * cf_rename_model(model text, new_name text) RETURNS void
+ */
+Datum
+cf_rename_model(PG_FUNCTION_ARGS)
+{
+	Oid			nsp = cf_extension_schema(fcinfo);
+	char	   *model = cf_model_name_arg(fcinfo, 0);
+	char	   *new_name = new_name_arg(fcinfo);
+
+	lock_two(model, new_name);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	check_source_and_target(nsp, model, new_name);
+	if (run(psprintf("UPDATE %s SET name = $2 WHERE name OPERATOR(pg_catalog.=) $1",
+					 cf_table(nsp, "cf_models")),
+			SPI_OK_UPDATE, model, new_name) == 0)
+		not_allowed(model, "rename");
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * cf_copy_model(model text, new_name text) RETURNS void: a copy under a
+ * new name, with a new version and all its rows
+ */
+Datum
+cf_copy_model(PG_FUNCTION_ARGS)
+{
+	Oid			nsp = cf_extension_schema(fcinfo);
+	char	   *model = cf_model_name_arg(fcinfo, 0);
+	char	   *new_name = new_name_arg(fcinfo);
+
+	lock_two(model, new_name);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	check_source_and_target(nsp, model, new_name);
+	run(psprintf("INSERT INTO %s (name, version, " MODEL_COPY_COLUMNS ")"
+				 " SELECT $2, pg_catalog.nextval(%s::pg_catalog.regclass), " MODEL_COPY_COLUMNS
+				 " FROM %s WHERE name OPERATOR(pg_catalog.=) $1",
+				 cf_table(nsp, "cf_models"),
+				 quote_literal_cstr(cf_table(nsp, "cf_model_version_seq")),
+				 cf_table(nsp, "cf_models")),
+		SPI_OK_INSERT, model, new_name);
+	run(psprintf("INSERT INTO %s (model, user_id, bias, factors, rated_items)"
+				 " SELECT $2, user_id, bias, factors, rated_items FROM %s"
+				 " WHERE model OPERATOR(pg_catalog.=) $1",
+				 cf_table(nsp, "cf_user_factors"), cf_table(nsp, "cf_user_factors")),
+		SPI_OK_INSERT, model, new_name);
+	run(psprintf("INSERT INTO %s (model, item_id, bias, factors)"
+				 " SELECT $2, item_id, bias, factors FROM %s"
+				 " WHERE model OPERATOR(pg_catalog.=) $1",
+				 cf_table(nsp, "cf_item_factors"), cf_table(nsp, "cf_item_factors")),
+		SPI_OK_INSERT, model, new_name);
+	run(psprintf("INSERT INTO %s (model, epoch, loss, rmse, seconds, validation_rmse)"
+				 " SELECT $2, epoch, loss, rmse, seconds, validation_rmse FROM %s"
+				 " WHERE model OPERATOR(pg_catalog.=) $1",
+				 cf_table(nsp, "cf_training_log"), cf_table(nsp, "cf_training_log")),
+		SPI_OK_INSERT, model, new_name);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * The chart
+ */
+
+#define MIN_WIDTH 10
+#define MAX_WIDTH 1000
+#define MIN_HEIGHT 3
+#define MAX_HEIGHT 100
+#define LABEL_WIDTH 10			/* "  1.2345 " before the axis */
+
+/* One line of the chart into the result. */
+static void
+put_line(ReturnSetInfo *rsinfo, const char *line)
+{
+	Datum		value = CStringGetTextDatum(line);
+	bool		isnull = false;
+
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+}
+
+/* The plot row (0 at the top) of a value. */
+static int
+row_of(double v, double lo, double hi, int height)
+{
+	return (int) floor((hi - v) / (hi - lo) * (height - 1) + 0.5);
+}
+
+/*
+ * cf_training_chart(model text, width int, height int) RETURNS SETOF text
+ */
+Datum
+cf_training_chart(PG_FUNCTION_ARGS)
+{
+	Oid			nsp = cf_extension_schema(fcinfo);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *model = cf_model_name_arg(fcinfo, 0);
+	int32		width;
+	int32		height;
+	int			epochs;
+	int			kept = 0;
+	double	   *loss;
+	double	   *val;
+	bool		have_val = false;
+	int			ncols;
+	double	   *cl;				/* per column: the loss, validation RMSE */
+	double	   *cv;
+	int		   *kept_col;
+	double		lo = get_float8_infinity();
+	double		hi = -get_float8_infinity();
+	char	  **grid;
+	StringInfoData line;
+	bool		isnull;
+	Datum		d;
+
+	cf_require_arg(fcinfo, 1, "width");
+	cf_require_arg(fcinfo, 2, "height");
+	width = PG_GETARG_INT32(1);
+	height = PG_GETARG_INT32(2);
+	cf_check_int_arg("width", width, MIN_WIDTH, MAX_WIDTH);
+	cf_check_int_arg("height", height, MIN_HEIGHT, MAX_HEIGHT);
+	/* SETOF text: the one-column descriptor the executor expects */
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+
+	/* the model's kept epoch and its log, as the caller sees them */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (run(psprintf("SELECT epoch_kept FROM %s WHERE name OPERATOR(pg_catalog.=) $1",
+					 cf_table(nsp, "cf_models")),
+			SPI_OK_SELECT, model, NULL) == 0)
+		no_such_model(model);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+		kept = DatumGetInt32(d);
+	epochs = (int) run(psprintf("SELECT loss, validation_rmse FROM %s"
+								" WHERE model OPERATOR(pg_catalog.=) $1 ORDER BY epoch",
+								cf_table(nsp, "cf_training_log")),
+					   SPI_OK_SELECT, model, NULL);
+	loss = SPI_palloc(Max(epochs, 1) * sizeof(double));
+	val = SPI_palloc(Max(epochs, 1) * sizeof(double));
+	for (int e = 0; e < epochs; e++)
+	{
+		loss[e] = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[e], SPI_tuptable->tupdesc,
+											   1, &isnull));
+		d = SPI_getbinval(SPI_tuptable->vals[e], SPI_tuptable->tupdesc, 2, &isnull);
+		val[e] = isnull ? get_float8_nan() : DatumGetFloat8(d);
+		have_val |= !isnull;
+	}
+	SPI_finish();
+
+	if (epochs == 0)
+	{
+		put_line(rsinfo, psprintf("model \"%s\" has no training log", model));
+		return (Datum) 0;
+	}
+
+	/* one column per epoch, or per group of epochs (showing the group's last) */
+	ncols = Min(epochs, width);
+	cl = palloc(ncols * sizeof(double));
+	cv = palloc(ncols * sizeof(double));
+	kept_col = palloc(ncols * sizeof(int));
+	for (int c = 0; c < ncols; c++)
+	{
+		int			first = (int) ((int64) c * epochs / ncols);
+		int			last = (int) ((int64) (c + 1) * epochs / ncols) - 1;
+
+		cl[c] = loss[last];
+		cv[c] = val[last];
+		kept_col[c] = kept >= first + 1 && kept <= last + 1;
+		if (isfinite(cl[c]))
+		{
+			lo = Min(lo, cl[c]);
+			hi = Max(hi, cl[c]);
+		}
+		if (isfinite(cv[c]))
+		{
+			lo = Min(lo, cv[c]);
+			hi = Max(hi, cv[c]);
+		}
+	}
+	if (!(hi > lo))
+		hi = lo + 1e-6;
+
+	grid = palloc(height * sizeof(char *));
+	for (int r = 0; r < height; r++)
+	{
+		grid[r] = palloc(ncols + 1);
+		memset(grid[r], ' ', ncols);
+		grid[r][ncols] = '\0';
+	}
+	for (int c = 0; c < ncols; c++)
+	{
+		if (isfinite(cl[c]))
+			grid[row_of(cl[c], lo, hi, height)][c] = '*';
+		if (isfinite(cv[c]))
+		{
+			char	   *cell = &grid[row_of(cv[c], lo, hi, height)][c];
+
+			*cell = *cell == '*' ? '@' : 'o';
+		}
+	}
+
+	initStringInfo(&line);
+	appendStringInfo(&line, "model \"%s\": loss (*)%s per epoch, %d epoch%s",
+					 model, have_val ? " and validation rmse (o), @ both," : "",
+					 epochs, epochs == 1 ? "" : "s");
+	if (kept > 0 && kept != epochs)
+		appendStringInfo(&line, ", epoch %d kept (^)", kept);
+	put_line(rsinfo, line.data);
+	for (int r = 0; r < height; r++)
+	{
+		resetStringInfo(&line);
+		if (r == 0 || r == height - 1 || r == (height - 1) / 2)
+			appendStringInfo(&line, "%*.4f |", LABEL_WIDTH - 2,
+							 hi - (hi - lo) * r / (height - 1));
+		else
+			appendStringInfo(&line, "%*s |", LABEL_WIDTH - 2, "");
+		appendStringInfoString(&line, grid[r]);
+		/* no trailing blanks */
+		while (line.len > 0 && line.data[line.len - 1] == ' ')
+			line.data[--line.len] = '\0';
+		put_line(rsinfo, line.data);
+	}
+	resetStringInfo(&line);
+	appendStringInfo(&line, "%*s +", LABEL_WIDTH - 2, "");
+	for (int c = 0; c < ncols; c++)
+		appendStringInfoChar(&line, kept_col[c] && kept != epochs ? '^' : '-');
+	put_line(rsinfo, line.data);
+	resetStringInfo(&line);
+	appendStringInfo(&line, "%*s  1", LABEL_WIDTH - 2, "");
+	if (epochs > 1)
+	{
+		char	   *last = psprintf("%d", epochs);
+
+		appendStringInfo(&line, "%*s", Max(ncols - 1, (int) strlen(last) + 1), last);
+	}
+	appendStringInfoString(&line, "  epoch");
+	put_line(rsinfo, line.data);
+	return (Datum) 0;
+}

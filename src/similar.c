@@ -1,0 +1,404 @@
+/*-------------------------------------------------------------------------
+ *
+ * similar.c
+ *	  Similar items, similar users, and explanations of a score.
+ *
+ * Similarity is the cosine of the factor vectors, cos(a, b) = a.b / (|a||b|)
+ * (0 when either vector is zero); the item or user itself is left out.
+ *
+ * cf_similar_items scores every item with one sgemv over the cached item
+ * matrix, scaled by the inverse norms the cache keeps.  cf_similar_users
+ * streams the model's user rows once through a DestReceiver (users are not
+ * cached: cf_refresh_users may change them without a new version), one dot
+ * product per user.
+ *
+ * cf_explain: which items of the user's history contribute most to the
+ * score of a target item.  For models trained by SGD (and, until they get
+ * their own, ALS) a learned user vector is not a closed-form function of
+ * the rated items, so the explanation is by similarity (the "because you
+ * rated X" of item-based recommenders, Sarwar et al. 2001):
+ *
+ *		s_j = cos(q_j, q_i)  for each item j the user rated (j != i)
+ *		share_j = max(s_j, 0) / sum over rated j' of max(s_j', 0)
+ *
+ * Items with s_j <= 0 do not support the recommendation and are not
+ * listed; the shares of all supporting items sum to 1 (those shown, at
+ * most n, to 1 or less).  explain_kind() is the hook for the exact
+ * decomposition ALS/iALS models allow (Hu, Koren & Volinsky 2008, section
+ * 5; implicit's explain): with W_u = (Y^T C_u Y + lambda I)^-1 the score is
+ * sum_j c_uj (q_i^T W_u q_j), one term per rated item.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "tcop/dest.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
+
+#include "blas.h"
+#include "cache.h"
+#include "model.h"
+#include "score.h"
+#include "util.h"
+
+PG_FUNCTION_INFO_V1(cf_similar_items);
+PG_FUNCTION_INFO_V1(cf_similar_users);
+PG_FUNCTION_INFO_V1(cf_explain);
+
+/* Error for an item id the model does not have. */
+static void
+unknown_item(int64 item_id, const char *model)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("item \"%lld\" is not in model \"%s\"", (long long) item_id, model)));
+}
+
+/* Error for a user id the model does not have. */
+static void
+unknown_user(int64 user_id, const char *model)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("user \"%lld\" is not in model \"%s\"", (long long) user_id, model)));
+}
+
+/* Error for a model without factor vectors (baseline, popular). */
+static void
+require_factors(const CfModelInfo *info, const char *model)
+{
+	if (info->k == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("model \"%s\" has no factor vectors", model),
+				 errdetail("Similarity is the cosine of factor vectors, and models trained with algorithm \"%s\" have none.",
+						   info->algorithm)));
+}
+
+/* Emit (id, value) rows of a sorted selection; ids through a table if given. */
+static void
+emit_pairs(ReturnSetInfo *rsinfo, const CfTopN *t, const int64 *ids)
+{
+	for (int32 j = 0; j < t->size; j++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = Int64GetDatum(ids ? ids[t->key[j]] : t->key[j]);
+		values[1] = Float8GetDatum(t->score[j]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+/*
+ * cf_similar_items(item_id bigint, n int, model text)
+ *		RETURNS TABLE(similar_item_id bigint, similarity float8)
+ */
+Datum
+cf_similar_items(PG_FUNCTION_ARGS)
+{
+	Oid			nsp = cf_extension_schema(fcinfo);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		item_id;
+	int32		n;
+	char	   *model;
+	CfModelInfo info;
+	CfItems    *items;
+	CfTopN		top;
+	int32		i;
+	float	   *s;
+
+	cf_require_arg(fcinfo, 0, "item_id");
+	cf_require_arg(fcinfo, 1, "n");
+	item_id = PG_GETARG_INT64(0);
+	n = PG_GETARG_INT32(1);
+	model = cf_model_name_arg(fcinfo, 2);
+	cf_check_int_arg("n", n, 1, PG_INT32_MAX);
+
+	InitMaterializedSRF(fcinfo, 0);
+	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
+	require_factors(&info, model);
+	items = cf_items_acquire(nsp, model, &info);
+	i = cf_item_index(items, item_id);
+	if (i < 0)
+		unknown_item(item_id, model);
+
+	/* s = Q q_i, then scaled to cosines */
+	s = palloc_extended(cf_mul_size(items->n, sizeof(float)), MCXT_ALLOC_HUGE);
+	cblas_sgemv(CblasRowMajor, CblasNoTrans, items->n, items->k, 1.0f, items->Q, items->k,
+				items->Q + (Size) i * items->k, 1, 0.0f, s, 1);
+	for (int32 j = 0; j < items->n; j++)
+		s[j] *= items->inv_norm[j] * items->inv_norm[i];
+	CHECK_FOR_INTERRUPTS();
+
+	cf_topn_init(&top, Min(n, items->n - 1));
+	for (int32 j = 0; j < items->n; j++)
+		if (j != i)
+			cf_topn_add(&top, s[j], j);
+	cf_topn_sort(&top);
+	emit_pairs(rsinfo, &top, items->ids);
+	cf_items_release(items);
+	return (Datum) 0;
+}
+
+/*
+ * The user scan of cf_similar_users: a DestReceiver that scores each user
+ * row against the target as it streams by.
+ */
+typedef struct UserScan
+{
+	DestReceiver pub;
+	int64		target;
+	const float *p;				/* the target's factors */
+	float		inv_norm;		/* 1 / |p|, or 0 */
+	int			k;
+	float	   *row;			/* k: the current row's factors */
+	CfTopN	   *top;
+	MemoryContext rowcxt;
+	int64		seen;
+} UserScan;
+
+/* Score one user row. */
+static bool
+userscan_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	UserScan   *u = (UserScan *) self;
+	MemoryContext oldcxt;
+	int64		id;
+	double		dot = 0;
+	double		ss = 0;
+	float		cosine;
+
+	slot_getsomeattrs(slot, 3);
+	if (slot->tts_isnull[0] || slot->tts_isnull[2])
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stored model has a NULL in a user row")));
+	id = DatumGetInt64(slot->tts_values[0]);
+	if (id == u->target)
+		return true;
+	oldcxt = MemoryContextSwitchTo(u->rowcxt);
+	cf_copy_array(slot->tts_values[2], FLOAT4OID, sizeof(float), u->k, u->row, NULL,
+				  "user factor vector");
+	MemoryContextSwitchTo(oldcxt);
+	for (int c = 0; c < u->k; c++)
+	{
+		dot += (double) u->row[c] * u->p[c];
+		ss += (double) u->row[c] * u->row[c];
+	}
+	cosine = ss > 0 ? (float) (dot / sqrt(ss) * u->inv_norm) : 0.0f;
+	cf_topn_add(u->top, cosine, id);
+	if ((++u->seen & 1023) == 0)
+	{
+		MemoryContextReset(u->rowcxt);
+		CHECK_FOR_INTERRUPTS();
+	}
+	return true;
+}
+
+static void
+userscan_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+userscan_shutdown(DestReceiver *self)
+{
+}
+
+static void
+userscan_destroy(DestReceiver *self)
+{
+}
+
+/*
+ * cf_similar_users(user_id bigint, n int, model text)
+ *		RETURNS TABLE(similar_user_id bigint, similarity float8)
+ */
+Datum
+cf_similar_users(PG_FUNCTION_ARGS)
+{
+	Oid			nsp = cf_extension_schema(fcinfo);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		user_id;
+	int32		n;
+	char	   *model;
+	CfModelInfo info;
+	CfUserRow	user;
+	CfTopN		top;
+	UserScan	scan;
+	SPIExecuteOptions options;
+	ParamListInfo params;
+	double		ss = 0;
+	int			ret;
+
+	cf_require_arg(fcinfo, 0, "user_id");
+	cf_require_arg(fcinfo, 1, "n");
+	user_id = PG_GETARG_INT64(0);
+	n = PG_GETARG_INT32(1);
+	model = cf_model_name_arg(fcinfo, 2);
+	cf_check_int_arg("n", n, 1, PG_INT32_MAX);
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (!cf_lookup(nsp, model, &info, CF_USER_FACTORS, user_id, &user))
+		unknown_user(user_id, model);
+	require_factors(&info, model);
+	for (int c = 0; c < info.k; c++)
+		ss += (double) user.factors[c] * user.factors[c];
+
+	cf_topn_init(&top, n);
+	memset(&scan, 0, sizeof(scan));
+	scan.pub.receiveSlot = userscan_receive;
+	scan.pub.rStartup = userscan_startup;
+	scan.pub.rShutdown = userscan_shutdown;
+	scan.pub.rDestroy = userscan_destroy;
+	scan.pub.mydest = DestNone;
+	scan.target = user_id;
+	scan.p = user.factors;
+	scan.inv_norm = ss > 0 ? (float) (1.0 / sqrt(ss)) : 0.0f;
+	scan.k = info.k;
+	scan.row = palloc(info.k * sizeof(float));
+	scan.top = &top;
+	scan.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "cf user rows",
+										ALLOCSET_SMALL_SIZES);
+
+	params = makeParamList(1);
+	params->numParams = 1;
+	params->params[0].value = CStringGetTextDatum(model);
+	params->params[0].isnull = false;
+	params->params[0].pflags = PARAM_FLAG_CONST;
+	params->params[0].ptype = TEXTOID;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	memset(&options, 0, sizeof(options));
+	options.params = params;
+	options.read_only = true;
+	options.dest = &scan.pub;
+	ret = SPI_execute_plan_extended(cf_query_plan(nsp, CF_Q_USERS), &options);
+	if (ret != SPI_OK_SELECT && ret != SPI_OK_UTILITY)
+		elog(ERROR, "reading the users of model \"%s\" failed: %s", model,
+			 SPI_result_code_string(ret));
+	SPI_finish();
+	MemoryContextDelete(scan.rowcxt);
+
+	cf_topn_sort(&top);
+	emit_pairs(rsinfo, &top, NULL);
+	return (Datum) 0;
+}
+
+/* How an algorithm's scores are explained (the hook for ALS/iALS). */
+typedef enum ExplainKind
+{
+	EXPLAIN_BY_SIMILARITY		/* SGD, and ALS until it has its own */
+	/* EXPLAIN_LINEAR: the exact per-item decomposition of ALS/iALS goes here */
+} ExplainKind;
+
+/* The explanation an algorithm gets; error if none. */
+static ExplainKind
+explain_kind(const CfModelInfo *info)
+{
+	if (strcmp(info->algorithm, "sgd") == 0 || strcmp(info->algorithm, "als") == 0)
+		return EXPLAIN_BY_SIMILARITY;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cf_explain does not support models trained with algorithm \"%s\"",
+					info->algorithm),
+			 errdetail("Explanations exist for the algorithms \"sgd\" and \"als\".")));
+	return EXPLAIN_BY_SIMILARITY;	/* keep the compiler quiet */
+}
+
+/*
+ * cf_explain(user_id bigint, item_id bigint, model text, n int)
+ *		RETURNS TABLE(rated_item_id bigint, similarity float8, share float8)
+ */
+Datum
+cf_explain(PG_FUNCTION_ARGS)
+{
+	Oid			nsp = cf_extension_schema(fcinfo);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		user_id;
+	int64		item_id;
+	char	   *model;
+	int32		n;
+	CfModelInfo info;
+	CfUserRow	user;
+	CfItems    *items;
+	Datum	   *ids;
+	int32	   *rated;
+	int32		nrated;
+	int32		i;
+	const float *qi;
+	double		total = 0;
+	CfTopN		top;
+
+	cf_require_arg(fcinfo, 0, "user_id");
+	cf_require_arg(fcinfo, 1, "item_id");
+	cf_require_arg(fcinfo, 3, "n");
+	user_id = PG_GETARG_INT64(0);
+	item_id = PG_GETARG_INT64(1);
+	model = cf_model_name_arg(fcinfo, 2);
+	n = PG_GETARG_INT32(3);
+	cf_check_int_arg("n", n, 1, PG_INT32_MAX);
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (!cf_lookup(nsp, model, &info, CF_USER_RATED, user_id, &user))
+		unknown_user(user_id, model);
+	(void) explain_kind(&info);
+
+	/* the target and the rated items (all a model too large to cache reads) */
+	ids = palloc((user.nrated + 1) * sizeof(Datum));
+	ids[0] = Int64GetDatum(item_id);
+	for (int j = 0; j < user.nrated; j++)
+		ids[j + 1] = Int64GetDatum(user.rated[j]);
+	items = cf_items_acquire_some(nsp, model, &info,
+								  PointerGetDatum(construct_array(ids, user.nrated + 1, INT8OID,
+																  sizeof(int64), true,
+																  TYPALIGN_DOUBLE)));
+	i = cf_item_index(items, item_id);
+	if (i < 0)
+		unknown_item(item_id, model);
+	qi = items->Q + (Size) i * items->k;
+	rated = cf_item_indices(items, user.rated, user.nrated, &nrated);
+
+	cf_topn_init(&top, n);
+	for (int32 j = 0; j < nrated; j++)
+	{
+		int32		r = rated[j];
+		float		cosine;
+
+		if (r == i)
+			continue;
+		cosine = cblas_sdot(items->k, items->Q + (Size) r * items->k, 1, qi, 1) *
+			items->inv_norm[r] * items->inv_norm[i];
+		if (cosine > 0)
+		{
+			total += cosine;
+			cf_topn_add(&top, cosine, r);
+		}
+	}
+	cf_topn_sort(&top);
+	for (int32 j = 0; j < top.size; j++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = Int64GetDatum(items->ids[top.key[j]]);
+		values[1] = Float8GetDatum(top.score[j]);
+		values[2] = Float8GetDatum(top.score[j] / total);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	cf_items_release(items);
+	return (Datum) 0;
+}

@@ -1,0 +1,145 @@
+/*-------------------------------------------------------------------------
+ *
+ * train.h
+ *	  What every training algorithm receives and provides.
+ *
+ * cf_train (train.c) checks the arguments, loads the ratings, holds out a
+ * validation set if asked, and picks the trainer by the algorithm argument;
+ * each trainer (sgd.c, baseline.c, ...) fills the factors, the per-epoch
+ * trace and the final fit, and calls cf_epoch_done() after every epoch.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CF_TRAIN_H
+#define CF_TRAIN_H
+
+#include "load.h"
+#include "model.h"
+
+/* cf_train's held-out ratings and early-stopping state (train.c). */
+typedef struct CfValidation CfValidation;
+
+/* The settings of one training (arguments of cf_train). */
+typedef struct CfTrainParams
+{
+	int			factors;
+	int			epochs;
+	double		learning_rate;
+	double		regularization;
+	int64		seed;
+	bool		verbose;		/* NOTICEs: one per epoch */
+
+	/*
+	 * Validation and early stopping.  They are cf_epoch_done's business:
+	 * trainers only pass params on.  validation is NULL when nothing is held
+	 * out (validation_fraction 0, or a training that is not cf_train's).
+	 */
+	double		validation_fraction;	/* share of the ratings held out */
+	bool		early_stopping;
+	int			patience;		/* epochs without improvement before stopping */
+	CfValidation *validation;
+} CfTrainParams;
+
+/* The final model's exact fit over its training ratings. */
+typedef struct CfFit
+{
+	double		sse;			/* sum of squared errors; NaN: the model
+								 * predicts no ratings (popular) */
+	double		norms;			/* the penalty of the objective without lambda
+								 * (biased MF: sum over ratings of b_u^2 +
+								 * b_i^2 + |p_u|^2 + |q_i|^2) */
+	int			epochs;			/* epochs run (fewer than asked if stopped early) */
+} CfFit;
+
+/* A training algorithm. */
+typedef struct CfTrainer
+{
+	const char *name;			/* the algorithm argument's value */
+
+	/* bytes train() allocates for this data, these settings and workers */
+	Size		(*bytes) (const CfRatings *data, const CfTrainParams *params, int workers);
+
+	/*
+	 * Train with this many parallel workers beside the leader (0: alone);
+	 * fill *f (allocated in CurrentMemoryContext), log[0..epochs-1] and *fit.
+	 * The factors' k is the trainer's choice (0 for models without factor
+	 * vectors); params->factors is what the user asked for.
+	 */
+	void		(*train) (const CfRatings *data, const CfTrainParams *params, int workers,
+						  CfFactors *f, CfEpoch *log, CfFit *fit);
+
+	/*
+	 * Optional: the exact fit (sse, norms) of factors f over data, as train()
+	 * reports it for its final factors.  cf_train calls it when early
+	 * stopping keeps an earlier epoch's factors.  NULL: the objective of
+	 * biased MF (per-rating penalty, as in CfFit.norms).
+	 */
+	void		(*fit) (const CfRatings *data, const CfTrainParams *params,
+						const CfFactors *f, CfFit *fit);
+} CfTrainer;
+
+/*
+ * The contract of cf_epoch_done, for every trainer:
+ *
+ * - The leader (never a worker) calls it once after each epoch (ALS: each
+ *   full iteration), epoch counting from 0, with log[epoch]'s loss, rmse
+ *   and seconds filled in; it fills log->validation_rmse (NaN when nothing
+ *   is held out) and prints the epoch's NOTICE when params->verbose.
+ * - current is a view of the factors as they are after that epoch, with
+ *   the data's dense user and item indices, k and stride as in CfFactors.
+ *   Its pointers may point into shared memory that workers write (SGD);
+ *   the workers must be waiting (at a barrier) for the duration of the
+ *   call.  It only reads through them and keeps no pointer: what it needs
+ *   later (the best epoch's factors, for early stopping) it copies.
+ * - It returns true when training should stop after this epoch (early
+ *   stopping: the validation RMSE has not improved for `patience` epochs).
+ *   The trainer then stops as if that had been the last epoch and reports
+ *   the epochs run in fit->epochs.  cf_train afterwards puts the kept
+ *   epoch's factors in place of the final ones and measures their fit
+ *   (CfTrainer.fit), so trainers need do nothing else.
+ * - It may raise an error (a cancel, say); trainers clean up as for any
+ *   error (workers are terminated by the transaction's abort).
+ */
+extern bool cf_epoch_done(const CfTrainParams *params, int epoch,
+						  const CfFactors *current, CfEpoch *log);
+
+/* The trainer of an algorithm name; error if there is none. */
+extern const CfTrainer *cf_find_trainer(const char *name);
+
+/* Check the settings of a training (the ranges of cf_train's arguments). */
+extern void cf_check_train_params(const CfTrainParams *params);
+
+/* What a stored training produced: cf_train's result row. */
+typedef struct CfTrainResult
+{
+	int64		users;
+	int64		items;
+	int64		ratings;
+	int			factors;
+	int			epochs;			/* epochs run */
+	int			epoch_kept;		/* the epoch whose factors were stored */
+	double		loss;			/* NaN: none (popular) */
+	double		rmse;
+	double		validation_rmse;	/* of the kept epoch; NaN: no validation */
+	double		seconds;
+} CfTrainResult;
+
+/*
+ * Everything cf_train does after checking its arguments: lock the model
+ * name, load the source (checked with cf_check_source), hold out the
+ * validation set, train, and store the model as `model` in the caller's
+ * transaction.  workers < 0: automatic.
+ */
+extern void cf_train_and_store(Oid nsp, CfSource *src, const char *model,
+							   const CfTrainer *trainer, CfTrainParams *params,
+							   int workers, CfTrainResult *result);
+
+/*
+ * Train on ratings already loaded, without validation and without storing
+ * (cross-validation): fills *f, log[0..params->epochs - 1] and *fit.
+ */
+extern void cf_train_ratings(const CfRatings *data, const CfTrainer *trainer,
+							 const CfTrainParams *params, int workers,
+							 CfFactors *f, CfEpoch *log, CfFit *fit);
+
+#endif							/* CF_TRAIN_H */
