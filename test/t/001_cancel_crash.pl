@@ -13,6 +13,9 @@
 #   training  100000 epochs over 400,000 ratings; the log shows "epoch 2:"
 #   storing   a statement trigger on cf_user_factors sleeps, in that session
 #             only (wait event PgSleep)
+#   parallel  the epochs on two parallel workers and the leader; the log
+#             shows the workers started and "epoch 2:"; after a cancel no
+#             worker may be left running
 #
 # The measurements (time from the cancel to the error, memory before and
 # after repeated cancels) are printed with diag(); nothing asserts a time.
@@ -88,8 +91,14 @@ my %phase = (
 		sql => "SET test.pause_store = on; "
 		  . "SELECT * FROM cf_train('big', model => 'm', factors => 16, epochs => 1);",
 		wait => \&wait_for_sleep,
+	},
+	# the epochs on two parallel workers beside the leader
+	parallel => {
+		sql =>
+		  "SELECT * FROM cf_train('big', model => 'm', factors => 16, epochs => 100000, workers => 2);",
+		wait => \&wait_for_parallel_epoch,
 	},);
-my @phases = qw(reading training storing);
+my @phases = qw(reading training storing parallel);
 
 # wait_for_sleep(pid): until the backend sleeps in pg_sleep.
 sub wait_for_sleep
@@ -105,6 +114,23 @@ sub wait_for_epoch
 {
 	my ($pid, $log_offset) = @_;
 	$node->wait_for_log(qr/epoch 2:/, $log_offset);
+}
+
+# wait_for_parallel_epoch(pid, offset): until the log shows the workers
+# started and the second epoch.
+sub wait_for_parallel_epoch
+{
+	my ($pid, $log_offset) = @_;
+	$node->wait_for_log(qr/training on 2 parallel workers/, $log_offset);
+	$node->wait_for_log(qr/epoch 2:/, $log_offset);
+}
+
+# no_workers_left(): until no parallel worker of cf runs any more.
+sub no_workers_left
+{
+	$node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'parallel worker'")
+	  or die "parallel workers outlived their leader";
 }
 
 # start_training(session, phase): send the phase's training, return at once.
@@ -144,6 +170,7 @@ foreach my $name (@phases)
 	wait_stderr($session, qr/canceling statement due to user request/);
 	my $latency = time - $t0;
 	$session->query('RESET test.pause_store');
+	no_workers_left();
 	pass("pg_cancel_backend while $name ends the training");
 	diag(sprintf("cancel while %s: error after %.3f s", $name, $latency));
 	is($node->safe_psql('postgres', "SELECT fingerprint('m')"),
@@ -159,6 +186,7 @@ foreach my $name (@phases)
 	my $reached = slurp_file($node->logfile, $offset);
 	$session->query('RESET statement_timeout');
 	$session->query('RESET test.pause_store');
+	no_workers_left();
 	pass("statement_timeout while $name ends the training");
 	diag(sprintf(
 			"timeout %s while %s: %d epochs logged before it fired",
