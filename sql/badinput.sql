@@ -1,6 +1,6 @@
 --
 -- badinput: every SQL function against bad arguments and bad sources, table
--- driven.  Each case is one query; try() runs it and prints the SQLSTATE and
+-- driven (one row per case in "cases").  Each case is one query; try() runs it and prints the SQLSTATE and
 -- the message (or how many rows it returned), and whether the stored models
 -- changed.  To cover a new function, add its rows to "cases".
 --
@@ -178,6 +178,71 @@ INSERT INTO cases (fn, what, query) VALUES
   ('cf_recommend', 'rated items with NULL', $$SELECT * FROM cf_recommend(1, 3, 'bi_rated_null')$$),
   ('cf_recommend', 'non-finite scores', $$SELECT * FROM cf_recommend(1, 10, 'bi_nonfinite', false)$$),
   -- cf_synthetic_ratings
+  -- cf_recommend_batch
+  ('cf_recommend_batch', 'user_ids with NULL', $$SELECT * FROM cf_recommend_batch('{1,NULL}', 5, 'bi')$$),
+  ('cf_recommend_batch', 'user_ids 2-D', $$SELECT * FROM cf_recommend_batch('{{1},{2}}', 5, 'bi')$$),
+  ('cf_recommend_batch', 'user_ids empty', $$SELECT * FROM cf_recommend_batch('{}', 5, 'bi')$$),
+  ('cf_recommend_batch', 'n 0', $$SELECT * FROM cf_recommend_batch('{1,2}', 0, 'bi')$$),
+  ('cf_recommend_batch', 'n NULL', $$SELECT * FROM cf_recommend_batch('{1,2}', NULL, 'bi')$$),
+  ('cf_recommend_batch', 'n 2^31-1', $$SELECT * FROM cf_recommend_batch('{1,2}', 2147483647, 'bi', false)$$),
+  ('cf_recommend_batch', 'model unknown', $$SELECT * FROM cf_recommend_batch('{1}', 5, 'bi_no_such_model')$$),
+  -- cf_similar_items, cf_similar_users
+  ('cf_similar_items', 'item_id NULL', $$SELECT * FROM cf_similar_items(NULL, 5, 'bi')$$),
+  ('cf_similar_items', 'n 0', $$SELECT * FROM cf_similar_items(1, 0, 'bi')$$),
+  ('cf_similar_items', 'n 2^31-1', $$SELECT * FROM cf_similar_items(1, 2147483647, 'bi')$$),
+  ('cf_similar_items', 'item unknown', $$SELECT * FROM cf_similar_items(-1, 5, 'bi')$$),
+  ('cf_similar_items', 'model unknown', $$SELECT * FROM cf_similar_items(1, 5, 'bi_no_such_model')$$),
+  ('cf_similar_users', 'n -1', $$SELECT * FROM cf_similar_users(1, -1, 'bi')$$),
+  ('cf_similar_users', 'user unknown', $$SELECT * FROM cf_similar_users(9223372036854775807, 5, 'bi')$$),
+  -- cf_recommend_for_ratings
+  ('cf_recommend_for_ratings', 'lengths differ', $$SELECT * FROM cf_recommend_for_ratings('{1,2}', '{5}', 5, 'bi')$$),
+  ('cf_recommend_for_ratings', 'empty arrays', $$SELECT * FROM cf_recommend_for_ratings('{}', '{}', 5, 'bi')$$),
+  ('cf_recommend_for_ratings', 'rating NULL element', $$SELECT * FROM cf_recommend_for_ratings('{1}', '{NULL}', 5, 'bi')$$),
+  ('cf_recommend_for_ratings', 'rating NaN', $$SELECT * FROM cf_recommend_for_ratings('{1}', '{NaN}', 5, 'bi')$$),
+  ('cf_recommend_for_ratings', 'rating Infinity', $$SELECT * FROM cf_recommend_for_ratings('{1}', '{Infinity}', 5, 'bi')$$),
+  ('cf_recommend_for_ratings', 'item_ids 2-D', $$SELECT * FROM cf_recommend_for_ratings('{{1}}', '{{5}}', 5, 'bi')$$),
+  ('cf_recommend_for_ratings', 'item_ids NULL', $$SELECT * FROM cf_recommend_for_ratings(NULL, '{5}', 5, 'bi')$$),
+  ('cf_recommend_for_ratings', 'unknown items only', $$SELECT * FROM cf_recommend_for_ratings('{-5,-6}', '{4,5}', 5, 'bi')$$),
+  -- cf_refresh_users
+  ('cf_refresh_users', 'user_ids empty', $$SELECT * FROM cf_refresh_users('{}', 'bi')$$),
+  ('cf_refresh_users', 'user_ids with NULL', $$SELECT * FROM cf_refresh_users('{NULL}', 'bi')$$),
+  ('cf_refresh_users', 'model unknown', $$SELECT * FROM cf_refresh_users('{1}', 'bi_no_such_model')$$),
+  -- cf_explain
+  ('cf_explain', 'n 0', $$SELECT * FROM cf_explain(1, 1, 'bi', 0)$$),
+  ('cf_explain', 'user_id NULL', $$SELECT * FROM cf_explain(NULL, 1, 'bi')$$),
+  ('cf_explain', 'model unknown', $$SELECT * FROM cf_explain(1, 1, 'bi_no_such_model')$$),
+  -- the split functions
+  ('cf_split_random', 'fraction NaN', $$SELECT cf_split_random(1, 1, 'NaN')$$),
+  ('cf_split_random', 'fraction -1', $$SELECT cf_split_random(1, 1, -1)$$),
+  ('cf_split_random', 'fraction 2', $$SELECT cf_split_random(1, 1, 2)$$),
+  ('cf_split_fold', 'folds 0', $$SELECT cf_split_fold(1, 1, 0)$$),
+  ('cf_split_fold', 'folds -2^31', $$SELECT cf_split_fold(1, 1, -2147483648)$$),
+  ('cf_split', 'source missing', $$SELECT * FROM cf_split('bi_no_such_table')$$),
+  ('cf_split', 'source sequence', $$SELECT * FROM cf_split('bi_seq')$$),
+  ('cf_split', 'method unknown', $$SELECT * FROM cf_split('bi_ratings', method => 'bi_no_such_method')$$),
+  ('cf_split', 'fraction Infinity', $$SELECT * FROM cf_split('bi_ratings', fraction => 'Infinity')$$),
+  -- cf_evaluate, cf_cross_validate, cf_grid_search
+  ('cf_evaluate', 'model unknown', $$SELECT * FROM cf_evaluate('bi_no_such_model', 'bi_ratings')$$),
+  ('cf_evaluate', 'test missing', $$SELECT * FROM cf_evaluate('bi', 'bi_no_such_table')$$),
+  ('cf_evaluate', 'test empty', $$SELECT * FROM cf_evaluate('bi', 'bi_empty')$$),
+  ('cf_cross_validate', 'folds 1', $$SELECT * FROM cf_cross_validate('bi_ratings', 1)$$),
+  ('cf_cross_validate', 'folds NULL', $$SELECT * FROM cf_cross_validate('bi_ratings', NULL)$$),
+  ('cf_grid_search', 'factors empty', $$SELECT * FROM cf_grid_search('bi_ratings', factors => '{}')$$),
+  ('cf_grid_search', 'factors 0', $$SELECT * FROM cf_grid_search('bi_ratings', factors => '{0}')$$),
+  ('cf_grid_search', 'factors with NULL', $$SELECT * FROM cf_grid_search('bi_ratings', factors => '{4,NULL}')$$),
+  -- model management
+  ('cf_drop_model', 'model unknown', $$SELECT cf_drop_model('bi_no_such_model')$$),
+  ('cf_drop_model', 'model unknown, if_exists', $$SELECT cf_drop_model('bi_no_such_model', true)$$),
+  ('cf_drop_model', 'model empty', $$SELECT cf_drop_model('')$$),
+  ('cf_rename_model', 'to an existing name', $$SELECT cf_rename_model('bi', 'bi_item_2d')$$),
+  ('cf_rename_model', 'to an empty name', $$SELECT cf_rename_model('bi', '')$$),
+  ('cf_rename_model', 'to 1025 bytes', $$SELECT cf_rename_model('bi', repeat('x', 1025))$$),
+  ('cf_rename_model', 'model unknown', $$SELECT cf_rename_model('bi_no_such_model', 'bi_x')$$),
+  ('cf_copy_model', 'to an existing name', $$SELECT cf_copy_model('bi', 'bi_item_2d')$$),
+  ('cf_copy_model', 'new_name NULL', $$SELECT cf_copy_model('bi', NULL)$$),
+  ('cf_training_chart', 'width 0', $$SELECT * FROM cf_training_chart('bi', 0)$$),
+  ('cf_training_chart', 'height -1', $$SELECT * FROM cf_training_chart('bi', 60, -1)$$),
+  ('cf_training_chart', 'model unknown', $$SELECT * FROM cf_training_chart('bi_no_such_model')$$),
   ('cf_synthetic_ratings', 'users NULL', $$SELECT * FROM cf_synthetic_ratings(NULL, 10, 10)$$),
   ('cf_synthetic_ratings', 'items NULL', $$SELECT * FROM cf_synthetic_ratings(10, NULL, 10)$$),
   ('cf_synthetic_ratings', 'ratings NULL', $$SELECT * FROM cf_synthetic_ratings(10, 10, NULL)$$),
@@ -205,7 +270,8 @@ INSERT INTO cases (fn, what, query) VALUES
   ('cf_synthetic_ratings', 'skew 10 (largest)', $$SELECT * FROM cf_synthetic_ratings(50, 50, 2500, skew => 10)$$),
   ('cf_synthetic_ratings', 'seed at the bigint limits', $$SELECT * FROM cf_synthetic_ratings(10, 10, 10, seed => -9223372036854775808)$$);
 
-SELECT id, fn, what, (pg_temp.try(query)).* FROM cases ORDER BY id;
+-- (LATERAL: (try(query)).* would run each query once per output column)
+SELECT c.id, c.fn, c.what, t.* FROM cases c, LATERAL pg_temp.try(c.query) t ORDER BY c.id;
 SELECT count(*) AS cases FROM cases;
 
 --
