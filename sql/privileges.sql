@@ -103,6 +103,10 @@ UPDATE cf_item_factors SET bias = 100 WHERE model = 'alice';
 DELETE FROM cf_training_log WHERE model = 'alice';
 INSERT INTO cf_item_factors VALUES ('alice', 1000, 100, '{}');
 INSERT INTO cf_training_log VALUES ('alice', 1000, 0, 0, 0);
+-- nor through the model functions
+SELECT cf_drop_model('alice');
+SELECT cf_rename_model('alice', 'stolen');
+SELECT * FROM cf_refresh_users('{2}', 'alice');
 -- nor create a model in alice's name
 INSERT INTO cf_models (name, version, source, user_column, item_column, rating_column,
                        algorithm, hyperparameters, factors, users, items, ratings,
