@@ -71,9 +71,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	qsort(cand, ncand, sizeof(int32), ref_cmp);
 
 	cf_topn_init(&t, limit);
-	/* in two calls, as a scan in chunks would offer them */
-	cf_topn_offer(&t, s, b, 0, split);
-	cf_topn_offer(&t, s + split, b, split, n);
+	/*
+	 * In two calls, as a scan in chunks would offer them, and in a memory
+	 * context that is gone before the sort, as a DestReceiver's is (the
+	 * executor's per-query memory): what the selection keeps must not live
+	 * there.
+	 */
+	{
+		MemoryContext offer = AllocSetContextCreate(CurrentMemoryContext, "offer",
+													ALLOCSET_DEFAULT_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(offer);
+
+		cf_topn_offer(&t, s, b, 0, split);
+		cf_topn_offer(&t, s + split, b, split, n);
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(offer);
+	}
 	count = cf_topn_sort(&t);
 
 	want = (int32) Max(Min(limit, (int64) ncand), 0);

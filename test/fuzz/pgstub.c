@@ -31,13 +31,16 @@ int			maintenance_work_mem = 65536;
 typedef struct StubChunk StubChunk;
 typedef struct StubContext StubContext;
 
-/* Header before every chunk: its context and its neighbours there. */
+/*
+ * Header before every chunk: its neighbours in its context, and the context
+ * last, right before the chunk, where GetMemoryChunkContext() looks.
+ */
 struct StubChunk
 {
-	StubContext *cxt;
 	StubChunk  *prev;
 	StubChunk  *next;
 	Size		size;
+	StubContext *cxt;
 };
 
 /* A memory context: its chunks and its children. */
