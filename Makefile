@@ -4,6 +4,7 @@
 #   make install              install into the server that pg_config names
 #   make installcheck         run the pg_regress suite against a running server
 #   make WERROR=1             treat warnings as errors (the test command does)
+#   make SANITIZE=1           build with ASan + UBSan (see test/memcheck.sh)
 #   make BLAS_CFLAGS=... BLAS_LIBS=...   use another BLAS/LAPACK
 #
 # The source of the extension's version is cf_extension.control; the build
@@ -47,7 +48,7 @@ DOCS =
 
 # pg_regress suites: sql/<name>.sql and expected/<name>.out, in this order.
 REGRESS = setup train predict recommend serving serving_batch serving_foldin als split \
-	validation baselines evaluate tuning manage errors upgrade
+	validation baselines evaluate tuning manage privileges searchpath badinput errors upgrade
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 EXTRA_CLEAN = cf.control sql/$(EXTENSION)--$(EXTVERSION).sql
@@ -65,6 +66,15 @@ SHLIB_LINK += $(BLAS_LIBS) -lm
 PG_CFLAGS += -Wextra -Wno-unused-parameter -Wno-sign-compare
 ifdef WERROR
 PG_CFLAGS += -Werror
+endif
+
+# make SANITIZE=1: AddressSanitizer and UndefinedBehaviorSanitizer in cf's
+# own code (test/memcheck.sh asan; src/sanitize.c says how it runs).
+ifdef SANITIZE
+OBJS += src/sanitize.o
+PG_CPPFLAGS += -DCF_SANITIZE
+PG_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+SHLIB_LINK += -fsanitize=address,undefined
 endif
 
 PG_CONFIG ?= pg_config

@@ -133,9 +133,14 @@ ROLLBACK;
 SELECT count(*) AS untouched FROM cf_user_factors a JOIN fresh_before b USING (model, user_id)
 WHERE a.model = 'fresh' AND a.user_id IN (5, 6) AND a.factors = b.factors;
 
--- as the caller: privileges on the source apply
+-- as the caller: only a role with the model owner's privileges may refresh
+-- its users (docs/security.md), and privileges on the source apply
 CREATE ROLE cf_refresher;
 GRANT SELECT, INSERT, UPDATE, DELETE ON cf_models, cf_user_factors, cf_item_factors TO cf_refresher;
+SET ROLE cf_refresher;
+SELECT * FROM cf_refresh_users('{1}', 'fresh');
+RESET ROLE;
+UPDATE cf_models SET owner = 'cf_refresher' WHERE name = 'fresh';
 SET ROLE cf_refresher;
 SELECT * FROM cf_refresh_users('{1}', 'fresh');
 RESET ROLE;
@@ -143,6 +148,7 @@ GRANT SELECT ON fresh TO cf_refresher;
 SET ROLE cf_refresher;
 SELECT * FROM cf_refresh_users('{1}', 'fresh');
 RESET ROLE;
+UPDATE cf_models SET owner = 'postgres' WHERE name = 'fresh';
 REVOKE ALL ON cf_models, cf_user_factors, cf_item_factors, fresh FROM cf_refresher;
 DROP ROLE cf_refresher;
 

@@ -12,18 +12,26 @@ WITH members AS (
   WHERE e.extname = 'cf' AND d.refclassid = 'pg_extension'::regclass
     AND d.refobjid = e.oid AND d.deptype = 'e'),
 lines AS (
-  SELECT format('function %s returns %s volatility %s strict %s parallel %s security definer %s config %s args (%s) src %s comment %s',
+  SELECT format('function %s returns %s volatility %s strict %s parallel %s security definer %s config %s args (%s) src %s acl %s comment %s',
                 p.oid::regprocedure, pg_get_function_result(p.oid), p.provolatile, p.proisstrict,
-                p.proparallel, p.prosecdef, p.proconfig, pg_get_function_arguments(p.oid), p.prosrc,
+                p.proparallel, p.prosecdef, p.proconfig, pg_get_function_arguments(p.oid), p.prosrc, p.proacl,
                 obj_description(p.oid, 'pg_proc')) AS line
   FROM members m JOIN pg_proc p ON m.classid = 'pg_proc'::regclass AND p.oid = m.objid
   UNION ALL
-  SELECT format('relation %s kind %s comment %s', c.relname, c.relkind, obj_description(c.oid, 'pg_class'))
+  SELECT format('relation %s kind %s acl %s row security %s forced %s comment %s', c.relname, c.relkind,
+                c.relacl, c.relrowsecurity, c.relforcerowsecurity, obj_description(c.oid, 'pg_class'))
   FROM members m JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid
   UNION ALL
-  SELECT format('column %s.%s %s not null %s default %s storage %s', c.relname, a.attname,
+  SELECT format('policy %s.%s command %s permissive %s roles %s using %s check %s comment %s',
+                c.relname, p.polname, p.polcmd, p.polpermissive, p.polroles::regrole[],
+                pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid),
+                obj_description(p.oid, 'pg_policy'))
+  FROM members m JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid
+  JOIN pg_policy p ON p.polrelid = c.oid
+  UNION ALL
+  SELECT format('column %s.%s %s not null %s default %s storage %s acl %s comment %s', c.relname, a.attname,
                 format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid),
-                a.attstorage)
+                a.attstorage, a.attacl, col_description(c.oid, a.attnum))
   FROM members m JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
   LEFT JOIN pg_attrdef ad ON ad.adrelid = c.oid AND ad.adnum = a.attnum

@@ -63,4 +63,8 @@ _PG_init(void)
 
 	/* The assign hook does not run for the boot value. */
 	openblas_set_num_threads(cf_blas_threads);
+
+#ifdef CF_SANITIZE
+	cf_sanitize_init();
+#endif
 }

@@ -14,4 +14,9 @@ extern int	cf_blas_threads;
 /* cf.cache_size: megabytes of factor cache per backend (0: no cache). */
 extern int	cf_cache_size;
 
+#ifdef CF_SANITIZE
+/* A make SANITIZE=1 build: install the sanitizers' fmgr hooks (sanitize.c). */
+extern void cf_sanitize_init(void);
+#endif
+
 #endif							/* CF_H */

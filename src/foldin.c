@@ -619,6 +619,7 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 
 	/* strictly before or after any training; then a snapshot that sees it */
 	cf_lock_model(model);
+	cf_check_owner(nsp, model);
 	PushActiveSnapshot(GetTransactionSnapshot());
 
 	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);

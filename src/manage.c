@@ -154,6 +154,12 @@ new_name_arg(FunctionCallInfo fcinfo)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("model name must not be empty")));
+	if (strlen(name) > CF_MAX_MODEL_NAME)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("model name is too long"),
+				 errdetail("The name has %zu bytes; the limit is %d.", strlen(name),
+						   CF_MAX_MODEL_NAME)));
 	return name;
 }
 

@@ -10,7 +10,16 @@
  * model until commit, and an error or cancel leaves the old model in place.
  * Concurrent trainings of one name are serialized by a transaction-level
  * advisory lock taken before the source is read, so the second waits and
- * then replaces the first's model whole; it never mixes rows of two.
+ * then replaces the first's model whole; it never mixes rows of two.  In a
+ * REPEATABLE READ or SERIALIZABLE transaction the second cannot see the
+ * first's model, so it fails with a serialization error instead.
+ *
+ * A model has an owner (cf_models.owner).  Row-level security on the four
+ * tables lets only roles with the owner's privileges change a model's rows;
+ * the store checks that up front (and keeps the owner when it replaces a
+ * model) so that a trainer gets a clear error instead of a silent no-op.
+ * Every query is schema-qualified and spells its operators
+ * OPERATOR(pg_catalog.=), so the caller's search_path cannot redirect them.
  *
  * Rows are inserted in batches of up to INSERT_BATCH per statement, each
  * batch's arrays built in a memory context reset after the batch.  Lookups
@@ -22,16 +31,19 @@
 
 #include <math.h>
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/float.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 #include "model.h"
 #include "util.h"
@@ -105,6 +117,167 @@ cf_lock_model(const char *name)
 						 hash_bytes((const unsigned char *) name, strlen(name)), 2);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
+
+/* A stored model's row as one snapshot sees it (see model_row). */
+typedef struct ModelRow
+{
+	bool		exists;
+	int64		version;
+	Oid			owner;
+	bool		allowed;		/* caller has the owner's privileges */
+} ModelRow;
+
+/*
+ * Whether cf_models has the owner column: not before ALTER EXTENSION cf
+ * UPDATE to 0.2.0, when a database still has 0.1.0's tables (and no
+ * row-level security) but already runs this library.
+ */
+static bool
+has_owner_column(Oid nsp)
+{
+	Oid			relid = get_relname_relid("cf_models", nsp);
+
+	return OidIsValid(relid) && get_attnum(relid, "owner") != InvalidAttrNumber;
+}
+
+/*
+ * Read the named model's version and owner (call inside SPI_connect), with
+ * a fresh snapshot in READ COMMITTED or the transaction's otherwise, or with
+ * the given snapshot.
+ */
+static void
+model_row(Oid nsp, const char *name, Snapshot snapshot, ModelRow *row)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	SPIPlanPtr	plan;
+	char	   *sql;
+	int			ret;
+	bool		isnull;
+
+	sql = psprintf("SELECT version, %s FROM %s WHERE name OPERATOR(pg_catalog.=) $1",
+				   has_owner_column(nsp) ?
+				   "owner::pg_catalog.oid, pg_catalog.pg_has_role(owner, 'USAGE')" :
+				   "0::pg_catalog.oid, true",
+				   cf_table(nsp, "cf_models"));
+	plan = SPI_prepare(sql, 1, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	values[0] = CStringGetTextDatum(name);
+	if (snapshot != InvalidSnapshot)
+		ret = SPI_execute_snapshot(plan, values, NULL, snapshot, InvalidSnapshot,
+								   true, false, 1);
+	else
+		ret = SPI_execute_plan(plan, values, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "model lookup failed: %s", SPI_result_code_string(ret));
+	row->exists = SPI_processed > 0;
+	if (row->exists)
+	{
+		row->version = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												   SPI_tuptable->tupdesc, 1, &isnull));
+		row->owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+													SPI_tuptable->tupdesc, 2, &isnull));
+		row->allowed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 3, &isnull));
+	}
+	SPI_freeplan(plan);
+	pfree(sql);
+}
+
+/* Error: the caller lacks the privileges of the model's owner to do what. */
+static void
+report_not_owner(const char *name, Oid owner, const char *what)
+{
+	char	   *rolname = GetUserNameFromId(owner, true);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to %s model \"%s\"", what, name),
+			 rolname ?
+			 errdetail("The model belongs to role \"%s\"; only roles with the privileges of that role may replace or drop it.",
+					   rolname) :
+			 errdetail("The model belongs to a dropped role (OID %u); only a superuser may replace or drop it.",
+					   owner),
+			 errhint("Train under another model name, or ask the owner to grant you its role.")));
+}
+
+/*
+ * Error, as PostgreSQL would when the statement runs, unless the caller
+ * holds one of the privileges in mode on the extension's relation relname.
+ */
+static void
+require_privilege(Oid nsp, const char *relname, AclMode mode, ObjectType kind)
+{
+	Oid			relid = get_relname_relid(relname, nsp);
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation \"%s\" of extension cf is missing", relname);
+	if (pg_class_aclcheck(relid, GetUserId(), mode) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, kind, relname);
+}
+
+/*
+ * Under the model's lock, before any work: error unless the caller holds
+ * the table privileges storing a model takes and may replace the named
+ * model, and, in a REPEATABLE READ or SERIALIZABLE
+ * transaction, unless the model is still as this transaction's snapshot
+ * sees it (a training of the same name that committed while this one
+ * waited for the lock would otherwise be overwritten unseen).
+ */
+void
+cf_check_replace(Oid nsp, const char *name)
+{
+	ModelRow	seen;
+	ModelRow	latest;
+
+	require_privilege(nsp, "cf_models", ACL_SELECT, OBJECT_TABLE);
+	require_privilege(nsp, "cf_models", ACL_INSERT, OBJECT_TABLE);
+	require_privilege(nsp, "cf_models", ACL_DELETE, OBJECT_TABLE);
+	require_privilege(nsp, "cf_user_factors", ACL_INSERT, OBJECT_TABLE);
+	require_privilege(nsp, "cf_item_factors", ACL_INSERT, OBJECT_TABLE);
+	require_privilege(nsp, "cf_training_log", ACL_INSERT, OBJECT_TABLE);
+	/* nextval() takes USAGE or UPDATE */
+	require_privilege(nsp, "cf_model_version_seq", ACL_USAGE | ACL_UPDATE, OBJECT_SEQUENCE);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	model_row(nsp, name, InvalidSnapshot, &seen);
+	if (IsolationUsesXactSnapshot())
+	{
+		model_row(nsp, name, GetLatestSnapshot(), &latest);
+		if (seen.exists != latest.exists ||
+			(seen.exists && seen.version != latest.version))
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access to model \"%s\" due to a concurrent training", name),
+					 errdetail("Another transaction stored model \"%s\" after this transaction took its snapshot.",
+							   name),
+					 errhint("Retry the transaction.  In READ COMMITTED, a training waits for a concurrent training of the same model and then replaces its result.")));
+	}
+	if (seen.exists && !seen.allowed)
+		report_not_owner(name, seen.owner, "replace");
+	SPI_finish();
+}
+
+/*
+ * Error unless the caller may change the named model's rows (it does not
+ * exist, or the caller has its owner's privileges); for cf_refresh_users.
+ */
+void
+cf_check_owner(Oid nsp, const char *name)
+{
+	ModelRow	row;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	model_row(nsp, name, InvalidSnapshot, &row);
+	if (row.exists && !row.allowed)
+		report_not_owner(name, row.owner, "change");
+	SPI_finish();
+}
+
+/* A one-dimensional array of n by-value elements (real[] or bigint[]). */
 
 /*
  * A one-dimensional array of n by-value elements (real[] or bigint[]); no
@@ -281,22 +454,59 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 	int64	   *rated;
 	int			ret;
 	MemoryContext oldcxt;
+	bool		keep_owner;		/* replacing a model that has an owner */
+	bool		with_owner = has_owner_column(nsp);
+	Oid			owner = InvalidOid;
 	bool		has_epoch_kept = has_column(nsp, "cf_models", "epoch_kept");
+	int			nargs;
+	char	   *extra_columns;
+	char	   *extra_values;
 	bool		has_validation = has_column(nsp, "cf_training_log", "validation_rmse");
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	/* the old model, with its factors and log (ON DELETE CASCADE) */
+	/*
+	 * The old model, with its factors and log (the cascade trigger).  Row-level
+	 * security hides the row from DELETE unless the caller has the owner's
+	 * privileges: then the model exists but was not deleted.
+	 */
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "DELETE FROM %s WHERE name = $1", cf_table(nsp, "cf_models"));
+	appendStringInfo(&sql, "DELETE FROM %s WHERE name OPERATOR(pg_catalog.=) $1"
+					 " RETURNING %s", cf_table(nsp, "cf_models"),
+					 with_owner ? "owner::pg_catalog.oid" : "0::pg_catalog.oid");
 	argtypes[0] = TEXTOID;
 	values[0] = CStringGetTextDatum(m->name);
 	ret = SPI_execute_with_args(sql.data, 1, argtypes, values, NULL, false, 0);
-	if (ret != SPI_OK_DELETE)
+	if (ret != SPI_OK_DELETE_RETURNING)
 		elog(ERROR, "deleting the old model failed: %s", SPI_result_code_string(ret));
+	keep_owner = SPI_processed > 0 && with_owner;
+	if (keep_owner)
+	{
+		bool		isnull;
 
-	/* the model row */
+		owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+											   SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	else if (SPI_processed == 0)
+	{
+		ModelRow	row;
+
+		model_row(nsp, m->name, InvalidSnapshot, &row);
+		if (row.exists)
+			report_not_owner(m->name, row.owner, "replace");
+	}
+
+	/*
+	 * The model row.  A replaced model keeps its owner (as CREATE OR REPLACE
+	 * keeps a function's); a new one gets the column default, the caller.
+	 * Columns added by 0.2.0 only where the tables have them.
+	 */
+	nargs = 18 + (has_epoch_kept ? 1 : 0) + (keep_owner ? 1 : 0);
+	extra_columns = psprintf("%s%s", has_epoch_kept ? ", epoch_kept" : "",
+							 keep_owner ? ", owner" : "");
+	extra_values = psprintf("%s%s", has_epoch_kept ? ", $19" : "",
+							keep_owner ? (has_epoch_kept ? ", $20" : ", $19") : "");
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "INSERT INTO %s (name, version, source, user_column, item_column,"
@@ -307,9 +517,9 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 					 " $5, $6, $7::pg_catalog.jsonb, $8, $9, $10, $11, $12, $13, $14, $15,"
 					 " $16, $17, $18, pg_catalog.clock_timestamp()%s)",
 					 cf_table(nsp, "cf_models"),
-					 has_epoch_kept ? ", epoch_kept" : "",
+					 extra_columns,
 					 quote_literal_cstr(cf_table(nsp, "cf_model_version_seq")),
-					 has_epoch_kept ? ", $19" : "");
+					 extra_values);
 	memset(nulls, ' ', sizeof(nulls));
 	argtypes[0] = TEXTOID;
 	values[0] = CStringGetTextDatum(m->name);
@@ -359,8 +569,13 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 	values[18] = Int32GetDatum(m->epoch_kept);
 	if (m->epoch_kept <= 0)
 		nulls[18] = 'n';
-	ret = SPI_execute_with_args(sql.data, has_epoch_kept ? 19 : 18, argtypes, values, nulls,
-								false, 0);
+	if (keep_owner)
+	{
+		argtypes[nargs - 1] = REGROLEOID;
+		values[nargs - 1] = ObjectIdGetDatum(owner);
+		nulls[nargs - 1] = ' ';
+	}
+	ret = SPI_execute_with_args(sql.data, nargs, argtypes, values, nulls, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "inserting the model failed: %s", SPI_result_code_string(ret));
 
@@ -461,44 +676,44 @@ query_text(Oid nsp, CfQuery q, int *nargs, Oid *argtypes)
 	{
 		case CF_Q_MODEL:
 			*nargs = 1;
-			return psprintf("SELECT " MODEL_COLUMNS " FROM %s m WHERE m.name = $1", models);
+			return psprintf("SELECT " MODEL_COLUMNS " FROM %s m WHERE m.name OPERATOR(pg_catalog.=) $1", models);
 		case CF_Q_MODEL_USER:
 			return psprintf("SELECT " MODEL_COLUMNS ", u.bias, u.factors"
-							" FROM %s m LEFT JOIN %s u ON u.model = $1 AND u.user_id = $2"
-							" WHERE m.name = $1", models, users);
+							" FROM %s m LEFT JOIN %s u ON u.model OPERATOR(pg_catalog.=) $1 AND u.user_id OPERATOR(pg_catalog.=) $2"
+							" WHERE m.name OPERATOR(pg_catalog.=) $1", models, users);
 		case CF_Q_MODEL_USER_RATED:
 			return psprintf("SELECT " MODEL_COLUMNS ", u.bias, u.factors, u.rated_items"
-							" FROM %s m LEFT JOIN %s u ON u.model = $1 AND u.user_id = $2"
-							" WHERE m.name = $1", models, users);
+							" FROM %s m LEFT JOIN %s u ON u.model OPERATOR(pg_catalog.=) $1 AND u.user_id OPERATOR(pg_catalog.=) $2"
+							" WHERE m.name OPERATOR(pg_catalog.=) $1", models, users);
 		case CF_Q_ITEMS:
 			*nargs = 1;
 			return psprintf("SELECT item_id, bias, factors FROM %s"
-							" WHERE model = $1 ORDER BY item_id", items);
+							" WHERE model OPERATOR(pg_catalog.=) $1 ORDER BY item_id", items);
 		case CF_Q_SOME_ITEMS:
 			argtypes[1] = INT8ARRAYOID;
 			return psprintf("SELECT item_id, bias, factors FROM %s"
-							" WHERE model = $1 AND item_id OPERATOR(pg_catalog.=) ANY ($2)"
+							" WHERE model OPERATOR(pg_catalog.=) $1 AND item_id OPERATOR(pg_catalog.=) ANY ($2)"
 							" ORDER BY item_id", items);
 		case CF_Q_USERS:
 			*nargs = 1;
 			return psprintf("SELECT user_id, bias, factors, rated_items FROM %s"
-							" WHERE model = $1 ORDER BY user_id", users);
+							" WHERE model OPERATOR(pg_catalog.=) $1 ORDER BY user_id", users);
 		case CF_Q_SOME_USERS:
 			argtypes[1] = INT8ARRAYOID;
 			return psprintf("SELECT user_id, bias, factors, rated_items FROM %s"
-							" WHERE model = $1 AND user_id OPERATOR(pg_catalog.=) ANY ($2)"
+							" WHERE model OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) ANY ($2)"
 							" ORDER BY user_id", users);
 		case CF_Q_MODEL_SOURCE:
 			*nargs = 1;
 			return psprintf("SELECT source, user_column, item_column, rating_column"
-							" FROM %s WHERE name = $1", models);
+							" FROM %s WHERE name OPERATOR(pg_catalog.=) $1", models);
 		case CF_Q_UPDATE_USER:
 			argtypes[2] = FLOAT4OID;
 			argtypes[3] = FLOAT4ARRAYOID;
 			argtypes[4] = INT8ARRAYOID;
 			*nargs = 5;
 			return psprintf("UPDATE %s SET bias = $3, factors = $4, rated_items = $5"
-							" WHERE model = $1 AND user_id = $2", users);
+							" WHERE model OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2", users);
 		case CF_Q_INSERT_USER:
 			argtypes[2] = FLOAT4OID;
 			argtypes[3] = FLOAT4ARRAYOID;
@@ -507,7 +722,7 @@ query_text(Oid nsp, CfQuery q, int *nargs, Oid *argtypes)
 			return psprintf("INSERT INTO %s (model, user_id, bias, factors, rated_items)"
 							" VALUES ($1, $2, $3, $4, $5)", users);
 		case CF_Q_DELETE_USER:
-			return psprintf("DELETE FROM %s WHERE model = $1 AND user_id = $2", users);
+			return psprintf("DELETE FROM %s WHERE model OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2", users);
 		default:
 			elog(ERROR, "unknown cf query %d", (int) q);
 	}

@@ -139,6 +139,16 @@ extern void cf_factors_alloc(CfFactors *f, int32 nusers, int32 nitems, int k);
 /* Serialize training of one model name until the end of the transaction. */
 extern void cf_lock_model(const char *name);
 
+/*
+ * Under the model's lock: error unless the caller may replace the model
+ * (its owner's privileges) and, in REPEATABLE READ or SERIALIZABLE, unless
+ * no concurrent training stored it since the transaction's snapshot.
+ */
+extern void cf_check_replace(Oid nsp, const char *name);
+
+/* Error unless the caller may change the named model's rows (its owner's privileges). */
+extern void cf_check_owner(Oid nsp, const char *name);
+
 /* Replace the named model by the trained one, in the current transaction. */
 extern void cf_store_model(Oid nsp, const CfTrainedModel *m);
 

@@ -106,6 +106,7 @@ topn_grow(CfTopN *t)
 {
 	int32		cap;
 	binaryheap *heap;
+	MemoryContext oldcxt;
 
 	if (t->cap >= PG_INT32_MAX / 2)
 		ereport(ERROR,
@@ -114,7 +115,14 @@ topn_grow(CfTopN *t)
 	cap = (int32) Min(t->limit, (int64) t->cap * 2);
 	t->score = repalloc_huge(t->score, cf_mul_size(cap, sizeof(float)));
 	t->key = repalloc_huge(t->key, cf_mul_size(cap, sizeof(int64)));
+	/*
+	 * The new heap goes where the old one is (as repalloc keeps the arrays):
+	 * a receiver offering pairs runs in the executor's memory, freed when its
+	 * query ends, long before the caller sorts.
+	 */
+	oldcxt = MemoryContextSwitchTo(GetMemoryChunkContext(t->heap));
 	heap = binaryheap_allocate(cap, topn_worse, t);
+	MemoryContextSwitchTo(oldcxt);
 	for (int32 j = 0; j < t->size; j++)
 		binaryheap_add_unordered(heap, Int32GetDatum(j));
 	binaryheap_build(heap);

@@ -255,6 +255,14 @@ synth_init(FunctionCallInfo fcinfo)
 	cf_check_float_arg("noise", st->noise, 0, false, 100);
 	cf_check_float_arg("skew", skew, 0, false, 10);
 
+	/*
+	 * Memory, as for training: factors, biases and bookkeeping per user
+	 * (P, bu, count, w, order) and per item (Q, bi, cdf, rank, stamp, chosen).
+	 */
+	cf_check_memory(cf_add_size(cf_mul_size(st->users, cf_add_size(cf_mul_size(st->k, sizeof(float)), 28)),
+								cf_mul_size(st->items, cf_add_size(cf_mul_size(st->k, sizeof(float)), 28))),
+					"generating the ratings");
+
 	pg_prng_seed(&st->rng, (uint64) seed);
 	st->P = palloc_extended(cf_mul_size(cf_mul_size(st->users, st->k), sizeof(float)), MCXT_ALLOC_HUGE);
 	st->Q = palloc_extended(cf_mul_size(cf_mul_size(st->items, st->k), sizeof(float)), MCXT_ALLOC_HUGE);

@@ -5,7 +5,8 @@
  *	  validation set and early stopping every trainer shares.
  *
  * The steps run in the caller's transaction, in this order: check the
- * arguments and the source's columns; take the model name's lock; load
+ * arguments and the source's columns; take the model name's lock and check
+ * that the caller may replace the model (model.c); load
  * the ratings (load.c); hold out the validation ratings (split.c); decide
  * the number of parallel workers; check the memory budget; train with the
  * algorithm's trainer (train.h; sgd.c with parallel.c, als.c, baseline.c);
@@ -519,6 +520,7 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, const CfTrainer *t
 
 	cf_check_source(src);
 	cf_lock_model(model);
+	cf_check_replace(nsp, model);
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "cf training",
 								ALLOCSET_DEFAULT_SIZES);

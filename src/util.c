@@ -129,7 +129,8 @@ cf_check_memory(Size bytes, const char *operation)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("%s needs %zu MB of memory, but maintenance_work_mem is %zu MB",
-						operation, (bytes + (1 << 20) - 1) >> 20, limit >> 20),
+						operation, (bytes >> 20) + ((bytes & ((1 << 20) - 1)) != 0),
+						limit >> 20),
 				 errhint("Increase maintenance_work_mem, for example with SET maintenance_work_mem = '%zuMB'.",
 						 ((bytes >> 20) + 64) & ~(Size) 63)));
 }
@@ -177,17 +178,28 @@ cf_normal(pg_prng_state *rng)
 	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
-/* Text of a model name argument, checked to be non-null and non-empty. */
+/*
+ * Text of a model name argument, checked to be non-null, non-empty and at
+ * most CF_MAX_MODEL_NAME bytes (a longer name might not fit the primary key
+ * index of cf_models, and training would fail only when storing).
+ */
 char *
 cf_model_name_arg(FunctionCallInfo fcinfo, int argno)
 {
 	char	   *name;
+	size_t		len;
 
 	cf_require_arg(fcinfo, argno, "model");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-	if (name[0] == '\0')
+	len = strlen(name);
+	if (len == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("model name must not be empty")));
+	if (len > CF_MAX_MODEL_NAME)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("model name is too long"),
+				 errdetail("The name has %zu bytes; the limit is %d.", len, CF_MAX_MODEL_NAME)));
 	return name;
 }

@@ -55,7 +55,10 @@ extern double cf_thread_seconds(void);
 /* A standard normal draw (Box-Muller) from a seeded generator. */
 extern double cf_normal(pg_prng_state *rng);
 
-/* Text of a model name argument, checked to be non-empty. */
+/* Longest model name, in bytes. */
+#define CF_MAX_MODEL_NAME 1024
+
+/* Text of a model name argument, checked to be non-empty and not too long. */
 extern char *cf_model_name_arg(FunctionCallInfo fcinfo, int argno);
 
 #endif							/* CF_UTIL_H */

@@ -218,8 +218,17 @@ cluster_start() {
 	# -w: wait until it accepts connections.  No TCP (listen_addresses=''),
 	# so the port only names the socket file and cannot clash with another
 	# server's.  fsync=off: it is a throwaway cluster.
-	if ! as_postgres "$PGBIN/pg_ctl" start -w -s -D "$CF_DATA" -l "$CF_LOG" \
-		-o "-p $port -k $CF_SOCK -c listen_addresses='' -c fsync=off"; then
+	# CF_SERVER_ENV (words VAR=value) and CF_POSTGRES_WRAPPER (a program
+	# run instead of postgres, with its arguments) are for test/memcheck.sh:
+	# the server under valgrind, or with the sanitizers' runtime preloaded.
+	local wrapper=()
+	if [[ -n ${CF_POSTGRES_WRAPPER:-} ]]; then
+		wrapper=(-p "$CF_POSTGRES_WRAPPER")
+	fi
+	# shellcheck disable=SC2086
+	if ! as_postgres env ${CF_SERVER_ENV:-} "$PGBIN/pg_ctl" start -w -t "${CF_START_TIMEOUT:-60}" -s \
+		-D "$CF_DATA" -l "$CF_LOG" "${wrapper[@]}" \
+		-o "-p $port -k $CF_SOCK -c listen_addresses='' -c fsync=off ${CF_SERVER_OPTIONS:-}"; then
 		tail -n 30 "$CF_LOG" >&2 || true
 		die "cluster $name did not start (log: $CF_LOG)"
 	fi
