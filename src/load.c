@@ -223,17 +223,30 @@ cf_check_source(CfSource *src)
 	}
 }
 
-/* Bytes the loaded arrays take for n ratings of nusers users and nitems items. */
+/*
+ * Bytes the loaded arrays keep for n ratings of nusers users and nitems
+ * items, once loading is over.
+ */
 Size
-cf_ratings_bytes(int64 n, int64 nusers, int64 nitems)
+cf_loaded_bytes(int64 n, int64 nusers, int64 nitems)
 {
-	/* ratings, plus the same again while sorting */
-	Size		bytes = cf_mul_size(cf_mul_size((Size) n, sizeof(CfRating)), 2);
+	Size		bytes = cf_mul_size((Size) n, sizeof(CfRating));
 
 	/* per id: the id, the hash entry (at most half full), offsets */
 	bytes = cf_add_size(bytes, cf_mul_size((Size) (nusers + nitems),
 										   sizeof(int64) * 2 + sizeof(IdEntry) * 2));
 	return bytes;
+}
+
+/*
+ * Bytes loading takes at its peak for n ratings of nusers users and nitems
+ * items: the loaded arrays, plus the ratings again while sorting.
+ */
+Size
+cf_ratings_bytes(int64 n, int64 nusers, int64 nitems)
+{
+	return cf_add_size(cf_loaded_bytes(n, nusers, nitems),
+					   cf_mul_size((Size) n, sizeof(CfRating)));
 }
 
 /* Integer value of an id column. */

@@ -82,7 +82,10 @@ extern void cf_load_ratings_readonly(const CfSource *src, CfRatings *out);
  */
 extern void cf_load_user_ratings(const CfSource *src, Datum user_ids, CfRatings *out);
 
-/* Bytes the loaded arrays take for n ratings of nusers users and nitems items. */
+/* Bytes loading takes at its peak (the ratings twice while sorting). */
 extern Size cf_ratings_bytes(int64 n, int64 nusers, int64 nitems);
+
+/* Bytes the loaded ratings keep once loading is over. */
+extern Size cf_loaded_bytes(int64 n, int64 nusers, int64 nitems);
 
 #endif							/* CF_LOAD_H */

@@ -539,11 +539,16 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, const CfTrainer *t
 						cf_seconds_since(start))));
 
 	loaded = data.n;
-	footprint = cf_ratings_bytes(data.n, data.nusers, data.nitems);
+	/*
+	 * What training keeps at its peak: the loaded ratings and what the
+	 * algorithm allocates.  Loading's own peak (the ratings twice while
+	 * sorting) is over, and was checked while loading.
+	 */
+	footprint = cf_loaded_bytes(data.n, data.nusers, data.nitems);
 	if (params->validation_fraction > 0)
 	{
 		/* the two parts while splitting, the validation set */
-		footprint = cf_add_size(footprint, cf_ratings_bytes(data.n, data.nusers, data.nitems));
+		footprint = cf_add_size(footprint, cf_loaded_bytes(data.n, data.nusers, data.nitems));
 		cf_check_memory(footprint, "training");
 		v = hold_out(&data, params);
 		params->validation = v;
@@ -559,6 +564,8 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, const CfTrainer *t
 		footprint = cf_add_size(footprint,
 								cf_factors_bytes(data.nusers, data.nitems, params->factors));
 	cf_check_memory(footprint, "training");
+	/* report the peak of the whole call */
+	footprint = Max(footprint, cf_ratings_bytes(loaded, data.nusers, data.nitems));
 	if (params->verbose)
 		ereport(NOTICE,
 				(errmsg("training needs %zu MB of memory (maintenance_work_mem is %d MB)",
