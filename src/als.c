@@ -1829,13 +1829,7 @@ als_train_for(const CfTrainer *trainer, const CfRatings *data, const CfTrainPara
 	begin_half(&st, SIDE_ITEMS);
 
 	if (pcxt)
-	{
-		int			launched = cf_parallel_launch(pcxt, &sh->sync, workers);
-
-		if (params->verbose && launched > 0)
-			ereport(NOTICE,
-					(errmsg("training on %d parallel workers and the leader", launched)));
-	}
+		cf_parallel_launch(pcxt, &sh->sync, workers, params->verbose);
 
 	INSTR_TIME_SET_CURRENT(ld.start);
 	train_loop(&st, &ld);

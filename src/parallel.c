@@ -52,7 +52,8 @@ cf_parallel_begin(const char *function, int nworkers)
 
 /* Launch the workers, wait until they started, size the barrier, let them go. */
 int
-cf_parallel_launch(ParallelContext *pcxt, CfParallelSync *sync, int requested)
+cf_parallel_launch(ParallelContext *pcxt, CfParallelSync *sync, int requested,
+				   bool verbose)
 {
 	int			launched;
 
@@ -62,10 +63,16 @@ cf_parallel_launch(ParallelContext *pcxt, CfParallelSync *sync, int requested)
 	launched = pcxt->nworkers_launched;
 	if (launched < requested)
 		ereport(NOTICE,
-				(errmsg("training with %d parallel workers instead of %d",
-						launched, requested),
+				(errmsg_plural("training with %d parallel worker instead of %d",
+							   "training with %d parallel workers instead of %d",
+							   launched, launched, requested),
 				 errdetail("The server had no free background worker slots for the others."),
 				 errhint("See max_worker_processes and max_parallel_workers.")));
+	else if (verbose && launched > 0)
+		ereport(NOTICE,
+				(errmsg_plural("training on %d parallel worker and the leader",
+							   "training on %d parallel workers and the leader",
+							   launched, launched)));
 
 	sync->nparticipants = 1 + launched;
 	BarrierInit(&sync->barrier, sync->nparticipants);

@@ -39,10 +39,11 @@ extern ParallelContext *cf_parallel_begin(const char *function, int nworkers);
 /*
  * Launch the workers of a context whose DSM is initialized and filled, wait
  * until they have started, size the barrier and let them go.  Returns the
- * number of workers launched; says so in a NOTICE when fewer than asked.
+ * number of workers launched; says so in a NOTICE when fewer than asked
+ * (and, when verbose, how many otherwise).
  */
 extern int	cf_parallel_launch(ParallelContext *pcxt, CfParallelSync *sync,
-							   int requested);
+							   int requested, bool verbose);
 
 /* In a worker: wait for the leader's go. */
 extern void cf_parallel_worker_start(CfParallelSync *sync);

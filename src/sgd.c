@@ -710,13 +710,7 @@ sgd_train(const CfRatings *data, const CfTrainParams *params, int workers,
 	draw_schedule(sh, &ld.rng);
 
 	if (pcxt)
-	{
-		int			launched = cf_parallel_launch(pcxt, &sh->sync, workers);
-
-		if (params->verbose && launched > 0)
-			ereport(NOTICE,
-					(errmsg("training on %d parallel workers and the leader", launched)));
-	}
+		cf_parallel_launch(pcxt, &sh->sync, workers, params->verbose);
 
 	INSTR_TIME_SET_CURRENT(ld.epoch_start);
 	train_loop(&st, &ld);
