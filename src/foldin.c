@@ -423,14 +423,7 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 		memcpy(ex, idx, nknown * sizeof(int32));
 		nex = nknown;
 	}
-	if (nexclude_ids > 0)
-	{
-		int32		m;
-		int32	   *e = cf_item_indices(items, exclude_ids, nexclude_ids, &m);
-
-		memcpy(ex + nex, e, m * sizeof(int32));
-		nex += m;
-	}
+	nex += cf_item_indices_into(items, exclude_ids, nexclude_ids, ex + nex);
 	spec.exclude = ex;
 	spec.nexclude = nex;
 	spec.has_candidates = !PG_ARGISNULL(6);

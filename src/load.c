@@ -41,20 +41,6 @@
 #include "load.h"
 #include "util.h"
 
-/* 32-bit hash of a 64-bit id (the murmur3 64-bit finalizer). */
-static inline uint32
-hash_id(int64 id)
-{
-	uint64		h = (uint64) id;
-
-	h ^= h >> 33;
-	h *= UINT64CONST(0xff51afd7ed558ccd);
-	h ^= h >> 33;
-	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
-	h ^= h >> 33;
-	return (uint32) h;
-}
-
 /* id -> provisional dense index */
 typedef struct IdEntry
 {
@@ -67,7 +53,7 @@ typedef struct IdEntry
 #define SH_ELEMENT_TYPE IdEntry
 #define SH_KEY_TYPE		int64
 #define SH_KEY			id
-#define SH_HASH_KEY(tb, key) hash_id(key)
+#define SH_HASH_KEY(tb, key) cf_hash_id(key)
 #define SH_EQUAL(tb, a, b) ((a) == (b))
 #define SH_SCOPE		static inline
 #define SH_DECLARE

@@ -405,11 +405,13 @@ cf_rank_block(const CfItems *items, const float *P, int32 nusers,
 	pfree(expos);
 }
 
-/* Item indices of the ids given; unknown ids are left out. */
-int32 *
-cf_item_indices(const CfItems *items, const int64 *ids, int nids, int32 *count)
+/*
+ * Store the item indices of the ids given at dst (room for nids); unknown
+ * ids are left out.  Returns how many were stored.
+ */
+int32
+cf_item_indices_into(const CfItems *items, const int64 *ids, int nids, int32 *dst)
 {
-	int32	   *idx = palloc(Max(nids, 1) * sizeof(int32));
 	int32		m = 0;
 
 	for (int j = 0; j < nids; j++)
@@ -417,11 +419,20 @@ cf_item_indices(const CfItems *items, const int64 *ids, int nids, int32 *count)
 		int32		i = cf_item_index(items, ids[j]);
 
 		if (i >= 0)
-			idx[m++] = i;
+			dst[m++] = i;
 		if ((j & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-	*count = m;
+	return m;
+}
+
+/* Item indices of the ids given; unknown ids are left out. */
+int32 *
+cf_item_indices(const CfItems *items, const int64 *ids, int nids, int32 *count)
+{
+	int32	   *idx = palloc(Max(nids, 1) * sizeof(int32));
+
+	*count = cf_item_indices_into(items, ids, nids, idx);
 	return idx;
 }
 
@@ -567,21 +578,8 @@ cf_recommend(PG_FUNCTION_ARGS)
 	ex = palloc((nexclude_ids + (have_user && exclude_rated ? user.nrated : 0) + 1) *
 				sizeof(int32));
 	if (have_user && exclude_rated)
-	{
-		int32		m;
-		int32	   *idx = cf_item_indices(items, user.rated, user.nrated, &m);
-
-		memcpy(ex, idx, m * sizeof(int32));
-		nex = m;
-	}
-	if (nexclude_ids > 0)
-	{
-		int32		m;
-		int32	   *idx = cf_item_indices(items, exclude_ids, nexclude_ids, &m);
-
-		memcpy(ex + nex, idx, m * sizeof(int32));
-		nex += m;
-	}
+		nex = cf_item_indices_into(items, user.rated, user.nrated, ex);
+	nex += cf_item_indices_into(items, exclude_ids, nexclude_ids, ex + nex);
 	spec.exclude = ex;
 	spec.nexclude = nex;
 	spec.has_candidates = has_candidates;

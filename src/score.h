@@ -119,6 +119,9 @@ extern void cf_rank_block(const CfItems *items, const float *P, int32 nusers,
 /* Item indices of the ids in a bigint[] argument; unknown ids are left out. */
 extern int32 *cf_item_indices(const CfItems *items, const int64 *ids, int nids, int32 *count);
 
+/* The same, stored at dst (room for nids); returns how many. */
+extern int32 cf_item_indices_into(const CfItems *items, const int64 *ids, int nids, int32 *dst);
+
 /*
  * A bigint[] (or real[]) argument as a C array: error if it is not
  * one-dimensional or has NULLs.  Returns the element count.
