@@ -34,9 +34,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/cf-check.XXXXXX")   # suites' output; removed 
 
 # record SUITE PASSED FAILED: add a suite's counts to the totals.
 record() {
-	PASSED=$((PASSED + $2))
-	FAILED=$((FAILED + $3))
-	RESULTS+=("$(printf '%-12s %4d passed, %4d failed' "$1" "$2" "$3")")
+	record_counts "$(printf '%-12s %4d passed, %4d failed' "$1" "$2" "$3")" "$2" "$3"
 }
 
 # skip SUITE WHY: note a suite that has nothing to run.
@@ -177,23 +175,7 @@ suite_tap() {
 
 # ------------------------------------------------------------------- main
 
-# finish: on any exit, stop the cluster, drop temporary files, and make sure
-# the last line is the count (an early failure counts as one more failure).
-finish() {
-	local rc=$?
-	trap - EXIT
-	if [[ -n $CLUSTER_UP ]]; then
-		cluster_stop check || true
-	fi
-	rm -rf "$WORK"
-	if [[ -z $REPORTED ]]; then
-		note "check.sh: stopped early (exit status $rc); see above"
-		note "$PASSED passed, $((FAILED + 1)) failed"
-		((rc != 0)) || rc=1
-	fi
-	exit "$rc"
-}
-trap finish EXIT
+trap 'counted_exit $? check check.sh' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 

@@ -255,3 +255,32 @@ cluster_stop() {
 run_psql() {
 	"$PSQL" -X -v ON_ERROR_STOP=1 "$@"
 }
+
+# Counting scripts (check.sh, memcheck.sh) keep PASSED, FAILED, RESULTS,
+# CLUSTER_UP (set while their cluster runs), REPORTED (set once the final
+# line is printed) and WORK (a scratch directory).
+
+# record_counts LINE PASSED FAILED: add a suite's counts and its summary line.
+record_counts() {
+	PASSED=$((PASSED + $2))
+	FAILED=$((FAILED + $3))
+	RESULTS+=("$1")
+}
+
+# counted_exit STATUS CLUSTER SCRIPT: the EXIT trap of a counting script:
+# stop the cluster, drop the scratch directory, and make sure the last line
+# is the count (an early failure counts as one more failure).
+counted_exit() {
+	local rc=$1 cluster=$2 script=$3
+	trap - EXIT
+	if [[ -n $CLUSTER_UP ]]; then
+		cluster_stop "$cluster" || true
+	fi
+	rm -rf "$WORK"
+	if [[ -z $REPORTED ]]; then
+		note "$script: stopped early (exit status $rc); see above"
+		note "$PASSED passed, $((FAILED + 1)) failed"
+		((rc != 0)) || rc=1
+	fi
+	exit "$rc"
+}

@@ -52,26 +52,10 @@ fi
 
 # record NAME PASSED FAILED [NOTE]
 record() {
-	PASSED=$((PASSED + $2))
-	FAILED=$((FAILED + $3))
-	RESULTS+=("$(printf '%-10s %4d passed, %4d failed  %s' "$1" "$2" "$3" "${4:-}")")
+	record_counts "$(printf '%-10s %4d passed, %4d failed  %s' "$1" "$2" "$3" "${4:-}")" "$2" "$3"
 }
 
-finish() {
-	local rc=$?
-	trap - EXIT
-	if [[ -n $CLUSTER_UP ]]; then
-		cluster_stop memcheck || true
-	fi
-	rm -rf "$WORK"
-	if [[ -z $REPORTED ]]; then
-		note "memcheck.sh: stopped early (exit status $rc); see above"
-		note "$PASSED passed, $((FAILED + 1)) failed"
-		((rc != 0)) || rc=1
-	fi
-	exit "$rc"
-}
-trap finish EXIT
+trap 'counted_exit $? memcheck memcheck.sh' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
