@@ -173,14 +173,8 @@ fetch_rows(BatchState *st)
 		row->rated = NULL;
 		row->nrated = 0;
 		if (st->exclude_rated)
-		{
-			ArrayType  *a = DatumGetArrayTypeP(d[3]);
-			int			len = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
-
-			row->rated = palloc(Max(len, 1) * sizeof(int64));
-			cf_copy_array(d[3], INT8OID, sizeof(int64), -1, row->rated, &row->nrated,
-						  "list of rated items");
-		}
+			row->rated = cf_copy_array(d[3], INT8OID, sizeof(int64), -1, NULL, &row->nrated,
+									   "list of rated items");
 		MemoryContextSwitchTo(oldcxt);
 	}
 	st->nrows = (int32) SPI_processed;
@@ -314,16 +308,6 @@ next_block(BatchState *st)
 	return true;
 }
 
-/* qsort order of ids. */
-static int
-cmp_int64(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return (x > y) - (x < y);
-}
-
 /* Set up the scan (first call), in the multi-call memory context. */
 static BatchState *
 batch_begin(FunctionCallInfo fcinfo)
@@ -348,15 +332,10 @@ batch_begin(FunctionCallInfo fcinfo)
 	{
 		int64	   *ids;
 		int			nids = cf_array_arg(fcinfo, 0, "user_ids", INT8OID, (void **) &ids);
-		int32		m = 0;
 
 		st->given = palloc((nids + 1) * sizeof(int64));
 		memcpy(st->given, ids, nids * sizeof(int64));
-		qsort(st->given, nids, sizeof(int64), cmp_int64);
-		for (int j = 0; j < nids; j++)
-			if (m == 0 || st->given[m - 1] != st->given[j])
-				st->given[m++] = st->given[j];
-		st->ngiven = m;
+		st->ngiven = cf_sort_unique_int64(st->given, nids);
 	}
 
 	cf_lookup(st->nsp, st->model, &st->info, CF_USER_NONE, 0, NULL);

@@ -278,21 +278,6 @@ reader_receive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
-static void
-reader_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
-{
-}
-
-static void
-reader_shutdown(DestReceiver *self)
-{
-}
-
-static void
-reader_destroy(DestReceiver *self)
-{
-}
-
 /*
  * Read a model's items (or only those in ids, if not NULL) in the current
  * snapshot into a new entry whose context is a child of `parent`.
@@ -337,11 +322,7 @@ items_read(Oid nsp, const char *name, const CfModelInfo *info, Datum ids,
 	it->Q = palloc_extended(cf_mul_size(cf_mul_size(cap, it->k), sizeof(float)), MCXT_ALLOC_HUGE);
 
 	memset(&r, 0, sizeof(r));
-	r.pub.receiveSlot = reader_receive;
-	r.pub.rStartup = reader_startup;
-	r.pub.rShutdown = reader_shutdown;
-	r.pub.rDestroy = reader_destroy;
-	r.pub.mydest = DestNone;
+	cf_init_receiver(&r.pub, reader_receive);
 	r.items = it;
 	r.cap = cap;
 	r.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "cf item rows",

@@ -388,16 +388,6 @@ eval_end(Evaluator *ev, CfMetrics *out)
 			out->coverage = nan;
 }
 
-/* qsort order of item indices. */
-static int
-cmp_int32(const void *a, const void *b)
-{
-	int32		x = *(const int32 *) a;
-	int32		y = *(const int32 *) b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * The test rows of test user t into u (arrays in CurrentMemoryContext):
  * item_map maps the test's item indices to the model's (or -1); an item is
@@ -428,7 +418,7 @@ test_rows(const CfRatings *test, int32 t, const int32 *item_map, double threshol
 			last = r->item;
 		}
 	}
-	qsort(relevant, nrelevant, sizeof(int32), cmp_int32);
+	qsort(relevant, nrelevant, sizeof(int32), cf_cmp_int32);
 	u->items = items;
 	u->ratings = ratings;
 	u->n = n;
@@ -558,12 +548,8 @@ fetch_users(Portal portal, const CfItems *items, MemoryContext cxt, UserRow **ro
 		row->factors = palloc(sizeof(float) * Max(items->k, 1));
 		cf_copy_array(d[2], FLOAT4OID, sizeof(float), items->k, row->factors, NULL,
 					  "user factor vector");
-		{
-			ArrayType  *a = DatumGetArrayTypeP(d[3]);
-
-			ids = palloc(Max(ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a)), 1) * sizeof(int64));
-		}
-		cf_copy_array(d[3], INT8OID, sizeof(int64), -1, ids, &nids, "list of rated items");
+		ids = cf_copy_array(d[3], INT8OID, sizeof(int64), -1, NULL, &nids,
+							"list of rated items");
 		row->rated = cf_item_indices(items, ids, nids, &row->nrated);
 	}
 	MemoryContextSwitchTo(oldcxt);

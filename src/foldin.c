@@ -447,16 +447,6 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* qsort order of ids. */
-static int
-cmp_int64(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return (x > y) - (x < y);
-}
-
 /* Error context: which model's source was being checked. */
 static void
 source_error_context(void *arg)
@@ -583,7 +573,6 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int64	   *ids;
 	int			nids;
-	int			m = 0;
 	char	   *model;
 	CfModelInfo info;
 	CfSource	src;
@@ -602,11 +591,7 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 
 	/* the users, sorted, each once */
 	ids = memcpy(palloc((nids + 1) * sizeof(int64)), ids, nids * sizeof(int64));
-	qsort(ids, nids, sizeof(int64), cmp_int64);
-	for (int j = 0; j < nids; j++)
-		if (m == 0 || ids[m - 1] != ids[j])
-			ids[m++] = ids[j];
-	nids = m;
+	nids = cf_sort_unique_int64(ids, nids);
 
 	InitMaterializedSRF(fcinfo, 0);
 

@@ -431,21 +431,6 @@ load_receive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
-static void
-load_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
-{
-}
-
-static void
-load_shutdown(DestReceiver *self)
-{
-}
-
-static void
-load_destroy(DestReceiver *self)
-{
-}
-
 /* Set up an id list for about n ids. */
 static void
 idlist_init(IdList *list, MemoryContext cxt, int64 n)
@@ -593,11 +578,7 @@ load_query(LoadState *st, const CfSource *src, const char *filter,
 	int			ret;
 
 	memset(st, 0, sizeof(*st));
-	st->pub.receiveSlot = load_receive;
-	st->pub.rStartup = load_startup;
-	st->pub.rShutdown = load_shutdown;
-	st->pub.rDestroy = load_destroy;
-	st->pub.mydest = DestNone;
+	cf_init_receiver(&st->pub, load_receive);
 	st->cxt = cxt;
 	st->src = src;
 	st->user_type = src->user_type;

@@ -803,7 +803,7 @@ stored_setting(int col)
 /*
  * Copy a stored one-dimensional array without NULLs of the given element
  * type and (if expected >= 0) length into dst, or a new chunk allocated in
- * CurrentMemoryContext (or, inside SPI, the caller's context).
+ * CurrentMemoryContext.
  */
 void *
 cf_copy_array(Datum d, Oid elemtype, int elemsize, int expected, void *dst, int *n,
@@ -822,7 +822,7 @@ cf_copy_array(Datum d, Oid elemtype, int elemsize, int expected, void *dst, int 
 						   expected) :
 				 errdetail("Expected a one-dimensional array without NULLs.")));
 	if (dst == NULL)
-		dst = SPI_palloc(Max((Size) len * elemsize, 1));
+		dst = palloc(Max((Size) len * elemsize, 1));
 	memcpy(dst, ARR_DATA_PTR(a), (Size) len * elemsize);
 	if (n)
 		*n = len;
@@ -886,6 +886,8 @@ cf_lookup(Oid nsp, const char *name, CfModelInfo *info, CfUserPart part,
 		found = !isnull;
 		if (found)
 		{
+			MemoryContext spicxt = MemoryContextSwitchTo(outer);
+
 			user->bias = DatumGetFloat4(d);
 			user->factors = cf_copy_array(result_value(0, MODEL_NCOLUMNS + 2), FLOAT4OID,
 										  sizeof(float), info->k, NULL, NULL,
@@ -896,6 +898,7 @@ cf_lookup(Oid nsp, const char *name, CfModelInfo *info, CfUserPart part,
 				user->rated = cf_copy_array(result_value(0, MODEL_NCOLUMNS + 3), INT8OID,
 											sizeof(int64), -1, NULL, &user->nrated,
 											"list of rated items");
+			MemoryContextSwitchTo(spicxt);
 		}
 	}
 	SPI_finish();

@@ -211,31 +211,6 @@ cf_topn_sort(CfTopN *t)
  * Ranking
  */
 
-/* qsort order of item indices. */
-static int
-cmp_int32(const void *a, const void *b)
-{
-	int32		x = *(const int32 *) a;
-	int32		y = *(const int32 *) b;
-
-	return (x > y) - (x < y);
-}
-
-/* Sort and deduplicate n indices in place; returns the new count. */
-static int32
-sort_unique(int32 *v, int32 n)
-{
-	int32		m = 0;
-
-	if (n <= 1)
-		return n;
-	qsort(v, n, sizeof(int32), cmp_int32);
-	for (int32 j = 0; j < n; j++)
-		if (m == 0 || v[m - 1] != v[j])
-			v[m++] = v[j];
-	return m;
-}
-
 /*
  * Offer items lo..hi-1 (skipping those with mask[j] false, if mask) with
  * scores s[j] to t.  The loop the whole catalog goes through.
@@ -274,7 +249,7 @@ cf_rank_items(const CfItems *items, const CfRankSpec *spec, CfTopN *t)
 	{
 		ex = palloc(spec->nexclude * sizeof(int32));
 		memcpy(ex, spec->exclude, spec->nexclude * sizeof(int32));
-		nex = sort_unique(ex, spec->nexclude);
+		nex = cf_sort_unique_int32(ex, spec->nexclude);
 	}
 
 	if (spec->has_candidates)
@@ -289,7 +264,7 @@ cf_rank_items(const CfItems *items, const CfRankSpec *spec, CfTopN *t)
 			int32		e = 0;
 
 			memcpy(c, spec->candidates, spec->ncandidates * sizeof(int32));
-			nc = sort_unique(c, spec->ncandidates);
+			nc = cf_sort_unique_int32(c, spec->ncandidates);
 			for (int32 j = 0; j < nc; j++)
 			{
 				int32		i = c[j];

@@ -319,22 +319,6 @@ choose_kernels(sgd_pass_fn *pass, fit_fn *fit)
 #endif
 }
 
-/* A random permutation of 0..n-1 into perm. */
-static void
-permute(int32 *perm, int32 n, pg_prng_state *rng)
-{
-	for (int32 j = 0; j < n; j++)
-		perm[j] = j;
-	for (int32 j = n - 1; j > 0; j--)
-	{
-		int32		k = (int32) pg_prng_uint64_range(rng, 0, j);
-		int32		t = perm[j];
-
-		perm[j] = perm[k];
-		perm[k] = t;
-	}
-}
-
 /* Run the blocks of one epoch's rounds that this process takes. */
 static void
 run_epoch(SgdState *st, sgd_pass_fn pass)
@@ -382,9 +366,9 @@ run_fit(SgdState *st, fit_fn fit)
 static void
 draw_schedule(SgdShared *sh, pg_prng_state *rng)
 {
-	permute(sh->user_stripe, sh->grid, rng);
-	permute(sh->item_stripe, sh->grid, rng);
-	permute(sh->shift, sh->grid, rng);
+	cf_permute(sh->user_stripe, sh->grid, rng);
+	cf_permute(sh->item_stripe, sh->grid, rng);
+	cf_permute(sh->shift, sh->grid, rng);
 	for (int round = 0; round < sh->grid; round++)
 		pg_atomic_write_u32(&sh->next[round], 0);
 }

@@ -212,21 +212,6 @@ userscan_receive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
-static void
-userscan_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
-{
-}
-
-static void
-userscan_shutdown(DestReceiver *self)
-{
-}
-
-static void
-userscan_destroy(DestReceiver *self)
-{
-}
-
 /*
  * cf_similar_users(user_id bigint, n int, model text)
  *		RETURNS TABLE(similar_user_id bigint, similarity float8)
@@ -264,11 +249,7 @@ cf_similar_users(PG_FUNCTION_ARGS)
 
 	cf_topn_init(&top, n);
 	memset(&scan, 0, sizeof(scan));
-	scan.pub.receiveSlot = userscan_receive;
-	scan.pub.rStartup = userscan_startup;
-	scan.pub.rShutdown = userscan_shutdown;
-	scan.pub.rDestroy = userscan_destroy;
-	scan.pub.mydest = DestNone;
+	cf_init_receiver(&scan.pub, userscan_receive);
 	scan.target = user_id;
 	scan.p = user.factors;
 	scan.inv_norm = ss > 0 ? (float) (1.0 / sqrt(ss)) : 0.0f;

@@ -66,16 +66,7 @@ permutation(pg_prng_state *rng, int32 n)
 {
 	int32	   *perm = palloc_extended(cf_mul_size(n, sizeof(int32)), MCXT_ALLOC_HUGE);
 
-	for (int32 j = 0; j < n; j++)
-		perm[j] = j;
-	for (int32 j = n - 1; j > 0; j--)
-	{
-		int32		r = (int32) pg_prng_uint64_range(rng, 0, j);
-		int32		t = perm[j];
-
-		perm[j] = perm[r];
-		perm[r] = t;
-	}
+	cf_permute(perm, n, rng);
 	return perm;
 }
 

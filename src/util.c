@@ -12,6 +12,7 @@
 
 #include "common/int.h"
 #include "miscadmin.h"
+#include "tcop/dest.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
@@ -176,6 +177,98 @@ cf_normal(pg_prng_state *rng)
 	double		u2 = pg_prng_double(rng);
 
 	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+/* A random permutation of 0..n-1 into perm (Fisher-Yates) from a seeded generator. */
+void
+cf_permute(int32 *perm, int32 n, pg_prng_state *rng)
+{
+	for (int32 j = 0; j < n; j++)
+		perm[j] = j;
+	for (int32 j = n - 1; j > 0; j--)
+	{
+		int32		r = (int32) pg_prng_uint64_range(rng, 0, j);
+		int32		t = perm[j];
+
+		perm[j] = perm[r];
+		perm[r] = t;
+	}
+}
+
+/* qsort order of int32 values. */
+int
+cf_cmp_int32(const void *a, const void *b)
+{
+	int32		x = *(const int32 *) a;
+	int32		y = *(const int32 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* qsort order of int64 values. */
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sort n values in place and drop repeats; returns the new count. */
+int32
+cf_sort_unique_int32(int32 *v, int32 n)
+{
+	int32		m = 0;
+
+	if (n <= 1)
+		return n;
+	qsort(v, n, sizeof(int32), cf_cmp_int32);
+	for (int32 j = 0; j < n; j++)
+		if (m == 0 || v[m - 1] != v[j])
+			v[m++] = v[j];
+	return m;
+}
+
+/* The same for int64 values. */
+int32
+cf_sort_unique_int64(int64 *v, int32 n)
+{
+	int32		m = 0;
+
+	if (n <= 1)
+		return n;
+	qsort(v, n, sizeof(int64), cmp_int64);
+	for (int32 j = 0; j < n; j++)
+		if (m == 0 || v[m - 1] != v[j])
+			v[m++] = v[j];
+	return m;
+}
+
+/* No-op start, shutdown and destroy of the receivers below. */
+static void
+receiver_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+receiver_noop(DestReceiver *self)
+{
+}
+
+/*
+ * Set up dest (the first member of a caller's struct) to hand every row of
+ * an SPI query to receive, for reading rows as they are produced, without
+ * a tuplestore.
+ */
+void
+cf_init_receiver(DestReceiver *dest, bool (*receive) (TupleTableSlot *slot, DestReceiver *self))
+{
+	dest->receiveSlot = receive;
+	dest->rStartup = receiver_startup;
+	dest->rShutdown = receiver_noop;
+	dest->rDestroy = receiver_noop;
+	dest->mydest = DestNone;
 }
 
 /*

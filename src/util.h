@@ -12,6 +12,7 @@
 #include "fmgr.h"
 #include "common/pg_prng.h"
 #include "portability/instr_time.h"
+#include "tcop/dest.h"
 
 /*
  * Kernels are compiled twice on x86-64: for any CPU, and for AVX2 with FMA
@@ -54,6 +55,20 @@ extern double cf_thread_seconds(void);
 
 /* A standard normal draw (Box-Muller) from a seeded generator. */
 extern double cf_normal(pg_prng_state *rng);
+
+/* A random permutation of 0..n-1 into perm from a seeded generator. */
+extern void cf_permute(int32 *perm, int32 n, pg_prng_state *rng);
+
+/* qsort order of int32 values. */
+extern int	cf_cmp_int32(const void *a, const void *b);
+
+/* Sort n values in place and drop repeats; return the new count. */
+extern int32 cf_sort_unique_int32(int32 *v, int32 n);
+extern int32 cf_sort_unique_int64(int64 *v, int32 n);
+
+/* Set up a DestReceiver that hands each row of a query to receive. */
+extern void cf_init_receiver(DestReceiver *dest,
+							 bool (*receive) (TupleTableSlot *slot, DestReceiver *self));
 
 /* Longest model name, in bytes. */
 #define CF_MAX_MODEL_NAME 1024

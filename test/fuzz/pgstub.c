@@ -223,12 +223,6 @@ repalloc_huge(void *pointer, Size size)
 	return chunk_realloc(pointer, size, MCXT_ALLOC_HUGE);
 }
 
-void *
-SPI_palloc(Size size)
-{
-	return palloc(size);
-}
-
 char *
 pstrdup(const char *in)
 {
