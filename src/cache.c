@@ -68,26 +68,8 @@
 #include "blas.h"
 #include "cache.h"
 #include "cf.h"
+#include "idmap.h"
 #include "util.h"
-
-/* item id -> index */
-typedef struct ItemEntry
-{
-	int64		id;
-	int32		index;
-	char		status;
-} ItemEntry;
-
-#define SH_PREFIX		itemmap
-#define SH_ELEMENT_TYPE ItemEntry
-#define SH_KEY_TYPE		int64
-#define SH_KEY			id
-#define SH_HASH_KEY(tb, key) cf_hash_id(key)
-#define SH_EQUAL(tb, a, b) ((a) == (b))
-#define SH_SCOPE		static inline
-#define SH_DECLARE
-#define SH_DEFINE
-#include "lib/simplehash.h"
 
 /* The cache: entries most recently used first, and their total size. */
 static MemoryContext cache_cxt = NULL;
@@ -107,7 +89,7 @@ cf_items_bytes(int64 nitems, int k)
 {
 	/* factors, id, bias, inverse norm, hash slots (up to two per item) */
 	Size		per_item = cf_add_size(cf_mul_size(k, sizeof(float)),
-									   sizeof(int64) + 2 * sizeof(float) + 2 * sizeof(ItemEntry));
+									   sizeof(int64) + 2 * sizeof(float) + 2 * sizeof(CfIdEntry));
 
 	return cf_add_size(cf_mul_size((Size) Max(nitems, 0), per_item), 16 * 1024);
 }
@@ -368,11 +350,11 @@ items_read(Oid nsp, const char *name, const CfModelInfo *info, Datum ids,
 			ss += (double) q[c] * q[c];
 		it->inv_norm[j] = ss > 0 ? (float) (1.0 / sqrt(ss)) : 0.0f;
 	}
-	it->map = itemmap_create(cxt, Max(it->n, 16), NULL);
+	it->map = cf_idmap_create(cxt, Max(it->n, 16), NULL);
 	for (int32 j = 0; j < it->n; j++)
 	{
 		bool		found;
-		ItemEntry  *e = itemmap_insert(it->map, it->ids[j], &found);
+		CfIdEntry  *e = cf_idmap_insert(it->map, it->ids[j], &found);
 
 		e->index = j;
 		if ((j & 0xFFFF) == 0)
@@ -485,7 +467,7 @@ cf_items_release(CfItems *items)
 int32
 cf_item_index(const CfItems *items, int64 id)
 {
-	ItemEntry  *e = itemmap_lookup(items->map, id);
+	CfIdEntry  *e = cf_idmap_lookup(items->map, id);
 
 	return e ? e->index : -1;
 }

@@ -13,7 +13,7 @@
 
 #include "model.h"
 
-struct itemmap_hash;
+struct cf_idmap_hash;
 
 /*
  * A model's items (all of them, or for a model that is not cached, maybe
@@ -28,7 +28,7 @@ typedef struct CfItems
 	float	   *Q;				/* n x k, row-major */
 	float	   *inv_norm;		/* 1 / |q_i|, 0 for a zero vector */
 	float	   *gram;			/* Q^T Q (k x k, upper triangle), once asked for */
-	struct itemmap_hash *map;	/* id -> index */
+	struct cf_idmap_hash *map;	/* id -> index */
 
 	/* identity: (relid, name, version) */
 	Oid			nsp;

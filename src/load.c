@@ -38,27 +38,9 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 
+#include "idmap.h"
 #include "load.h"
 #include "util.h"
-
-/* id -> provisional dense index */
-typedef struct IdEntry
-{
-	int64		id;
-	int32		index;
-	char		status;
-} IdEntry;
-
-#define SH_PREFIX		idmap
-#define SH_ELEMENT_TYPE IdEntry
-#define SH_KEY_TYPE		int64
-#define SH_KEY			id
-#define SH_HASH_KEY(tb, key) cf_hash_id(key)
-#define SH_EQUAL(tb, a, b) ((a) == (b))
-#define SH_SCOPE		static inline
-#define SH_DECLARE
-#define SH_DEFINE
-#include "lib/simplehash.h"
 
 /* Sort a user's ratings by (item, rating). */
 #define ST_SORT			sort_by_item
@@ -86,7 +68,7 @@ typedef struct IdList
 	int32	   *direct;
 	int64		direct_cap;
 	bool		direct_frozen;
-	idmap_hash *map;			/* created on first use */
+	cf_idmap_hash *map;			/* created on first use */
 	uint32		map_size;		/* its initial size */
 	int64	   *ids;			/* provisional index -> id */
 	int32		n;
@@ -220,7 +202,7 @@ cf_loaded_bytes(int64 n, int64 nusers, int64 nitems)
 
 	/* per id: the id, the hash entry (at most half full), offsets */
 	bytes = cf_add_size(bytes, cf_mul_size((Size) (nusers + nitems),
-										   sizeof(int64) * 2 + sizeof(IdEntry) * 2));
+										   sizeof(int64) * 2 + sizeof(CfIdEntry) * 2));
 	return bytes;
 }
 
@@ -350,12 +332,12 @@ map_id(IdList *list, int64 id, const char *role)
 	}
 	else
 	{
-		IdEntry    *e;
+		CfIdEntry    *e;
 		bool		found;
 
 		if (list->map == NULL)
-			list->map = idmap_create(list->cxt, list->map_size, NULL);
-		e = idmap_insert(list->map, id, &found);
+			list->map = cf_idmap_create(list->cxt, list->map_size, NULL);
+		e = cf_idmap_insert(list->map, id, &found);
 		if (!found)
 			e->index = new_id(list, id, role);
 		index = e->index;
@@ -370,7 +352,7 @@ static void
 idlist_free_maps(IdList *list)
 {
 	if (list->map)
-		idmap_destroy(list->map);
+		cf_idmap_destroy(list->map);
 	if (list->direct)
 		pfree(list->direct);
 	list->map = NULL;

@@ -76,18 +76,4 @@ extern void cf_init_receiver(DestReceiver *dest,
 /* Text of a model name argument, checked to be non-empty and not too long. */
 extern char *cf_model_name_arg(FunctionCallInfo fcinfo, int argno);
 
-/* 32-bit hash of a 64-bit id, for simplehash id maps (the murmur3 64-bit finalizer). */
-static inline uint32
-cf_hash_id(int64 id)
-{
-	uint64		h = (uint64) id;
-
-	h ^= h >> 33;
-	h *= UINT64CONST(0xff51afd7ed558ccd);
-	h ^= h >> 33;
-	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
-	h ^= h >> 33;
-	return (uint32) h;
-}
-
 #endif							/* CF_UTIL_H */
