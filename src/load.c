@@ -42,12 +42,15 @@
 #include "load.h"
 #include "util.h"
 
-/* Sort a user's ratings by (item, rating). */
-#define ST_SORT			sort_by_item
-#define ST_ELEMENT_TYPE CfRating
-#define ST_COMPARE(a, b) \
-	((a)->item != (b)->item ? ((a)->item < (b)->item ? -1 : 1) : \
-	 (a)->rating < (b)->rating ? -1 : (a)->rating > (b)->rating ? 1 : 0)
+/*
+ * A user's ratings are sorted as 64-bit keys: the item index in the high
+ * half, the rating's bits mapped to an unsigned integer of the same order
+ * in the low half (rating_key), so one integer comparison orders by
+ * (item, rating).
+ */
+#define ST_SORT			sort_keys
+#define ST_ELEMENT_TYPE uint64
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
 #define ST_SCOPE		static
 #define ST_DECLARE
 #define ST_DEFINE
@@ -208,13 +211,14 @@ cf_loaded_bytes(int64 n, int64 nusers, int64 nitems)
 
 /*
  * Bytes loading takes at its peak for n ratings of nusers users and nitems
- * items: the loaded arrays, plus the ratings again while sorting.
+ * items: the loaded arrays, plus a sort key per rating (sort_canonical
+ * holds the keys beside either the unsorted or the sorted ratings).
  */
 Size
 cf_ratings_bytes(int64 n, int64 nusers, int64 nitems)
 {
 	return cf_add_size(cf_loaded_bytes(n, nusers, nitems),
-					   cf_mul_size((Size) n, sizeof(CfRating)));
+					   cf_mul_size((Size) n, sizeof(uint64)));
 }
 
 /* Integer value of an id column. */
@@ -479,9 +483,134 @@ renumber(IdList *list)
 	return remap;
 }
 
+/* A rating's sort key within its user: see sort_keys. */
+static inline uint64
+rating_key(int32 item, float rating)
+{
+	union
+	{
+		float		f;
+		uint32		u;
+	}			v;
+
+	v.f = rating;
+	/* negative floats: all bits flipped; others: the sign bit set */
+	v.u = (v.u & 0x80000000) ? ~v.u : (v.u | 0x80000000);
+	return ((uint64) (uint32) item << 32) | v.u;
+}
+
+/* The rating of a sort key (inverse of rating_key's low half). */
+static inline float
+key_rating(uint64 key)
+{
+	union
+	{
+		float		f;
+		uint32		u;
+	}			v;
+
+	v.u = (uint32) key;
+	v.u = (v.u & 0x80000000) ? (v.u & 0x7FFFFFFF) : ~v.u;
+	return v.f;
+}
+
+/*
+ * Sorting one user's keys.  Long runs (heavy users) get a least significant
+ * digit radix sort on the item half, which is stable, followed by an
+ * insertion sort pass that only has to order the ratings of repeated items;
+ * short runs get sort_keys.  Comparison sorts spend most of their time on
+ * mispredicted branches here: a heavy user's thousands of ratings cost
+ * about log2(n) of them each, the radix sort a few passes over data that
+ * stays in cache.
+ */
+#define RADIX_MIN		64		/* shorter runs: sort_keys */
+#define RADIX_MAX_BITS	11		/* at most 2048 buckets a pass */
+
+typedef struct RadixSort
+{
+	int			passes;			/* digits in an item index */
+	int			bits;			/* bits per digit */
+	uint64	   *tmp;			/* the longest run's worth of keys, or NULL */
+} RadixSort;
+
+/* Plan the digits for nitems items; a buffer if any user has a long run. */
+static void
+radix_init(RadixSort *rs, int32 nitems, const int64 *start, int32 nusers)
+{
+	int			width = 1;
+	int64		longest = 0;
+
+	while (width < 31 && ((int64) 1 << width) < nitems)
+		width++;
+	rs->passes = (width + RADIX_MAX_BITS - 1) / RADIX_MAX_BITS;
+	rs->bits = (width + rs->passes - 1) / rs->passes;
+	for (int32 u = 0; u < nusers; u++)
+		longest = Max(longest, start[u + 1] - start[u]);
+	rs->tmp = longest >= RADIX_MIN ?
+		palloc_extended(cf_mul_size(longest, sizeof(uint64)), MCXT_ALLOC_HUGE) : NULL;
+}
+
+/* Sort n keys of one user in place (see RadixSort). */
+static void
+sort_user_keys(RadixSort *rs, uint64 *keys, int64 n)
+{
+	uint32		count[1 << RADIX_MAX_BITS];
+	uint32		mask = ((uint32) 1 << rs->bits) - 1;
+	uint64	   *from = keys;
+	uint64	   *to = rs->tmp;
+
+	if (n < RADIX_MIN)
+	{
+		sort_keys(keys, n);
+		return;
+	}
+	for (int p = 0; p < rs->passes; p++)
+	{
+		int			shift = 32 + p * rs->bits;
+		uint32		sum = 0;
+		uint64	   *swap;
+
+		memset(count, 0, sizeof(uint32) * (mask + 1));
+		for (int64 j = 0; j < n; j++)
+			count[(from[j] >> shift) & mask]++;
+		for (uint32 b = 0; b <= mask; b++)
+		{
+			uint32		c = count[b];
+
+			count[b] = sum;
+			sum += c;
+		}
+		for (int64 j = 0; j < n; j++)
+			to[count[(from[j] >> shift) & mask]++] = from[j];
+		swap = from;
+		from = to;
+		to = swap;
+	}
+	if (from != keys)
+		memcpy(keys, from, sizeof(uint64) * n);
+
+	/* ratings of a repeated item: insertion sort, a no-op pass otherwise */
+	for (int64 j = 1; j < n; j++)
+	{
+		uint64		key = keys[j];
+		int64		i = j;
+
+		while (i > 0 && keys[i - 1] > key)
+		{
+			keys[i] = keys[i - 1];
+			i--;
+		}
+		keys[i] = key;
+	}
+}
+
 /*
  * Put the loaded ratings in canonical order: indices renumbered by id,
  * ratings sorted by (user, item, rating).  Fills the rest of *out.
+ *
+ * A counting sort by final user index scatters each rating's (item,
+ * rating) key into its user's range; each range is then sorted as
+ * integers and decoded, in order, over the unsorted array.
  */
 static void
 sort_canonical(LoadState *st, CfRatings *out)
@@ -492,7 +621,9 @@ sort_canonical(LoadState *st, CfRatings *out)
 	int32	   *iremap = renumber(&st->items);
 	int64	   *start = palloc_extended(cf_mul_size(nusers + 1, sizeof(int64)), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	int64	   *next;
-	CfRating   *sorted = palloc_extended(cf_mul_size(n, sizeof(CfRating)), MCXT_ALLOC_HUGE);
+	uint64	   *keys = palloc_extended(cf_mul_size(n, sizeof(uint64)), MCXT_ALLOC_HUGE);
+	CfRating   *sorted;
+	RadixSort	radix;
 	double		sum = 0;
 
 	/* counting sort by final user index, remapping items on the way */
@@ -505,34 +636,44 @@ sort_canonical(LoadState *st, CfRatings *out)
 	for (int64 j = 0; j < n; j++)
 	{
 		int32		u = uremap[st->r[j].user];
-		CfRating   *dst = &sorted[next[u]++];
 
-		dst->user = u;
-		dst->item = iremap[st->r[j].item];
-		dst->rating = st->r[j].rating;
+		keys[next[u]++] = rating_key(iremap[st->r[j].item], st->r[j].rating);
 		if ((j & 0xFFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
 	pfree(next);
 	pfree(uremap);
 	pfree(iremap);
-	pfree(st->r);
-	st->r = NULL;
 
-	/* each user's ratings by item, then the totals in that fixed order */
-	out->min = out->max = sorted[0].rating;
+	/*
+	 * Each user's ratings by (item, rating), then the totals in that order.
+	 * The sorted ratings go where the unsorted ones were: those pages are
+	 * already mapped.
+	 */
+	sorted = st->r;
+	st->r = NULL;
+	radix_init(&radix, st->items.n, start, nusers);
+	out->min = out->max = key_rating(keys[0]);
 	for (int32 u = 0; u < nusers; u++)
 	{
-		sort_by_item(&sorted[start[u]], start[u + 1] - start[u]);
+		sort_user_keys(&radix, &keys[start[u]], start[u + 1] - start[u]);
 		for (int64 j = start[u]; j < start[u + 1]; j++)
 		{
-			sum += sorted[j].rating;
-			out->min = Min(out->min, sorted[j].rating);
-			out->max = Max(out->max, sorted[j].rating);
+			float		rating = key_rating(keys[j]);
+
+			sorted[j].user = u;
+			sorted[j].item = (int32) (keys[j] >> 32);
+			sorted[j].rating = rating;
+			sum += rating;
+			out->min = Min(out->min, rating);
+			out->max = Max(out->max, rating);
 		}
 		if ((u & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
+	pfree(keys);
+	if (radix.tmp)
+		pfree(radix.tmp);
 
 	out->n = n;
 	out->nusers = nusers;
