@@ -87,6 +87,7 @@
 #include "als.h"
 #include "blas.h"
 #include "parallel.h"
+#include "simd.h"
 #include "solve.h"
 #include "util.h"
 
@@ -168,9 +169,6 @@ typedef struct AlsShared
 	pg_atomic_uint32 next;		/* next block of the half-step */
 } AlsShared;
 
-/* 8 floats as one vector (GCC/Clang vector extensions), unaligned. */
-typedef float v8 __attribute__((vector_size(32), aligned(4)));
-
 /* One process's view of a training, with its scratch space. */
 typedef struct AlsState
 {
@@ -219,36 +217,6 @@ typedef struct AlsLeader
  * floats: the factors, zeros, and the bias (als) at index stride.
  */
 
-#define V8(p) (*(const v8 *) (p))
-#define V8W(p) (*(v8 *) (p))
-
-/* Sum of the 8 lanes, always in the same order. */
-static pg_attribute_always_inline float
-hsum(const v8 *a)
-{
-	return (((*a)[0] + (*a)[4]) + ((*a)[1] + (*a)[5])) +
-		(((*a)[2] + (*a)[6]) + ((*a)[3] + (*a)[7]));
-}
-
-/* a . v over stride floats. */
-static pg_attribute_always_inline float
-dot_row(const float *a, const float *v, int stride)
-{
-	v8			acc0 = {0};
-	v8			acc1 = {0};
-	int			c = 0;
-
-	for (; c + 16 <= stride; c += 16)
-	{
-		acc0 += V8(a + c) * V8(v + c);
-		acc1 += V8(a + c + 8) * V8(v + c + 8);
-	}
-	if (c < stride)
-		acc0 += V8(a + c) * V8(v + c);
-	acc0 += acc1;
-	return hsum(&acc0);
-}
-
 /* Fetch a factor row into the cache. */
 static pg_attribute_always_inline void
 prefetch_row(const float *a, int stride)
@@ -265,7 +233,7 @@ static pg_attribute_always_inline float
 entry_product(const float *a, const float *v, int stride, bool bias, bool implicit,
 			  float alpha, float val)
 {
-	float		t = dot_row(a, v, stride);
+	float		t = v8_dot(a, v, stride);
 
 	if (bias)
 		t += v[stride];
@@ -347,7 +315,7 @@ objective_body(const float *F, const float *fbias, int stride, bool implicit, do
 
 		if (e + 2 < n)
 			prefetch_row(F + (Size) col[e + 2] * stride, stride);
-		yhat = dot_row(a, x, stride);
+		yhat = v8_dot(a, x, stride);
 		if (implicit)
 		{
 			double		c = 1 + alpha * val[e];
@@ -385,7 +353,7 @@ sparse_matvec_rhs_body(const float *F, const float *fbias, int stride, bool bias
 
 		if (e + 2 < n)
 			prefetch_row(F + (Size) col[e + 2] * stride, stride);
-		t = dot_row(a, v, stride);
+		t = v8_dot(a, v, stride);
 		if (bias)
 			t += v[stride];
 		if (implicit)

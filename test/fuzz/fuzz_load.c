@@ -7,7 +7,8 @@
  * An input is the column types (smallint, integer or bigint ids; any of
  * the numeric rating types the loader reads), whether the ids stay small
  * (the loader's direct table) or range over all values (its hash table,
- * and the switch between the two), and a list of rows, each with
+ * and the switch between the two), whether small user ids are only 7
+ * (users with hundreds of ratings: the radix sort), and a list of rows, each with
  * NULL flags, two ids and a rating.  The rows go through load_receive as
  * the SPI query would deliver them, then through sort_canonical.  The
  * harness checks against its own reading of the same rows:
@@ -125,7 +126,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const Oid rating_types[] = {INT2OID, INT4OID, INT8OID, FLOAT4OID, FLOAT8OID};
 	FuzzInput	in = {data, size};
 	uint8_t		t = take_u8(&in);
-	bool		small_ids = take_u8(&in) & 1;	/* the direct table's range */
+	uint8_t		mode = take_u8(&in);
+	bool		small_ids = mode & 1;	/* the direct table's range */
+	bool		few_users = mode & 2;	/* heavy users: the radix sort */
 	CfSource	src = {0};
 	LoadState	st;
 	CfRatings	out;
@@ -179,7 +182,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			if (small_ids)
 			{
-				raw_user = (int64) ((uint64) raw_user % 3000);
+				raw_user = (int64) ((uint64) raw_user % (few_users ? 7 : 3000));
 				raw_item = (int64) ((uint64) raw_item % 3000);
 			}
 			user = id_of_type(src.user_type, raw_user, &values[0]);
