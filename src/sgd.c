@@ -620,13 +620,20 @@ build_blocks(const CfRatings *data, const int64 *item_count, int grid,
 
 }
 
-/* Stripes per side for n ratings: about 40000 ratings a block, 8 to 64. */
+/*
+ * Stripes per side for n ratings: about 160000 ratings a block, 8 to 64.
+ * Fewer stripes mean fewer passes over the user rows (each epoch reads and
+ * writes every user row once per item stripe), more mean smaller item
+ * stripes; at 10M ratings and k = 64, 8 stripes took 0.29 s an epoch, 16
+ * stripes 0.33 s and 4 stripes 0.28 s on one core (2 processes: 8 stripes
+ * 0.15 s, 16 stripes 0.17 s).
+ */
 static int
 choose_grid(int64 n)
 {
 	int			grid = 8;
 
-	while (grid < MAX_GRID && (int64) grid * grid * 40000 < n)
+	while (grid < MAX_GRID && (int64) grid * grid * 160000 < n)
 		grid *= 2;
 	return grid;
 }
