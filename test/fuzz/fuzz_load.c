@@ -7,9 +7,9 @@
  * An input is the column types (smallint, integer or bigint ids; any of
  * the numeric rating types the loader reads), whether the ids stay small
  * (the loader's direct table) or range over all values (its hash table,
- * and the switch between the two), whether small user ids are only 7
- * (users with hundreds of ratings: the radix sort), and a list of rows, each with
- * NULL flags, two ids and a rating.  The rows go through load_receive as
+ * and the switch between the two), whether there are only two small user
+ * ids (users with 64 ratings or more: the radix sort), and a list of rows,
+ * each with NULL flags, two ids and a rating.  The rows go through load_receive as
  * the SPI query would deliver them, then through sort_canonical.  The
  * harness checks against its own reading of the same rows:
  *
@@ -182,7 +182,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			if (small_ids)
 			{
-				raw_user = (int64) ((uint64) raw_user % (few_users ? 7 : 3000));
+				raw_user = (int64) ((uint64) raw_user % (few_users ? 2 : 3000));
 				raw_item = (int64) ((uint64) raw_item % 3000);
 			}
 			user = id_of_type(src.user_type, raw_user, &values[0]);
