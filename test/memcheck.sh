@@ -178,8 +178,11 @@ mode_asan() {
 	heading "asan: cf built with AddressSanitizer + UndefinedBehaviorSanitizer"
 	ensure_tools libasan8 libubsan1
 	# Build in a copy, so that the checkout's objects stay the normal build.
+	# The copy's objects are removed first: copied along with the sources,
+	# most of them would look up to date and be linked uninstrumented.
 	mkdir -p "$build"
 	cp -R "$TOP/Makefile" "$TOP/cf_extension.control" "$TOP/src" "$TOP/sql" "$build/"
+	make -C "$build" -s PG_CONFIG="$PG_CONFIG" SANITIZE=1 clean
 	make -C "$build" -s PG_CONFIG="$PG_CONFIG" SANITIZE=1 WERROR=1
 	private_root_prepare
 	make -C "$build" -s PG_CONFIG="$PG_CONFIG" SANITIZE=1 install DESTDIR="$CF_INSTALL_ROOT"
