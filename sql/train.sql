@@ -87,6 +87,19 @@ SELECT count(*) FROM cf_train('ratings_shuffled', model => 'shuffled', verbose =
 SELECT bool_and(a.factors = b.factors AND a.bias = b.bias) AS same_from_shuffled_table
 FROM cf_item_factors a JOIN cf_item_factors b USING (item_id)
 WHERE a.model = 'default' AND b.model = 'shuffled';
+-- likewise for heavy users (64 ratings or more: sorted by item with a radix
+-- sort) who rate the same items many times with different ratings
+CREATE TABLE heavy AS
+  SELECT u AS user_id, g % 40 AS item_id, ((g * 7 + u) % 11)::real / 2 AS rating
+  FROM generate_series(1, 3) u, generate_series(1, 300) g;
+CREATE TABLE heavy_shuffled AS SELECT * FROM heavy ORDER BY (user_id * 13 + (rating * 2)::int * 31 + item_id * 7) % 29, rating DESC;
+SELECT count(*) FROM cf_train('heavy', model => 'heavy', epochs => 3, verbose => false);
+SELECT count(*) FROM cf_train('heavy_shuffled', model => 'heavy_shuffled', epochs => 3, verbose => false);
+SELECT bool_and(a.factors = b.factors AND a.bias = b.bias) AS same_for_heavy_users
+FROM cf_user_factors a JOIN cf_user_factors b USING (user_id)
+WHERE a.model = 'heavy' AND b.model = 'heavy_shuffled';
+SELECT cf_drop_model('heavy'), cf_drop_model('heavy_shuffled');
+DROP TABLE heavy, heavy_shuffled;
 
 -- parallel workers: the same model, bit for bit, with 0, 1 and 2 workers
 -- beside the leader (the blocks a round runs share no user and no item);

@@ -516,8 +516,8 @@ key_rating(uint64 key)
 
 /*
  * Sorting one user's keys.  Long runs (heavy users) get a least significant
- * digit radix sort on the item half, which is stable, followed by an
- * insertion sort pass that only has to order the ratings of repeated items;
+ * digit radix sort on the item half, after which only the ratings of a
+ * repeated item may be out of order (each such run is sorted by sort_keys);
  * short runs get sort_keys.  Comparison sorts spend most of their time on
  * mispredicted branches here: a heavy user's thousands of ratings cost
  * about log2(n) of them each, the radix sort a few passes over data that
@@ -559,7 +559,7 @@ sort_user_keys(RadixSort *rs, uint64 *keys, int64 n)
 	uint64	   *from = keys;
 	uint64	   *to = rs->tmp;
 
-	if (n < RADIX_MIN)
+	if (n < RADIX_MIN || n > PG_UINT32_MAX)
 	{
 		sort_keys(keys, n);
 		return;
@@ -589,18 +589,16 @@ sort_user_keys(RadixSort *rs, uint64 *keys, int64 n)
 	if (from != keys)
 		memcpy(keys, from, sizeof(uint64) * n);
 
-	/* ratings of a repeated item: insertion sort, a no-op pass otherwise */
-	for (int64 j = 1; j < n; j++)
+	/* the ratings of each repeated item (a run of one key half) in order */
+	for (int64 j = 0; j < n;)
 	{
-		uint64		key = keys[j];
-		int64		i = j;
+		int64		end = j + 1;
 
-		while (i > 0 && keys[i - 1] > key)
-		{
-			keys[i] = keys[i - 1];
-			i--;
-		}
-		keys[i] = key;
+		while (end < n && (keys[end] >> 32) == (keys[j] >> 32))
+			end++;
+		if (end - j > 1)
+			sort_keys(&keys[j], end - j);
+		j = end;
 	}
 }
 
