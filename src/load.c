@@ -56,6 +56,11 @@
 #define ST_DEFINE
 #include "lib/sort_template.h"
 
+/* Runs of keys sort_user_keys radix-sorts, and its digits. */
+#define RADIX_MIN		64		/* shorter runs: sort_keys */
+#define RADIX_MAX		(1 << 20)	/* longer runs too (bounds the buffer) */
+#define RADIX_MAX_BITS	11		/* at most 2048 buckets a pass */
+
 /*
  * id -> provisional dense index, and back.  Ids are usually small
  * non-negative integers, so they are first looked up in a direct table
@@ -212,13 +217,14 @@ cf_loaded_bytes(int64 n, int64 nusers, int64 nitems)
 /*
  * Bytes loading takes at its peak for n ratings of nusers users and nitems
  * items: the loaded arrays, plus a sort key per rating (sort_canonical
- * holds the keys beside either the unsorted or the sorted ratings).
+ * holds the keys beside either the unsorted or the sorted ratings) and the
+ * radix sort's buffer.
  */
 Size
 cf_ratings_bytes(int64 n, int64 nusers, int64 nitems)
 {
 	return cf_add_size(cf_loaded_bytes(n, nusers, nitems),
-					   cf_mul_size((Size) n, sizeof(uint64)));
+					   cf_mul_size((Size) n + Min(n, RADIX_MAX), sizeof(uint64)));
 }
 
 /* Integer value of an id column. */
@@ -518,19 +524,17 @@ key_rating(uint64 key)
  * Sorting one user's keys.  Long runs (heavy users) get a least significant
  * digit radix sort on the item half, after which only the ratings of a
  * repeated item may be out of order (each such run is sorted by sort_keys);
- * short runs get sort_keys.  Comparison sorts spend most of their time on
+ * short runs, and runs over RADIX_MAX (which bounds the radix buffer at
+ * 8 MB), get sort_keys.  Comparison sorts spend most of their time on
  * mispredicted branches here: a heavy user's thousands of ratings cost
  * about log2(n) of them each, the radix sort a few passes over data that
  * stays in cache.
  */
-#define RADIX_MIN		64		/* shorter runs: sort_keys */
-#define RADIX_MAX_BITS	11		/* at most 2048 buckets a pass */
-
 typedef struct RadixSort
 {
 	int			passes;			/* digits in an item index */
 	int			bits;			/* bits per digit */
-	uint64	   *tmp;			/* the longest run's worth of keys, or NULL */
+	uint64	   *tmp;			/* room for the longest run it sorts, or NULL */
 } RadixSort;
 
 /* Plan the digits for nitems items; a buffer if any user has a long run. */
@@ -546,6 +550,7 @@ radix_init(RadixSort *rs, int32 nitems, const int64 *start, int32 nusers)
 	rs->bits = (width + rs->passes - 1) / rs->passes;
 	for (int32 u = 0; u < nusers; u++)
 		longest = Max(longest, start[u + 1] - start[u]);
+	longest = Min(longest, RADIX_MAX);
 	rs->tmp = longest >= RADIX_MIN ?
 		palloc_extended(cf_mul_size(longest, sizeof(uint64)), MCXT_ALLOC_HUGE) : NULL;
 }
@@ -559,7 +564,7 @@ sort_user_keys(RadixSort *rs, uint64 *keys, int64 n)
 	uint64	   *from = keys;
 	uint64	   *to = rs->tmp;
 
-	if (n < RADIX_MIN || n > PG_UINT32_MAX)
+	if (n < RADIX_MIN || n > RADIX_MAX)
 	{
 		sort_keys(keys, n);
 		return;
@@ -646,9 +651,9 @@ sort_canonical(LoadState *st, CfRatings *out)
 	/*
 	 * Each user's ratings by (item, rating), then the totals in that order.
 	 * The sorted ratings go where the unsorted ones were: those pages are
-	 * already mapped.
+	 * already mapped (the room the row estimate left over is given back).
 	 */
-	sorted = st->r;
+	sorted = st->cap > n ? repalloc_huge(st->r, cf_mul_size(n, sizeof(CfRating))) : st->r;
 	st->r = NULL;
 	radix_init(&radix, st->items.n, start, nusers);
 	out->min = out->max = key_rating(keys[0]);
