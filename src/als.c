@@ -568,14 +568,12 @@ batched_cholesky_body(v8 *M, int d)
 			v8			piv = uj[j];
 			v8			inv;
 
-			/* a pivot <= 0 (or not finite) fails its lane; 1 stands in */
-			for (int l = 0; l < BATCH; l++)
-				if (!(piv[l] > 0 && piv[l] < FLT_MAX))
-				{
-					failed |= 1 << l;
-					piv[l] = 1;
-				}
-			/* (compiled without errno for math: this loop is one vsqrtps) */
+			/*
+			 * (Compiled without errno for math, this loop is one vsqrtps.  A
+			 * pivot <= 0 gives NaN or 0 here, and its lane is failed below;
+			 * checking lanes one by one here kept the compiler from
+			 * vectorizing the square root.)
+			 */
 			for (int l = 0; l < BATCH; l++)
 				piv[l] = sqrtf(piv[l]);
 			inv = 1.0f / piv;
@@ -655,6 +653,21 @@ batched_cholesky_body(v8 *M, int d)
 				}
 			}
 		}
+	}
+
+	/* a lane fails if a pivot was <= 0 or not finite: its diagonal shows it */
+	{
+		v8i			ok = (v8i) {0} == 0;
+
+		for (int j = 0; j < d; j++)
+		{
+			v8			u = M[packed_row(d, j)];
+
+			ok &= (u > 0.0f) & (u < FLT_MAX);
+		}
+		for (int l = 0; l < BATCH; l++)
+			if (!ok[l])
+				failed |= 1 << l;
 	}
 
 	/* U^T z = b (z over b), then U x = z */

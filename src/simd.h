@@ -16,6 +16,9 @@
 /* 8 floats as one vector, unaligned. */
 typedef float v8 __attribute__((vector_size(32), aligned(4)));
 
+/* 8 ints, as the comparisons of two v8 give them (-1 true, 0 false). */
+typedef int32 v8i __attribute__((vector_size(32), aligned(4)));
+
 #define V8(p) (*(const v8 *) (p))
 #define V8W(p) (*(v8 *) (p))
 
