@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "common/int.h"
+#include "lib/qunique.h"
 #include "miscadmin.h"
 #include "tcop/dest.h"
 #include "utils/builtins.h"
@@ -215,34 +216,24 @@ cmp_int64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Sort n values in place and drop repeats; returns the new count. */
+/* Sort n values in place and drop repeats (qunique); returns the new count. */
 int32
 cf_sort_unique_int32(int32 *v, int32 n)
 {
-	int32		m = 0;
-
 	if (n <= 1)
 		return n;
 	qsort(v, n, sizeof(int32), cf_cmp_int32);
-	for (int32 j = 0; j < n; j++)
-		if (m == 0 || v[m - 1] != v[j])
-			v[m++] = v[j];
-	return m;
+	return (int32) qunique(v, n, sizeof(int32), cf_cmp_int32);
 }
 
 /* The same for int64 values. */
 int32
 cf_sort_unique_int64(int64 *v, int32 n)
 {
-	int32		m = 0;
-
 	if (n <= 1)
 		return n;
 	qsort(v, n, sizeof(int64), cmp_int64);
-	for (int32 j = 0; j < n; j++)
-		if (m == 0 || v[m - 1] != v[j])
-			v[m++] = v[j];
-	return m;
+	return (int32) qunique(v, n, sizeof(int64), cmp_int64);
 }
 
 /* No-op start, shutdown and destroy of the receivers below. */
