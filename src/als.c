@@ -40,9 +40,10 @@
  * Benchmarks", RecSys 2022) in Hu et al.'s parameterization.
  *
  * Solving a row: either exactly, building the d x d matrix and the
- * right-hand side with BLAS (the rated items' vectors gathered
- * GATHER_ROWS at a time with the right-hand side's coefficient as one more
- * column, one ssyrk for both; build_matrix) and factoring it by Cholesky,
+ * right-hand side (the rated items' vectors gathered with the right-hand
+ * side's coefficient as one more column, one syrk for both: a register-tiled
+ * Gram kernel when k is a multiple of 8 on AVX2, OpenBLAS's ssyrk
+ * otherwise; build_matrix) and factoring it by Cholesky,
  * 8 rows' systems at once in the lanes of 8-float vectors (batched
  * Cholesky below: LAPACK's spotrf is slow at these sizes; spotrf/spotrs
  * remain for a lane that is not positive definite); or by a few steps of
@@ -187,6 +188,8 @@ typedef struct AlsState
 	/* scratch (vectors in the row layout of the kernels below) */
 	float	   *scratch;		/* all of it */
 	float	   *A;				/* GATHER_ROWS x (d + 1) gathered vectors */
+	float	   *coef;			/* GATHER_ROWS: their right-hand side's coefficients */
+	float	   *scale;			/* GATHER_ROWS: their scales (ials, Gram kernel) */
 	float	   *G;				/* (d + 1) x (d + 1): matrix and right-hand side */
 	float	   *G8;				/* BATCH of them (Cholesky), and an identity */
 	float	   *xs;				/* d: a Cholesky solution */
@@ -808,6 +811,186 @@ interleave_avx2(v8 *B, const float *G8, int d, const double *lambdas)
 }
 #endif
 
+/*
+ * The normal equations' Gram kernel, for k a multiple of 8 (other k, and
+ * CPUs without AVX2, use ssyrk).  At these sizes (a row's few dozen to few
+ * hundred vectors of 32 to 128 floats) OpenBLAS's ssyrk spends much of its
+ * time outside its inner kernel, copying the gathered vectors into its
+ * packed layout and cutting the matrix into blocks; this kernel reads the
+ * gathered vectors b_j (k floats each, contiguous, in L1) as they are.
+ * Each tile of rows [r0, r0 + 8R) x columns [c0, c0 + T) of sum_j b_j b_j^T
+ * keeps its R T vectors of sums in registers over all the b_j: per b_j,
+ * R vector loads, T broadcasts and R T fused multiply-adds, the shape of a
+ * gemm micro-kernel (R = 3, T = 4 where the column is long enough; R = 1,
+ * T = 8 for the blocks on the diagonal).  The diagonal blocks' sums above
+ * the diagonal land in G's upper triangle, which nothing reads.
+ */
+static pg_attribute_always_inline void
+gram_tile(const float *B, int k, int m, int r0, int c0, int R, int T, float *G, int ld)
+{
+	v8			acc[3][8] = {{{0}}};
+	const float *br = B + r0;
+	const float *bc = B + c0;
+
+	for (int j = 0; j < m; j++, br += k, bc += k)
+	{
+		v8			x[3];
+
+		for (int i = 0; i < R; i++)
+			x[i] = V8(br + 8 * i);
+		for (int t = 0; t < T; t++)
+		{
+			float		c = bc[t];
+
+			for (int i = 0; i < R; i++)
+				acc[i][t] += x[i] * c;
+		}
+	}
+	for (int t = 0; t < T; t++)
+		for (int i = 0; i < R; i++)
+			V8W(G + (Size) (c0 + t) * ld + r0 + 8 * i) += acc[i][t];
+}
+
+/*
+ * The right-hand side's part for rows [r0, r0 + 8R): sum_j coef_j b_j into
+ * row k + bias of G and, for als (bias), sum_j b_j (the bias column's 1s)
+ * into row k.
+ */
+static pg_attribute_always_inline void
+gram_rhs(const float *B, int k, int m, int r0, int R, const float *coef, bool bias,
+		 float *G, int ld)
+{
+	v8			ones[4] = {0};
+	v8			rhs[4] = {0};
+
+	for (int j = 0; j < m; j++)
+	{
+		const float *b = B + (Size) j * k;
+		float		c = coef[j];
+
+		for (int i = 0; i < R; i++)
+		{
+			v8			x = V8(b + r0 + 8 * i);
+
+			if (bias)
+				ones[i] += x;
+			rhs[i] += x * c;
+		}
+	}
+	for (int i = 0; i < R; i++)
+		for (int l = 0; l < 8; l++)
+		{
+			float	   *g = G + (Size) (r0 + 8 * i + l) * ld + k;
+
+			if (bias)
+				g[0] += ones[i][l];
+			g[bias ? 1 : 0] += rhs[i][l];
+		}
+}
+
+static pg_attribute_always_inline void
+gram_rhs_any(const float *B, int k, int m, int r0, int R, const float *coef, bool bias,
+			 float *G, int ld)
+{
+	switch (R)
+	{
+		case 4:
+			gram_rhs(B, k, m, r0, 4, coef, bias, G, ld);
+			break;
+		case 3:
+			gram_rhs(B, k, m, r0, 3, coef, bias, G, ld);
+			break;
+		case 2:
+			gram_rhs(B, k, m, r0, 2, coef, bias, G, ld);
+			break;
+		default:
+			gram_rhs(B, k, m, r0, 1, coef, bias, G, ld);
+	}
+}
+
+/*
+ * Add to G (leading dimension ld = d + 1) the lower triangle of the system
+ * of the m rated vectors F[col[j]] (stride floats apart), each scaled by
+ * scale[j] (if scale is not NULL), with right-hand side coefficients
+ * coef: what one ssyrk over the vectors (b_j, 1, coef_j) for als (bias),
+ * (b_j, coef_j) for ials, gives, but the unused corner entry.  The vectors
+ * are first gathered into B (m x k floats).
+ */
+static pg_attribute_always_inline void
+gram_body(const float *F, int stride, const int32 *col, const float *scale,
+		  const float *coef, int m, int k, bool bias, float *B, float *G, int ld)
+{
+	for (int j = 0; j < m; j++)
+	{
+		const float *f = F + (Size) col[j] * stride;
+		float	   *b = B + (Size) j * k;
+
+		if (j + 8 < m)
+			prefetch_row(F + (Size) col[j + 8] * stride, stride);
+		if (scale)
+		{
+			float		sc = scale[j];
+
+			for (int c = 0; c < k; c += 8)
+				V8W(b + c) = V8(f + c) * sc;
+		}
+		else
+			for (int c = 0; c < k; c += 8)
+				V8W(b + c) = V8(f + c);
+	}
+	for (int c0 = 0; c0 < k; c0 += 8)
+	{
+		int			r0 = c0 + 8;
+
+		gram_tile(B, k, m, c0, c0, 1, 8, G, ld);
+		for (; r0 + 24 <= k; r0 += 24)
+		{
+			gram_tile(B, k, m, r0, c0, 3, 4, G, ld);
+			gram_tile(B, k, m, r0, c0 + 4, 3, 4, G, ld);
+		}
+		if (r0 + 16 <= k)
+		{
+			gram_tile(B, k, m, r0, c0, 2, 4, G, ld);
+			gram_tile(B, k, m, r0, c0 + 4, 2, 4, G, ld);
+		}
+		else if (r0 + 8 <= k)
+			gram_tile(B, k, m, r0, c0, 1, 8, G, ld);
+	}
+	for (int r0 = 0; r0 < k; r0 += 32)
+	{
+		if (bias)
+			gram_rhs_any(B, k, m, r0, Min(4, (k - r0) / 8), coef, true, G, ld);
+		else
+			gram_rhs_any(B, k, m, r0, Min(4, (k - r0) / 8), coef, false, G, ld);
+	}
+	if (bias)
+	{
+		float		sum = 0;
+
+		for (int j = 0; j < m; j++)
+			sum += coef[j];
+		G[(Size) k * ld + k] += (float) m;
+		G[(Size) k * ld + k + 1] += sum;
+	}
+}
+
+typedef void (*gram_fn) (const float *F, int stride, const int32 *col, const float *scale,
+						 const float *coef, int m, int k, bool bias, float *B, float *G,
+						 int ld);
+
+#ifdef CF_HAVE_X86_TARGETS
+cf_target_avx2_fma
+static void
+gram_avx2(const float *F, int stride, const int32 *col, const float *scale,
+		  const float *coef, int m, int k, bool bias, float *B, float *G, int ld)
+{
+	gram_body(F, stride, col, scale, coef, m, k, bias, B, G, ld);
+}
+#endif
+
+/* NULL: ssyrk */
+static gram_fn gram_kernel = NULL;
+
 static interleave_fn interleave = NULL;
 
 static sparse_matvec_fn sparse_matvec = NULL;
@@ -821,6 +1004,7 @@ choose_kernels(void)
 	observed_objective = objective_generic;
 	batched_cholesky = batched_cholesky_generic;
 	interleave = interleave_generic;
+	gram_kernel = NULL;
 	sparse_matvec_rhs = sparse_matvec_rhs_generic;
 	dense_matvec = dense_matvec_generic;
 #ifdef CF_HAVE_X86_TARGETS
@@ -830,6 +1014,7 @@ choose_kernels(void)
 		observed_objective = objective_avx2;
 		batched_cholesky = batched_cholesky_avx2;
 		interleave = interleave_avx2;
+		gram_kernel = gram_avx2;
 		sparse_matvec_rhs = sparse_matvec_rhs_avx2;
 		dense_matvec = dense_matvec_avx2;
 	}
@@ -859,7 +1044,7 @@ attach(AlsState *st, AlsShared *sh, char *base)
 static Size
 scratch_bytes(int d, int stride)
 {
-	Size		floats = cf_mul_size(GATHER_ROWS, d + 1);	/* A */
+	Size		floats = cf_mul_size(GATHER_ROWS, d + 3);	/* A, coef, scale */
 
 	floats = cf_add_size(floats, cf_mul_size(BATCH + 1, cf_mul_size(d + 1, d + 1)));	/* G8 */
 	floats = cf_add_size(floats, cf_mul_size(2 * BATCH + 4, stride + CF_LANES));	/* vectors */
@@ -878,6 +1063,10 @@ alloc_scratch(AlsState *st, int slot)
 	st->scratch = w;
 	st->A = w;
 	w += (Size) GATHER_ROWS * (d + 1);
+	st->coef = w;
+	w += GATHER_ROWS;
+	st->scale = w;
+	w += GATHER_ROWS;
 	st->G8 = st->G = w;
 	w += (Size) (BATCH + 1) * (d + 1) * (d + 1);
 	/* the last of G8: an identity, for the idle lanes of a batch */
@@ -1013,11 +1202,13 @@ cg_solve(AlsState *st, int s, int64 lo, int64 hi, double lambda)
  * side s in one (d + 1) x (d + 1) matrix G (lower triangle, column-major,
  * leading dimension d + 1, so that a column of it is a row of the upper
  * triangle the batched factorization packs): the other side's vectors are
- * gathered GATHER_ROWS at a time with one more column, so that one ssyrk
- * gives both the d x d matrix sum_e w_e a_e a_e^T (plus the Gramian for
- * ials) and, in its last row, b = sum_e coef_e a_e.  A row gathers as (a_e, 1,
- * coef_e) for als, and as sqrt(w_e) (a_e, coef_e / w_e) for ials (w_e =
- * alpha r_e > 0).
+ * gathered with one more column, so that one syrk gives both the d x d
+ * matrix sum_e w_e a_e a_e^T (plus the Gramian for ials) and, in its last
+ * row, b = sum_e coef_e a_e.  A row gathers as (a_e, 1, coef_e) for als,
+ * and as sqrt(w_e) (a_e, coef_e / w_e) for ials (w_e = alpha r_e > 0).  The
+ * syrk is the Gram kernel above (k a multiple of 8, AVX2; it gathers the
+ * a_e itself, scaled, and takes the last columns as arrays), else ssyrk over
+ * GATHER_ROWS gathered vectors at a time.
  */
 static void
 build_matrix(AlsState *st, int s, int64 lo, int64 hi)
@@ -1046,6 +1237,33 @@ build_matrix(AlsState *st, int s, int64 lo, int64 hi)
 			for (int c = 0; c < k; c++)
 				G[(Size) c * ld + d] += F[(Size) col[e] * stride + c];
 		st->my->gram_flops += (double) (hi - lo) * d;
+		return;
+	}
+	if (gram_kernel != NULL && k % CF_LANES == 0)
+	{
+		/* the Gram kernel: about 32 kB of vectors at a time, k floats each */
+		int			rows = Min(GATHER_ROWS, 8192 / k);
+
+		for (int64 e0 = lo; e0 < hi; e0 += rows)
+		{
+			int			m = (int) Min(hi - e0, rows);
+
+			if (sh->implicit)
+				for (int j = 0; j < m; j++)
+				{
+					float		w = alpha * val[e0 + j];
+					float		sw = sqrtf(w);
+
+					st->scale[j] = sw;
+					st->coef[j] = (1.0f + w) / sw;
+				}
+			else
+				for (int j = 0; j < m; j++)
+					st->coef[j] = val[e0 + j] - sh->mean - fbias[col[e0 + j]];
+			gram_kernel(F, stride, col + e0, sh->implicit ? st->scale : NULL, st->coef, m,
+						k, !sh->implicit, st->A, G, ld);
+			st->my->gram_flops += (double) m * ld * (ld + 1);
+		}
 		return;
 	}
 	for (int64 e0 = lo; e0 < hi; e0 += GATHER_ROWS)

@@ -22,7 +22,8 @@
 #   s/iter       wall seconds of one iteration (cf_training_log.seconds)
 #   gram         GFLOP/s of building the normal equations: the Gramians
 #                (ssyrk) and, for Cholesky, every row's matrix and
-#                right-hand side (gather + ssyrk), or for CG the
+#                right-hand side (gather + cf's Gram kernel, or ssyrk
+#                where k is not a multiple of 8), or for CG the
 #                right-hand sides
 #   solve        GFLOP/s of solving them: Cholesky factorizations and
 #                substitutions, or the CG steps
