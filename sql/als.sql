@@ -62,6 +62,15 @@ SELECT abs(sqrt(avg((cf_predict(user_id, item_id, 'als_cg') - rating)^2)) -
            sqrt(avg((cf_predict(user_id, item_id, 'als') - rating)^2))) < 0.01 AS cg_close_to_cholesky
 FROM als_test;
 
+-- k a multiple of 8 builds the systems with cf's Gram kernel (on AVX2), any
+-- other k with OpenBLAS's ssyrk: both recover the planted model
+SELECT count(*) FROM cf_train('als_ratings', model => 'als_k60', algorithm => 'als',
+                              factors => 60, verbose => false);
+SELECT sqrt(avg((cf_predict(user_id, item_id, 'als_k60') - rating)^2)) < 0.82 AS k60_rmse_below_0_82,
+       abs(sqrt(avg((cf_predict(user_id, item_id, 'als_k60') - rating)^2)) -
+           sqrt(avg((cf_predict(user_id, item_id, 'als') - rating)^2))) < 0.01 AS k60_close_to_k64
+FROM als_test;
+
 -- settings given are stored; the regularization exponent 0 is a plain ridge
 SELECT model, factors, epochs
 FROM cf_train('als_ratings', model => 'als_small', algorithm => 'als', factors => 8, epochs => 3,
