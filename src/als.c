@@ -730,8 +730,10 @@ static batched_cholesky_fn batched_cholesky = NULL;
  * Lay the systems of the BATCH matrices G8 (lower triangles, leading
  * dimension d + 1, ridges lambdas added to their diagonals) out in the
  * batch: element (i, l) of every system in one vector.  Rows of 8 elements
- * at a time go through an 8 x 8 transposition of vectors (the shuffles
- * below); the last few elements of a row, one lane at a time.
+ * at a time go through an 8 x 8 transposition of vectors: unpacks, shuffles
+ * within 128-bit halves, then swapping halves, 24 single-instruction
+ * shuffles (masks that cross halves earlier cost the compiler 40); the
+ * last few elements of a row, one lane at a time.
  */
 static pg_attribute_always_inline void
 interleave_body(v8 *B, const float *G8, int d, const double *lambdas)
@@ -759,30 +761,31 @@ interleave_body(v8 *B, const float *G8, int d, const double *lambdas)
 						r5 = V8(g + 5 * gsize + l),
 						r6 = V8(g + 6 * gsize + l),
 						r7 = V8(g + 7 * gsize + l);
-			v8			a0 = __builtin_shufflevector(r0, r1, 0, 8, 1, 9, 2, 10, 3, 11),
-						a1 = __builtin_shufflevector(r0, r1, 4, 12, 5, 13, 6, 14, 7, 15),
-						a2 = __builtin_shufflevector(r2, r3, 0, 8, 1, 9, 2, 10, 3, 11),
-						a3 = __builtin_shufflevector(r2, r3, 4, 12, 5, 13, 6, 14, 7, 15),
-						a4 = __builtin_shufflevector(r4, r5, 0, 8, 1, 9, 2, 10, 3, 11),
-						a5 = __builtin_shufflevector(r4, r5, 4, 12, 5, 13, 6, 14, 7, 15),
-						a6 = __builtin_shufflevector(r6, r7, 0, 8, 1, 9, 2, 10, 3, 11),
-						a7 = __builtin_shufflevector(r6, r7, 4, 12, 5, 13, 6, 14, 7, 15);
-			v8			b0 = __builtin_shufflevector(a0, a2, 0, 1, 8, 9, 2, 3, 10, 11),
-						b1 = __builtin_shufflevector(a0, a2, 4, 5, 12, 13, 6, 7, 14, 15),
-						b2 = __builtin_shufflevector(a1, a3, 0, 1, 8, 9, 2, 3, 10, 11),
-						b3 = __builtin_shufflevector(a1, a3, 4, 5, 12, 13, 6, 7, 14, 15),
-						b4 = __builtin_shufflevector(a4, a6, 0, 1, 8, 9, 2, 3, 10, 11),
-						b5 = __builtin_shufflevector(a4, a6, 4, 5, 12, 13, 6, 7, 14, 15),
-						b6 = __builtin_shufflevector(a5, a7, 0, 1, 8, 9, 2, 3, 10, 11),
-						b7 = __builtin_shufflevector(a5, a7, 4, 5, 12, 13, 6, 7, 14, 15);
+			/* the usual three stages: unpack, shuffle within lanes, swap halves */
+			v8			a0 = __builtin_shufflevector(r0, r1, 0, 8, 1, 9, 4, 12, 5, 13),
+						a1 = __builtin_shufflevector(r0, r1, 2, 10, 3, 11, 6, 14, 7, 15),
+						a2 = __builtin_shufflevector(r2, r3, 0, 8, 1, 9, 4, 12, 5, 13),
+						a3 = __builtin_shufflevector(r2, r3, 2, 10, 3, 11, 6, 14, 7, 15),
+						a4 = __builtin_shufflevector(r4, r5, 0, 8, 1, 9, 4, 12, 5, 13),
+						a5 = __builtin_shufflevector(r4, r5, 2, 10, 3, 11, 6, 14, 7, 15),
+						a6 = __builtin_shufflevector(r6, r7, 0, 8, 1, 9, 4, 12, 5, 13),
+						a7 = __builtin_shufflevector(r6, r7, 2, 10, 3, 11, 6, 14, 7, 15);
+			v8			b0 = __builtin_shufflevector(a0, a2, 0, 1, 8, 9, 4, 5, 12, 13),
+						b1 = __builtin_shufflevector(a0, a2, 2, 3, 10, 11, 6, 7, 14, 15),
+						b2 = __builtin_shufflevector(a1, a3, 0, 1, 8, 9, 4, 5, 12, 13),
+						b3 = __builtin_shufflevector(a1, a3, 2, 3, 10, 11, 6, 7, 14, 15),
+						b4 = __builtin_shufflevector(a4, a6, 0, 1, 8, 9, 4, 5, 12, 13),
+						b5 = __builtin_shufflevector(a4, a6, 2, 3, 10, 11, 6, 7, 14, 15),
+						b6 = __builtin_shufflevector(a5, a7, 0, 1, 8, 9, 4, 5, 12, 13),
+						b7 = __builtin_shufflevector(a5, a7, 2, 3, 10, 11, 6, 7, 14, 15);
 
 			row[l + 0] = __builtin_shufflevector(b0, b4, 0, 1, 2, 3, 8, 9, 10, 11);
-			row[l + 1] = __builtin_shufflevector(b0, b4, 4, 5, 6, 7, 12, 13, 14, 15);
-			row[l + 2] = __builtin_shufflevector(b1, b5, 0, 1, 2, 3, 8, 9, 10, 11);
-			row[l + 3] = __builtin_shufflevector(b1, b5, 4, 5, 6, 7, 12, 13, 14, 15);
-			row[l + 4] = __builtin_shufflevector(b2, b6, 0, 1, 2, 3, 8, 9, 10, 11);
-			row[l + 5] = __builtin_shufflevector(b2, b6, 4, 5, 6, 7, 12, 13, 14, 15);
-			row[l + 6] = __builtin_shufflevector(b3, b7, 0, 1, 2, 3, 8, 9, 10, 11);
+			row[l + 1] = __builtin_shufflevector(b1, b5, 0, 1, 2, 3, 8, 9, 10, 11);
+			row[l + 2] = __builtin_shufflevector(b2, b6, 0, 1, 2, 3, 8, 9, 10, 11);
+			row[l + 3] = __builtin_shufflevector(b3, b7, 0, 1, 2, 3, 8, 9, 10, 11);
+			row[l + 4] = __builtin_shufflevector(b0, b4, 4, 5, 6, 7, 12, 13, 14, 15);
+			row[l + 5] = __builtin_shufflevector(b1, b5, 4, 5, 6, 7, 12, 13, 14, 15);
+			row[l + 6] = __builtin_shufflevector(b2, b6, 4, 5, 6, 7, 12, 13, 14, 15);
 			row[l + 7] = __builtin_shufflevector(b3, b7, 4, 5, 6, 7, 12, 13, 14, 15);
 		}
 		for (; l < d; l++)
