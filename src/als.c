@@ -99,6 +99,9 @@
 /* Rated vectors gathered per ssyrk call. */
 #define GATHER_ROWS 256
 
+/* Floats of rated vectors gathered per Gram kernel call (32 kB, about L1). */
+#define GRAM_FLOATS 8192
+
 /* Blocks per half-step (fewer when there are fewer rows). */
 #define TARGET_BLOCKS 256
 
@@ -1201,6 +1204,28 @@ cg_solve(AlsState *st, int s, int64 lo, int64 hi, double lambda)
 }
 
 /*
+ * The right-hand side's coefficient of entry e of a row, as build_matrix
+ * gathers it, and into *scale the factor its vector is scaled by: for als
+ * (1, the target r_e - mu - b_e), for ials with w_e = alpha r_e > 0
+ * (sqrt(w_e), (1 + w_e) / sqrt(w_e)).
+ */
+static inline float
+entry_coef(const AlsShared *sh, const float *fbias, const int32 *col, const float *val,
+		   int64 e, float *scale)
+{
+	if (sh->implicit)
+	{
+		float		w = (float) sh->alpha * val[e];
+		float		sw = sqrtf(w);
+
+		*scale = sw;
+		return (1.0f + w) / sw;
+	}
+	*scale = 1.0f;
+	return val[e] - sh->mean - fbias[col[e]];
+}
+
+/*
  * For Cholesky: the matrix and right-hand side of row entries [lo, hi) of
  * side s in one (d + 1) x (d + 1) matrix G (lower triangle, column-major,
  * leading dimension d + 1, so that a column of it is a row of the upper
@@ -1244,25 +1269,15 @@ build_matrix(AlsState *st, int s, int64 lo, int64 hi)
 	}
 	if (gram_kernel != NULL && k % CF_LANES == 0)
 	{
-		/* the Gram kernel: about 32 kB of vectors at a time, k floats each */
-		int			rows = Min(GATHER_ROWS, 8192 / k);
+		/* the Gram kernel, GRAM_FLOATS of gathered vectors at a time */
+		int			rows = Min(GATHER_ROWS, GRAM_FLOATS / k);
 
 		for (int64 e0 = lo; e0 < hi; e0 += rows)
 		{
 			int			m = (int) Min(hi - e0, rows);
 
-			if (sh->implicit)
-				for (int j = 0; j < m; j++)
-				{
-					float		w = alpha * val[e0 + j];
-					float		sw = sqrtf(w);
-
-					st->scale[j] = sw;
-					st->coef[j] = (1.0f + w) / sw;
-				}
-			else
-				for (int j = 0; j < m; j++)
-					st->coef[j] = val[e0 + j] - sh->mean - fbias[col[e0 + j]];
+			for (int j = 0; j < m; j++)
+				st->coef[j] = entry_coef(sh, fbias, col, val, e0 + j, &st->scale[j]);
 			gram_kernel(F, stride, col + e0, sh->implicit ? st->scale : NULL, st->coef, m,
 						k, !sh->implicit, st->A, G, ld);
 			st->my->gram_flops += (double) m * ld * (ld + 1);
@@ -1279,22 +1294,22 @@ build_matrix(AlsState *st, int s, int64 lo, int64 hi)
 			const float *f = F + (Size) col[e] * stride;
 			float	   *a = st->A + (Size) j * ld;
 
+			float		sc;
+			float		coef = entry_coef(sh, fbias, col, val, e, &sc);
+
 			if (j + 8 < m)
 				prefetch_row(F + (Size) col[e + 8] * stride, stride);
 			if (sh->implicit)
 			{
-				float		w = alpha * val[e];
-				float		sw = sqrtf(w);
-
 				for (int c = 0; c < k; c++)
-					a[c] = sw * f[c];
-				a[k] = (1.0f + w) / sw;
+					a[c] = sc * f[c];
+				a[k] = coef;
 			}
 			else
 			{
 				memcpy(a, f, sizeof(float) * k);
 				a[k] = 1.0f;
-				a[k + 1] = val[e] - sh->mean - fbias[col[e]];
+				a[k + 1] = coef;
 			}
 		}
 		cblas_ssyrk(CblasColMajor, CblasLower, CblasNoTrans, ld, m, 1.0f, st->A, ld,
