@@ -520,10 +520,14 @@ objective_avx2(const float *F, const float *fbias, int stride, bool implicit, do
  * it in the calls and copies of its blocked algorithm rather than in
  * arithmetic (7 GFLOP/s at d = 65 on the machine of docs/performance.md,
  * where sgemm reaches 66).  So training factors the systems of 8 rows
- * together: the matrices (built by ssyrk, above) are interleaved, each
- * element becoming a vector of 8 lanes, one per row, and a right-looking
- * Cholesky factorization with rank-4 updates, two rows at a time, runs on
- * the vectors; the forward and back substitutions follow the same way.
+ * together: the matrices (built by the Gram kernel or ssyrk, below) are
+ * interleaved, each element becoming a vector of 8 lanes, one per row, and
+ * a right-looking Cholesky factorization runs on the vectors, by panels of
+ * 4 rows: the panel's 4 x 4 diagonal block pivot by pivot, the rest of its
+ * columns one column at a time, then rank-4 updates of the trailing rows,
+ * two rows at a time.  The right-hand side rides along as one more column,
+ * so the forward substitution is done with the factorization; the back
+ * substitution follows.
  * Every operation is lane by lane, so a row's result does not depend on
  * which rows share its batch, and the model stays the same with any
  * number of workers.  A lane whose matrix turns out not to be positive
@@ -567,12 +571,24 @@ batched_cholesky_body(v8 *M, int d)
 		int			jb = Min(4, d - j0);
 		int			js = j0 + jb;
 
-		/* the panel: rows j0..js-1, each scaled, then updating the others */
-		for (int j = j0; j < js; j++)
+		/*
+		 * The panel, rows j0..js-1: first its diagonal block, pivot by pivot
+		 * (the chains of square roots and divisions are short), then the
+		 * rest of its columns, all of a column's rows in one step (the
+		 * same operations in the same order as pivot by pivot over whole
+		 * rows, but a few long independent chains instead of a sequence of
+		 * short loops each waiting on the last pivot).
+		 */
+		v8		   *up[4];		/* up[q][l]: (j0 + q, l) */
+		v8			inv[4];
+
+		for (int q = 0; q < jb; q++)
+			up[q] = M + packed_row(d, j0 + q) - (j0 + q);
+		for (int q = 0; q < jb; q++)
 		{
-			v8		   *uj = M + packed_row(d, j) - j;	/* uj[l]: (j, l) */
+			int			j = j0 + q;
+			v8		   *uj = up[q];
 			v8			piv = uj[j];
-			v8			inv;
 
 			/*
 			 * (Compiled without errno for math, this loop is one vsqrtps.  A
@@ -582,27 +598,66 @@ batched_cholesky_body(v8 *M, int d)
 			 */
 			for (int l = 0; l < BATCH; l++)
 				piv[l] = sqrtf(piv[l]);
-			inv = 1.0f / piv;
+			inv[q] = 1.0f / piv;
 			uj[j] = piv;
-			for (int l = j + 1; l < d; l++)
-				uj[l] *= inv;
+			for (int l = j + 1; l < js; l++)
+				uj[l] *= inv[q];
 			for (int i = j + 1; i < js; i++)
 			{
-				v8		   *ui = M + packed_row(d, i) - i;
+				v8		   *ui = up[i - j0];
 				v8			a = uj[i];
 
-				for (int l = i; l < d; l++)
+				for (int l = i; l < js; l++)
 					ui[l] -= a * uj[l];
 			}
 		}
-
-		/* the trailing rows: rank-jb updates, two rows at a time */
+		/* (a panel of fewer than 4 rows is the last, with no columns after it) */
 		if (jb == 4)
 		{
-			const v8   *u0 = M + packed_row(d, j0) - j0;
-			const v8   *u1 = M + packed_row(d, j0 + 1) - (j0 + 1);
-			const v8   *u2 = M + packed_row(d, j0 + 2) - (j0 + 2);
-			const v8   *u3 = M + packed_row(d, j0 + 3) - (j0 + 3);
+			v8			m01 = up[0][j0 + 1],
+						m02 = up[0][j0 + 2],
+						m03 = up[0][j0 + 3],
+						m12 = up[1][j0 + 2],
+						m13 = up[1][j0 + 3],
+						m23 = up[2][j0 + 3];
+
+			for (int l = js; l < d; l++)
+			{
+				v8			x0 = up[0][l] * inv[0];
+				v8			x1 = (up[1][l] - m01 * x0) * inv[1];
+				v8			x2 = (up[2][l] - m02 * x0 - m12 * x1) * inv[2];
+				v8			x3 = (up[3][l] - m03 * x0 - m13 * x1 - m23 * x2) * inv[3];
+
+				up[0][l] = x0;
+				up[1][l] = x1;
+				up[2][l] = x2;
+				up[3][l] = x3;
+			}
+		}
+		/* the panel's rows of U^T z = b (z over b), as one more column */
+		for (int q = 0; q < jb; q++)
+		{
+			v8			z = rhs[j0 + q];
+
+			for (int p = 0; p < q; p++)
+				z -= up[p][j0 + q] * rhs[j0 + p];
+			rhs[j0 + q] = z / up[q][j0 + q];
+		}
+
+		/*
+		 * then the trailing rows: rank-4 updates, two rows at a time, and
+		 * their right-hand sides
+		 */
+		if (jb == 4)
+		{
+			const v8   *u0 = up[0];
+			const v8   *u1 = up[1];
+			const v8   *u2 = up[2];
+			const v8   *u3 = up[3];
+			v8			z0 = rhs[j0],
+						z1 = rhs[j0 + 1],
+						z2 = rhs[j0 + 2],
+						z3 = rhs[j0 + 3];
 			int			i = js;
 
 			for (; i + 1 < d; i += 2)
@@ -620,6 +675,8 @@ batched_cholesky_body(v8 *M, int d)
 
 				/* (chains of fused multiply-subtracts, not sums first) */
 				m0[i] = m0[i] - a0 * a0 - a1 * a1 - a2 * a2 - a3 * a3;
+				rhs[i] = rhs[i] - a0 * z0 - a1 * z1 - a2 * z2 - a3 * z3;
+				rhs[i + 1] = rhs[i + 1] - c0 * z0 - c1 * z1 - c2 * z2 - c3 * z3;
 				for (int l = i + 1; l < d; l++)
 				{
 					v8			w0 = u0[l],
@@ -639,24 +696,9 @@ batched_cholesky_body(v8 *M, int d)
 							a2 = u2[i],
 							a3 = u3[i];
 
+				rhs[i] = rhs[i] - a0 * z0 - a1 * z1 - a2 * z2 - a3 * z3;
 				for (int l = i; l < d; l++)
 					m0[l] = m0[l] - a0 * u0[l] - a1 * u1[l] - a2 * u2[l] - a3 * u3[l];
-			}
-		}
-		else
-		{
-			for (int p = j0; p < js; p++)
-			{
-				const v8   *up = M + packed_row(d, p) - p;
-
-				for (int i = js; i < d; i++)
-				{
-					v8		   *mi = M + packed_row(d, i) - i;
-					v8			a = up[i];
-
-					for (int l = i; l < d; l++)
-						mi[l] -= a * up[l];
-				}
 			}
 		}
 	}
@@ -676,16 +718,7 @@ batched_cholesky_body(v8 *M, int d)
 				failed |= 1 << l;
 	}
 
-	/* U^T z = b (z over b), then U x = z */
-	for (int p = 0; p < d; p++)
-	{
-		const v8   *up = M + packed_row(d, p) - p;
-		v8			z = rhs[p] / up[p];
-
-		rhs[p] = z;
-		for (int i = p + 1; i < d; i++)
-			rhs[i] -= up[i] * z;
-	}
+	/* then U x = z */
 	for (int i = d - 1; i >= 0; i--)
 	{
 		const v8   *ui = M + packed_row(d, i) - i;
