@@ -768,8 +768,12 @@ static batched_cholesky_fn batched_cholesky = NULL;
  * batch: element (i, l) of every system in one vector.  Rows of 8 elements
  * at a time go through an 8 x 8 transposition of vectors: unpacks, shuffles
  * within 128-bit halves, then swapping halves, 24 single-instruction
- * shuffles (masks that cross halves earlier cost the compiler 40); the
- * last few elements of a row, one lane at a time.
+ * shuffles (masks that cross halves earlier cost the compiler 40).  A
+ * row's last block runs past its end (into the next rows, laid out
+ * after it, or the right-hand sides, laid out after all rows), reading
+ * the rest of G8's row and the next (G8 has one more matrix after the
+ * last lane's); that is cheaper than its last few elements one lane at a
+ * time, which only orders below 8 take.
  */
 static pg_attribute_always_inline void
 interleave_body(v8 *B, const float *G8, int d, const double *lambdas)
@@ -778,6 +782,7 @@ interleave_body(v8 *B, const float *G8, int d, const double *lambdas)
 	Size		gsize = (Size) ld * ld;
 	v8			lam;
 	v8		   *rhs = B + packed_row(d, d);
+	int			lmax = d >= 8 ? d : d - 7;	/* blocks start below it */
 
 	for (int lane = 0; lane < BATCH; lane++)
 		lam[lane] = (float) lambdas[lane];
@@ -787,7 +792,7 @@ interleave_body(v8 *B, const float *G8, int d, const double *lambdas)
 		const float *g = G8 + (Size) i * ld;	/* g[lane * gsize + l]: (l, i) */
 		int			l = i;
 
-		for (; l + 8 <= d; l += 8)
+		for (; l < lmax; l += 8)
 		{
 			v8			r0 = V8(g + 0 * gsize + l),
 						r1 = V8(g + 1 * gsize + l),
@@ -828,9 +833,10 @@ interleave_body(v8 *B, const float *G8, int d, const double *lambdas)
 			for (int lane = 0; lane < BATCH; lane++)
 				row[l][lane] = g[lane * gsize + l];
 		row[i] += lam;
-		for (int lane = 0; lane < BATCH; lane++)
-			rhs[i][lane] = g[lane * gsize + d];
 	}
+	for (int i = 0; i < d; i++)
+		for (int lane = 0; lane < BATCH; lane++)
+			rhs[i][lane] = G8[lane * gsize + (Size) i * ld + d];
 }
 
 typedef void (*interleave_fn) (v8 *B, const float *G8, int d, const double *lambdas);
