@@ -1131,22 +1131,63 @@ alloc_scratch(AlsState *st, int slot)
 }
 
 /*
- * Phase timing (DEBUG1 only) counts this thread's CPU time, so that other
- * load on a shared machine (time spent waiting for a core) does not count
- * against the rates.  That clock is a system call (about a microsecond),
- * so it is read once per phase of a group of BATCH rows, not per row.
+ * Phase timing (DEBUG1 only) reports CPU seconds, so that other load on a
+ * shared machine (time spent waiting for a core) does not count against
+ * the rates.  The thread's CPU clock is a system call, though (about 2,000
+ * cycles on the machine of docs/performance.md, a quarter of a batch's
+ * Cholesky at k = 32), so the phases of each batch of BATCH rows are timed
+ * with the monotonic clock (about 85 cycles), and at the end of each
+ * half-step a process scales the phase seconds it added by its CPU time
+ * over its wall time for the half-step (scale_phases).
  */
-typedef double cpu_time;		/* cf_thread_seconds() */
 
-/* CPU seconds since *t, and *t set to now. */
+/* Seconds since *t, and *t set to now (monotonic clock). */
 static double
-lap(cpu_time *t)
+lap(instr_time *t)
 {
-	cpu_time	now = cf_thread_seconds();
-	double		seconds = now - *t;
+	instr_time	now;
+	double		seconds;
 
+	INSTR_TIME_SET_CURRENT(now);
+	seconds = INSTR_TIME_GET_DOUBLE(now) - INSTR_TIME_GET_DOUBLE(*t);
 	*t = now;
 	return seconds;
+}
+
+/* Where a process's half-step began, for scale_phases. */
+typedef struct PhaseMark
+{
+	double		cpu;			/* cf_thread_seconds() */
+	instr_time	wall;
+	double		gram_seconds;	/* the process's AlsStats then */
+	double		solve_seconds;
+} PhaseMark;
+
+/* Start a half-step's phase timing. */
+static void
+mark_phases(AlsState *st, PhaseMark *m)
+{
+	m->cpu = cf_thread_seconds();
+	INSTR_TIME_SET_CURRENT(m->wall);
+	m->gram_seconds = st->my->gram_seconds;
+	m->solve_seconds = st->my->solve_seconds;
+}
+
+/* Scale the phase seconds added since *m from wall to CPU time. */
+static void
+scale_phases(AlsState *st, const PhaseMark *m)
+{
+	double		cpu = cf_thread_seconds() - m->cpu;
+	double		wall;
+	double		r = 1.0;
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	wall = INSTR_TIME_GET_DOUBLE(now) - INSTR_TIME_GET_DOUBLE(m->wall);
+	if (wall > 0 && cpu < wall)
+		r = cpu / wall;
+	st->my->gram_seconds = m->gram_seconds + (st->my->gram_seconds - m->gram_seconds) * r;
+	st->my->solve_seconds = m->solve_seconds + (st->my->solve_seconds - m->solve_seconds) * r;
 }
 
 /* Dot product of two vectors of n floats, in double. */
@@ -1518,11 +1559,12 @@ run_rows_cholesky(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 	st->x = st->x8;
 	while ((n = next_batch(st, s, &row, r1, rows, lambdas)) > 0)
 	{
-		cpu_time	t = 0;
+		instr_time	t;
 		int			failed;
 
+		INSTR_TIME_SET_ZERO(t);
 		if (sh->timing)
-			t = cf_thread_seconds();
+			INSTR_TIME_SET_CURRENT(t);
 		for (int lane = 0; lane < n; lane++)
 		{
 			st->G = st->G8 + (Size) lane * gsize;
@@ -1582,10 +1624,11 @@ run_rows_cg(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 
 	while ((n = next_batch(st, s, &row, r1, rows, lambdas)) > 0)
 	{
-		cpu_time	t = 0;
+		instr_time	t;
 
+		INSTR_TIME_SET_ZERO(t);
 		if (sh->timing)
-			t = cf_thread_seconds();
+			INSTR_TIME_SET_CURRENT(t);
 		for (int j = 0; j < n; j++)
 		{
 			/* warm start: the row's current vector */
@@ -1615,7 +1658,10 @@ run_half(AlsState *st, int s)
 {
 	AlsShared  *sh = st->sh;
 	uint32		block;
+	PhaseMark	mark;
 
+	if (sh->timing)
+		mark_phases(st, &mark);
 	while ((block = pg_atomic_fetch_add_u32(&sh->next, 1)) < sh->nblocks[s])
 	{
 		AlsSums		sum = {0};
@@ -1628,6 +1674,8 @@ run_half(AlsState *st, int s)
 			run_rows_cg(st, s, r0, r1, &sum);
 		st->sums[s][block] = sum;
 	}
+	if (sh->timing)
+		scale_phases(st, &mark);
 }
 
 /*

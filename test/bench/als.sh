@@ -33,9 +33,10 @@
 #                the extension's SQL does not declare)
 #   gram/sgemm, solve/sgemm   the ratios
 #
-# Rates are flops per CPU second of the process (its thread CPU clock, as
-# the DEBUG1 phase report of cf_train counts them), so that other load on a
-# shared machine does not count against them; flops are the useful ones
+# Rates are flops per CPU second of the process (as the DEBUG1 phase report
+# of cf_train counts them: the monotonic clock per group of 8 rows, scaled
+# per half-step by the thread's CPU time over its wall time), so that other
+# load on a shared machine does not count against them; flops are the useful ones
 # (a syrk of n vectors of d floats counts n d (d + 1), a Cholesky
 # factorization d^3 / 3, the two substitutions 2 d^2, a CG matrix product
 # 2 k^2 + 4 n d).  With --parallel-factors, those k are trained once more
@@ -56,7 +57,7 @@ REPEATS=3
 PARALLEL_FACTORS="64"
 ALGORITHMS="als ials ials-cholesky"
 
-usage() { sed -n '4,44s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '4,45s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 while (($#)); do
 	case $1 in
