@@ -50,9 +50,9 @@
  * conjugate gradient warm-started from the row's current vector (Takacs,
  * Pilaszy & Tikk, "Applications of the Conjugate Gradient Method for
  * Implicit Feedback Collaborative Filtering", RecSys 2011), which needs
- * only products with the matrix: Y^T Y v plus one pass over the rated
- * items' vectors, never the matrix itself.  Either solver works for both
- * algorithms.
+ * only products with the matrix: Y^T Y v plus two passes over the rated
+ * items' vectors (cg_dots, cg_axpys), never the matrix itself.  Either
+ * solver works for both algorithms.
  *
  * An iteration solves every item, then every user (so the stored user
  * vectors are the solutions against the final items: folding an
@@ -101,6 +101,13 @@
 
 /* Floats of rated vectors gathered per Gram kernel call (32 kB, about L1). */
 #define GRAM_FLOATS 8192
+
+/*
+ * CG sets up a row's entries (pointers to their vectors, weights) once for
+ * all its passes if it has at most CG_CHUNK, else CG_CHUNK at a time in
+ * each pass.
+ */
+#define CG_CHUNK 512
 
 /* Blocks per half-step (fewer when there are fewer rows). */
 #define TARGET_BLOCKS 256
@@ -189,7 +196,12 @@ typedef struct AlsState
 	AlsStats   *my;				/* this process's */
 
 	/* scratch (vectors in the row layout of the kernels below) */
-	float	   *scratch;		/* all of it */
+	void	   *scratch;		/* all of it */
+	const float **cg_ptr;		/* CG: the vectors of a row's entries */
+	float	   *cg_w;			/* CG: the entries' weights */
+	float	   *cg_coef;		/* CG: their right-hand side's coefficients */
+	float	   *cg_u;			/* CG: their products, then coefficients */
+	const float **gram_cols;	/* ials: the columns of gram */
 	float	   *A;				/* GATHER_ROWS x (d + 1) gathered vectors */
 	float	   *coef;			/* GATHER_ROWS: their right-hand side's coefficients */
 	float	   *scale;			/* GATHER_ROWS: their scales (ials, Gram kernel) */
@@ -197,9 +209,7 @@ typedef struct AlsState
 	float	   *G8;				/* BATCH of them (Cholesky), and an identity */
 	float	   *xs;				/* d: a Cholesky solution */
 	float	   *x;				/* the row's solution (one of x8) */
-	float	   *b;				/* right-hand side (CG; one of b8) */
 	float	   *x8;				/* BATCH solutions */
-	float	   *b8;				/* BATCH right-hand sides */
 	float	   *r;				/* CG residual */
 	float	   *p;				/* CG direction */
 	float	   *Ap;				/* CG matrix times direction */
@@ -232,75 +242,113 @@ prefetch_row(const float *a, int stride)
 }
 
 /*
- * The coefficient of entry e in a matrix product: w_e (a_e . v), a_e =
- * (F[col[e]], 1 if bias), w_e = alpha val[e] (implicit) or 1.
+ * CG's products with a row's matrix, M v = G v + sum_e w_e (a_e . v) a_e
+ * + lambda v (a_e the other side's factor rows, with a 1 for the bias in
+ * als; G the Gramian, ials), run as two passes of BLAS-2 shape over the
+ * rated vectors: t = A v, eight dot products at a time with v's chunk in a
+ * register (cg_dots), then A^T u with u_e = w_e t_e, the chunk of the sum
+ * in registers (cg_axpys); G v is cg_axpys over G's columns.  The vectors
+ * are given by pointers into the factors (a row's few dozen to few hundred
+ * stay in L1 or L2 from one pass to the next; a copy gathered once per row
+ * was tried, and was slower by the copy).
  */
-static pg_attribute_always_inline float
-entry_product(const float *a, const float *v, int stride, bool bias, bool implicit,
-			  float alpha, float val)
-{
-	float		t = v8_dot(a, v, stride);
 
-	if (bias)
-		t += v[stride];
-	if (implicit)
-		t *= alpha * val;
-	return t;
+/* out[i] = the sum of acc[i]'s lanes, i < 8 (a tree of horizontal adds). */
+static pg_attribute_always_inline void
+v8_hsum8(const v8 *acc, float *out)
+{
+#define CF_HADD(a, b) (__builtin_shufflevector(a, b, 0, 2, 8, 10, 4, 6, 12, 14) + \
+					   __builtin_shufflevector(a, b, 1, 3, 9, 11, 5, 7, 13, 15))
+	v8			q0 = CF_HADD(CF_HADD(acc[0], acc[1]), CF_HADD(acc[2], acc[3]));
+	v8			q1 = CF_HADD(CF_HADD(acc[4], acc[5]), CF_HADD(acc[6], acc[7]));
+#undef CF_HADD
+
+	V8W(out) = __builtin_shufflevector(q0, q1, 0, 1, 2, 3, 8, 9, 10, 11) +
+		__builtin_shufflevector(q0, q1, 4, 5, 6, 7, 12, 13, 14, 15);
+}
+
+/* t[j] = a[j] . v over stride floats, for j < m (a multiple of 8). */
+static pg_attribute_always_inline void
+cg_dots_body(const float *const *a, int m, int stride, const float *v, float *t)
+{
+	for (int j = 0; j < m; j += 8)
+	{
+		v8			acc[8] = {{0}};
+
+		for (int c = 0; c < stride; c += 8)
+		{
+			v8			vc = V8(v + c);
+
+#pragma GCC unroll 8
+			for (int i = 0; i < 8; i++)
+				acc[i] += V8(a[j + i] + c) * vc;
+		}
+		v8_hsum8(acc, t + j);
+	}
 }
 
 /*
- * out += sum over entries e of w_e (a_e . v) a_e (row layout), four
- * entries at a time (their dot products overlap, and out is read and
- * written once per four).
+ * out[c0, c0 + 8R) += sum_j u[j] a[j][c0, c0 + 8R), in R registers, or
+ * (S = 2) in two sets of R summing the even and the odd j apart, so that
+ * at least eight sums are in flight.
  */
 static pg_attribute_always_inline void
-sparse_matvec_body(const float *F, int stride, bool bias, bool implicit, float alpha,
-				   const int32 *col, const float *val, int64 n, const float *v, float *out)
+cg_axpy_block(const float *const *a, int m, const float *u, int c0, int R, int S,
+			  float *out)
 {
-	int64		e = 0;
+	v8			acc[2][8];
+	int			j = 0;
 
-	for (; e + 4 <= n; e += 4)
+	/* (an initializer of the whole array costs a rep stos per call) */
+	for (int s = 0; s < S; s++)
+		for (int i = 0; i < R; i++)
+			acc[s][i] = (v8) {0};
+	for (; j + S <= m; j += S)
+#pragma GCC unroll 2
+		for (int s = 0; s < S; s++)
+		{
+			v8			uj = (v8) {0} + u[j + s];
+			const float *aj = a[j + s] + c0;
+
+#pragma GCC unroll 8
+			for (int i = 0; i < R; i++)
+				acc[s][i] += uj * V8(aj + 8 * i);
+		}
+	for (; j < m; j++)
 	{
-		const float *a0 = F + (Size) col[e] * stride;
-		const float *a1 = F + (Size) col[e + 1] * stride;
-		const float *a2 = F + (Size) col[e + 2] * stride;
-		const float *a3 = F + (Size) col[e + 3] * stride;
-		float		t0,
-					t1,
-					t2,
-					t3;
-		v8			tv0,
-					tv1,
-					tv2,
-					tv3;
+		v8			uj = (v8) {0} + u[j];
 
-		if (e + 8 <= n)
-			for (int j = 4; j < 8; j++)
-				prefetch_row(F + (Size) col[e + j] * stride, stride);
-		t0 = entry_product(a0, v, stride, bias, implicit, alpha, val[e]);
-		t1 = entry_product(a1, v, stride, bias, implicit, alpha, val[e + 1]);
-		t2 = entry_product(a2, v, stride, bias, implicit, alpha, val[e + 2]);
-		t3 = entry_product(a3, v, stride, bias, implicit, alpha, val[e + 3]);
-		tv0 = (v8) {0} + t0;
-		tv1 = (v8) {0} + t1;
-		tv2 = (v8) {0} + t2;
-		tv3 = (v8) {0} + t3;
-		for (int c = 0; c < stride; c += 8)
-			V8W(out + c) = V8(out + c) + tv0 * V8(a0 + c) + tv1 * V8(a1 + c) +
-				tv2 * V8(a2 + c) + tv3 * V8(a3 + c);
-		if (bias)
-			out[stride] += ((t0 + t1) + (t2 + t3));
+		for (int i = 0; i < R; i++)
+			acc[0][i] += uj * V8(a[j] + c0 + 8 * i);
 	}
-	for (; e < n; e++)
-	{
-		const float *a = F + (Size) col[e] * stride;
-		float		t = entry_product(a, v, stride, bias, implicit, alpha, val[e]);
-		v8			tv = (v8) {0} + t;
+	for (int i = 0; i < R; i++)
+		V8W(out + c0 + 8 * i) += S == 2 ? acc[0][i] + acc[1][i] : acc[0][i];
+}
 
-		for (int c = 0; c < stride; c += 8)
-			V8W(out + c) = V8(out + c) + tv * V8(a + c);
-		if (bias)
-			out[stride] += t;
+/* out[0, stride) += sum_j u[j] a[j] for j < m: 64 floats of out at a time. */
+static pg_attribute_always_inline void
+cg_axpys_body(const float *const *a, int m, int stride, const float *u, float *out)
+{
+	int			c0 = 0;
+
+	for (; c0 + 64 <= stride; c0 += 64)
+		cg_axpy_block(a, m, u, c0, 8, 1, out);
+	if (c0 + 32 <= stride)
+	{
+		cg_axpy_block(a, m, u, c0, 4, 2, out);
+		c0 += 32;
+	}
+	switch ((stride - c0) / 8)
+	{
+		case 3:
+			cg_axpy_block(a, m, u, c0, 3, 2, out);
+			break;
+		case 2:
+			cg_axpy_block(a, m, u, c0, 2, 2, out);
+			break;
+		case 1:
+			cg_axpy_block(a, m, u, c0, 1, 2, out);
+			break;
 	}
 }
 
@@ -338,151 +386,45 @@ objective_body(const float *F, const float *fbias, int stride, bool implicit, do
 	}
 }
 
-/*
- * The first pass of CG over a row's entries: out += sum_e w_e (a_e . v)
- * a_e as sparse_matvec_body, and at the same time the right-hand side
- * b += sum_e coef_e a_e, coef_e = 1 + alpha r_e (implicit) or r_e - mean -
- * fbias (explicit): one pass over the rated vectors instead of two.
- */
-static pg_attribute_always_inline void
-sparse_matvec_rhs_body(const float *F, const float *fbias, int stride, bool bias,
-					   bool implicit, float alpha, float mean, const int32 *col,
-					   const float *val, int64 n, const float *v, float *out, float *b)
-{
-	for (int64 e = 0; e < n; e++)
-	{
-		const float *a = F + (Size) col[e] * stride;
-		float		t;
-		float		coef;
-		v8			tv;
-		v8			cv;
-
-		if (e + 2 < n)
-			prefetch_row(F + (Size) col[e + 2] * stride, stride);
-		t = v8_dot(a, v, stride);
-		if (bias)
-			t += v[stride];
-		if (implicit)
-		{
-			t *= alpha * val[e];
-			coef = 1.0f + alpha * val[e];
-		}
-		else
-			coef = val[e] - mean - fbias[col[e]];
-		tv = (v8) {0} + t;
-		cv = (v8) {0} + coef;
-		for (int c = 0; c < stride; c += 8)
-		{
-			v8			ac = V8(a + c);
-
-			V8W(out + c) = V8(out + c) + tv * ac;
-			V8W(b + c) = V8(b + c) + cv * ac;
-		}
-		if (bias)
-		{
-			out[stride] += t;
-			b[stride] += coef;
-		}
-	}
-}
-
-/*
- * out = G v over stride floats, G symmetric and stored in full, column-
- * major with leading dimension stride (zero padding): column by column,
- * 32 rows of out kept in registers at a time.
- */
-static pg_attribute_always_inline void
-dense_matvec_body(const float *G, int stride, int k, const float *v, float *out)
-{
-	int			b0 = 0;
-
-	/* 32 rows of out in four registers at a time, then 8 */
-	for (; b0 + 32 <= stride; b0 += 32)
-	{
-		v8			acc0 = {0},
-					acc1 = {0},
-					acc2 = {0},
-					acc3 = {0};
-
-		for (int c = 0; c < k; c++)
-		{
-			const float *g = G + (Size) c * stride + b0;
-			v8			vc = (v8) {0} + v[c];
-
-			acc0 += V8(g) * vc;
-			acc1 += V8(g + 8) * vc;
-			acc2 += V8(g + 16) * vc;
-			acc3 += V8(g + 24) * vc;
-		}
-		V8W(out + b0) = acc0;
-		V8W(out + b0 + 8) = acc1;
-		V8W(out + b0 + 16) = acc2;
-		V8W(out + b0 + 24) = acc3;
-	}
-	for (; b0 < stride; b0 += 8)
-	{
-		v8			acc = {0};
-
-		for (int c = 0; c < k; c++)
-			acc += V8(G + (Size) c * stride + b0) * ((v8) {0} + v[c]);
-		V8W(out + b0) = acc;
-	}
-}
-
-typedef void (*sparse_matvec_rhs_fn) (const float *F, const float *fbias, int stride,
-									  bool bias, bool implicit, float alpha, float mean,
-									  const int32 *col, const float *val, int64 n,
-									  const float *v, float *out, float *b);
-typedef void (*dense_matvec_fn) (const float *G, int stride, int k, const float *v, float *out);
+typedef void (*cg_dots_fn) (const float *const *a, int m, int stride, const float *v,
+							float *t);
+typedef void (*cg_axpys_fn) (const float *const *a, int m, int stride, const float *u,
+							 float *out);
 
 static void
-sparse_matvec_rhs_generic(const float *F, const float *fbias, int stride, bool bias,
-						  bool implicit, float alpha, float mean, const int32 *col,
-						  const float *val, int64 n, const float *v, float *out, float *b)
+cg_dots_generic(const float *const *a, int m, int stride, const float *v, float *t)
 {
-	sparse_matvec_rhs_body(F, fbias, stride, bias, implicit, alpha, mean, col, val, n, v, out, b);
+	cg_dots_body(a, m, stride, v, t);
 }
 
 static void
-dense_matvec_generic(const float *G, int stride, int k, const float *v, float *out)
+cg_axpys_generic(const float *const *a, int m, int stride, const float *u, float *out)
 {
-	dense_matvec_body(G, stride, k, v, out);
+	cg_axpys_body(a, m, stride, u, out);
 }
 
 #ifdef CF_HAVE_X86_TARGETS
 cf_target_avx2_fma
 static void
-sparse_matvec_rhs_avx2(const float *F, const float *fbias, int stride, bool bias,
-					   bool implicit, float alpha, float mean, const int32 *col,
-					   const float *val, int64 n, const float *v, float *out, float *b)
+cg_dots_avx2(const float *const *a, int m, int stride, const float *v, float *t)
 {
-	sparse_matvec_rhs_body(F, fbias, stride, bias, implicit, alpha, mean, col, val, n, v, out, b);
+	cg_dots_body(a, m, stride, v, t);
 }
 
 cf_target_avx2_fma
 static void
-dense_matvec_avx2(const float *G, int stride, int k, const float *v, float *out)
+cg_axpys_avx2(const float *const *a, int m, int stride, const float *u, float *out)
 {
-	dense_matvec_body(G, stride, k, v, out);
+	cg_axpys_body(a, m, stride, u, out);
 }
 #endif
 
-static sparse_matvec_rhs_fn sparse_matvec_rhs = NULL;
-static dense_matvec_fn dense_matvec = NULL;
+static cg_dots_fn cg_dots = NULL;
+static cg_axpys_fn cg_axpys = NULL;
 
-typedef void (*sparse_matvec_fn) (const float *F, int stride, bool bias, bool implicit,
-								  float alpha, const int32 *col, const float *val, int64 n,
-								  const float *v, float *out);
 typedef void (*objective_fn) (const float *F, const float *fbias, int stride, bool implicit,
 							  double alpha, double mean, const int32 *col, const float *val,
 							  int64 n, const float *x, double *sse, double *sq);
-
-static void
-sparse_matvec_generic(const float *F, int stride, bool bias, bool implicit, float alpha,
-					  const int32 *col, const float *val, int64 n, const float *v, float *out)
-{
-	sparse_matvec_body(F, stride, bias, implicit, alpha, col, val, n, v, out);
-}
 
 static void
 objective_generic(const float *F, const float *fbias, int stride, bool implicit, double alpha,
@@ -493,14 +435,6 @@ objective_generic(const float *F, const float *fbias, int stride, bool implicit,
 }
 
 #ifdef CF_HAVE_X86_TARGETS
-cf_target_avx2_fma
-static void
-sparse_matvec_avx2(const float *F, int stride, bool bias, bool implicit, float alpha,
-				   const int32 *col, const float *val, int64 n, const float *v, float *out)
-{
-	sparse_matvec_body(F, stride, bias, implicit, alpha, col, val, n, v, out);
-}
-
 cf_target_avx2_fma
 static void
 objective_avx2(const float *F, const float *fbias, int stride, bool implicit, double alpha,
@@ -1038,30 +972,27 @@ static gram_fn gram_kernel = NULL;
 
 static interleave_fn interleave = NULL;
 
-static sparse_matvec_fn sparse_matvec = NULL;
 static objective_fn observed_objective = NULL;
 
 /* Pick the kernels this CPU runs (the same in every process). */
 static void
 choose_kernels(void)
 {
-	sparse_matvec = sparse_matvec_generic;
 	observed_objective = objective_generic;
 	batched_cholesky = batched_cholesky_generic;
 	interleave = interleave_generic;
 	gram_kernel = NULL;
-	sparse_matvec_rhs = sparse_matvec_rhs_generic;
-	dense_matvec = dense_matvec_generic;
+	cg_dots = cg_dots_generic;
+	cg_axpys = cg_axpys_generic;
 #ifdef CF_HAVE_X86_TARGETS
 	if (cf_cpu_has_avx2_fma())
 	{
-		sparse_matvec = sparse_matvec_avx2;
 		observed_objective = objective_avx2;
 		batched_cholesky = batched_cholesky_avx2;
 		interleave = interleave_avx2;
 		gram_kernel = gram_avx2;
-		sparse_matvec_rhs = sparse_matvec_rhs_avx2;
-		dense_matvec = dense_matvec_avx2;
+		cg_dots = cg_dots_avx2;
+		cg_axpys = cg_axpys_avx2;
 	}
 #endif
 }
@@ -1090,11 +1021,14 @@ static Size
 scratch_bytes(int d, int stride)
 {
 	Size		floats = cf_mul_size(GATHER_ROWS, d + 3);	/* A, coef, scale */
+	Size		pointers = CG_CHUNK + 8 + stride;	/* cg_ptr, gram_cols */
 
 	floats = cf_add_size(floats, cf_mul_size(BATCH + 1, cf_mul_size(d + 1, d + 1)));	/* G8 */
-	floats = cf_add_size(floats, cf_mul_size(2 * BATCH + 4, stride + CF_LANES));	/* vectors */
+	floats = cf_add_size(floats, cf_mul_size(BATCH + 4, stride + CF_LANES));	/* vectors */
 	floats = cf_add_size(floats, cf_mul_size(batch_vectors(d), BATCH)); /* batch */
-	return cf_mul_size(floats, sizeof(float)) + 64;
+	floats = cf_add_size(floats, 3 * (CG_CHUNK + 8));	/* cg_w, cg_coef, cg_u */
+	return cf_add_size(cf_mul_size(pointers, sizeof(float *)),
+					   cf_mul_size(floats, sizeof(float))) + 64;
 }
 
 /* Allocate a process's scratch space; slot: its AlsStats. */
@@ -1102,10 +1036,14 @@ static void
 alloc_scratch(AlsState *st, int slot)
 {
 	int			d = st->sh->d;
-	int			vlen = st->sh->stride + CF_LANES;
-	float	   *w = palloc0(scratch_bytes(d, st->sh->stride));
+	int			stride = st->sh->stride;
+	int			vlen = stride + CF_LANES;
+	int			cap = CG_CHUNK + 8;
+	void	   *base = palloc0(scratch_bytes(d, stride));
+	float	   *w;
 
-	st->scratch = w;
+	st->scratch = base;
+	w = base;
 	st->A = w;
 	w += (Size) GATHER_ROWS * (d + 1);
 	st->coef = w;
@@ -1119,14 +1057,23 @@ alloc_scratch(AlsState *st, int slot)
 		st->G8[(Size) BATCH * (d + 1) * (d + 1) + (Size) c * (d + 2)] = 1.0f;
 	st->x8 = st->x = w;
 	w += (Size) BATCH * vlen;
-	st->b8 = st->b = w;
-	w += (Size) BATCH * vlen;
 	st->r = w;
 	st->p = w + vlen;
 	st->Ap = w + 2 * vlen;
 	st->xs = w + 3 * vlen;
 	w += 4 * vlen;
 	st->batch = (v8 *) TYPEALIGN(32, w);
+	/* CG's arrays last (32-byte aligned after the batch) */
+	st->cg_ptr = (const float **) (st->batch + batch_vectors(d));
+	st->gram_cols = st->cg_ptr + cap;
+	for (int c = 0; c < st->sh->k; c++)
+		st->gram_cols[c] = st->gram + (Size) c * stride;
+	w = (float *) (st->gram_cols + stride);
+	st->cg_w = w;
+	w += cap;
+	st->cg_coef = w;
+	w += cap;
+	st->cg_u = w;
 	st->my = &st->stats[Min(slot, st->sh->nprocs - 1)];
 }
 
@@ -1190,37 +1137,125 @@ scale_phases(AlsState *st, const PhaseMark *m)
 	st->my->solve_seconds = m->solve_seconds + (st->my->solve_seconds - m->solve_seconds) * r;
 }
 
-/* Dot product of two vectors of n floats, in double. */
+/*
+ * Dot product of two vectors of n floats, in double, in eight partial sums
+ * (a chain of n dependent additions would take longer than the products).
+ */
 static double
 dot_d(const float *a, const float *b, int n)
 {
-	double		s = 0;
+	double		s[8] = {0};
+	int			c = 0;
 
-	for (int c = 0; c < n; c++)
-		s += (double) a[c] * b[c];
-	return s;
+	for (; c + 8 <= n; c += 8)
+		for (int l = 0; l < 8; l++)
+			s[l] += (double) a[c + l] * b[c + l];
+	for (; c < n; c++)
+		s[0] += (double) a[c] * b[c];
+	return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
 }
 
 /*
- * out = M v (row layout) for the matrix of row entries [lo, hi) of side s:
- * Gramian (implicit) + sum_e w_e a_e a_e^T + lambda I.
+ * Set up CG's passes over entries [e0, e0 + m) of a row of side s (m <=
+ * CG_CHUNK): pointers to their vectors in st->cg_ptr, their weights w_e in
+ * st->cg_w (alpha r_e for ials, 1 for als) and right-hand side
+ * coefficients in st->cg_coef (1 + alpha r_e, or r_e - mu - b_e).  The
+ * entries are padded to a multiple of 8 with the first vector and zero
+ * weights; returns their padded number.
  */
-static void
-matvec(AlsState *st, int s, int64 lo, int64 hi, double lambda, const float *v, float *out)
+static int
+cg_entries(AlsState *st, int s, int64 e0, int m)
 {
 	AlsShared  *sh = st->sh;
-	int			vlen = sh->stride + CF_LANES;
+	int			stride = sh->stride;
+	const float *F = st->F[1 - s];
+	const float *fbias = st->bias[1 - s];
+	const int32 *col = st->col[s] + e0;
+	const float *val = st->val[s] + e0;
+	int			mp = (m + 7) & ~7;
 
-	memset(out, 0, sizeof(float) * vlen);
+	const float **ptr = st->cg_ptr;
+	float	   *w = st->cg_w;
+	float	   *coef = st->cg_coef;
+	float		alpha = (float) sh->alpha;
+	float		mean = sh->mean;
+
+	for (int j = 0; j < m; j++)
+		ptr[j] = F + (Size) col[j] * stride;
 	if (sh->implicit)
-		dense_matvec(st->gram, sh->stride, sh->k, v, out);
-	sparse_matvec(st->F[1 - s], sh->stride, !sh->implicit, sh->implicit, (float) sh->alpha,
-				  st->col[s] + lo, st->val[s] + lo, hi - lo, v, out);
-	for (int c = 0; c < vlen; c++)
-		out[c] += (float) lambda * v[c];
+		for (int j = 0; j < m; j++)
+		{
+			w[j] = alpha * val[j];
+			coef[j] = 1.0f + w[j];
+		}
+	else
+		for (int j = 0; j < m; j++)
+		{
+			w[j] = 1.0f;
+			coef[j] = val[j] - mean - fbias[col[j]];
+		}
+	for (int j = m; j < mp; j++)
+	{
+		ptr[j] = ptr[0];
+		w[j] = 0;
+		coef[j] = 0;
+	}
+	return mp;
 }
 
-/* Flops of one matvec over n entries. */
+/*
+ * One of CG's passes over the entries [lo, hi) of a row of side s: out +=
+ * A^T u (row layout: for als the bias column's sum at out[stride]) with
+ * u_e = w_e (a_e . v), or on the first pass u_e = coef_e - w_e (a_e . v),
+ * which makes out b - A^T W A v in one pass.  whole: the padded number of
+ * entries cg_entries has set up for the whole row, else 0 (then they are
+ * set up CG_CHUNK at a time).
+ */
+static void
+cg_pass(AlsState *st, int s, int64 lo, int64 hi, int whole, const float *v, float *out,
+		bool first)
+{
+	int			stride = st->sh->stride;
+	bool		bias = !st->sh->implicit;
+	float		vb = bias ? v[stride] : 0;
+	float	   *u = st->cg_u;
+	const float *w = st->cg_w;
+	const float *coef = st->cg_coef;
+	v8			usum = {0};
+
+	for (int64 e0 = lo; e0 < hi; e0 += CG_CHUNK)
+	{
+		int			mp = whole;
+
+		if (!whole)
+			mp = cg_entries(st, s, e0, (int) Min(hi - e0, CG_CHUNK));
+		cg_dots(st->cg_ptr, mp, stride, v, u);
+		if (first)
+			for (int j = 0; j < mp; j++)
+				u[j] = coef[j] - w[j] * (u[j] + vb);
+		else
+			for (int j = 0; j < mp; j++)
+				u[j] = w[j] * (u[j] + vb);
+		if (bias)
+			for (int j = 0; j < mp; j += 8)
+				usum += V8(u + j);
+		cg_axpys(st->cg_ptr, mp, stride, u, out);
+		if (whole)
+			break;
+	}
+	if (bias)
+		out[stride] += v8_hsum(&usum);
+}
+
+/* out = G v (row layout) for the Gramian G of ials. */
+static void
+gram_matvec(AlsState *st, const float *v, float *out)
+{
+	memset(out, 0, sizeof(float) * (st->sh->stride + CF_LANES));
+	cg_axpys(st->gram_cols, st->sh->k, st->sh->stride, v, out);
+}
+
+/* Flops of one product with a row's matrix over n entries. */
 static double
 matvec_flops(const AlsShared *sh, int64 n)
 {
@@ -1229,10 +1264,9 @@ matvec_flops(const AlsShared *sh, int64 n)
 
 /*
  * A few steps of conjugate gradient on M x = b from the current x (Takacs,
- * Pilaszy & Tikk 2011, Algorithm 2), M given by matvec; vectors in row
- * layout.  The first pass over the rated vectors builds the right-hand
- * side b = sum_e coef_e a_e (coef = r - mu - b_other for als, 1 + alpha r
- * for ials) together with M x.
+ * Pilaszy & Tikk 2011, Algorithm 2) for the row of side s with entries
+ * [lo, hi), M = G (ials) + sum_e w_e a_e a_e^T + lambda I; vectors in row
+ * layout.  The first pass builds the residual b - M x directly.
  */
 static void
 cg_solve(AlsState *st, int s, int64 lo, int64 hi, double lambda)
@@ -1243,19 +1277,21 @@ cg_solve(AlsState *st, int s, int64 lo, int64 hi, double lambda)
 	float	   *r = st->r;
 	float	   *p = st->p;
 	float	   *Ap = st->Ap;
+	int			whole = 0;
 	double		rs;
 
-	memset(Ap, 0, sizeof(float) * vlen);
-	memset(st->b, 0, sizeof(float) * vlen);
+	if (hi - lo <= CG_CHUNK)
+		whole = cg_entries(st, s, lo, (int) (hi - lo));
 	if (sh->implicit)
-		dense_matvec(st->gram, sh->stride, sh->k, x, Ap);
-	sparse_matvec_rhs(st->F[1 - s], st->bias[1 - s], sh->stride, !sh->implicit, sh->implicit,
-					  (float) sh->alpha, sh->mean, st->col[s] + lo, st->val[s] + lo, hi - lo,
-					  x, Ap, st->b);
+		gram_matvec(st, x, Ap);
+	else
+		memset(Ap, 0, sizeof(float) * vlen);
+	memset(r, 0, sizeof(float) * vlen);
+	cg_pass(st, s, lo, hi, whole, x, r, true);
 	for (int c = 0; c < vlen; c++)
 	{
-		Ap[c] += (float) lambda * x[c];
-		r[c] = p[c] = st->b[c] - Ap[c];
+		r[c] -= Ap[c] + (float) lambda * x[c];
+		p[c] = r[c];
 	}
 	rs = dot_d(r, r, vlen);
 	st->my->solve_flops += matvec_flops(sh, hi - lo) + 2.0 * (hi - lo) * sh->d + 4.0 * sh->d;
@@ -1265,7 +1301,13 @@ cg_solve(AlsState *st, int s, int64 lo, int64 hi, double lambda)
 		double		a;
 		double		rs_new;
 
-		matvec(st, s, lo, hi, lambda, p, Ap);
+		if (sh->implicit)
+			gram_matvec(st, p, Ap);
+		else
+			memset(Ap, 0, sizeof(float) * vlen);
+		cg_pass(st, s, lo, hi, whole, p, Ap, false);
+		for (int c = 0; c < vlen; c++)
+			Ap[c] += (float) lambda * p[c];
 		pAp = dot_d(p, Ap, vlen);
 		if (pAp <= 0)
 			break;
@@ -1484,7 +1526,7 @@ finish_row(AlsState *st, int s, int32 row, int64 lo, int64 hi, double lambda, Al
 						   &sum->sse, &sum->sq);
 		if (sh->implicit)
 		{
-			dense_matvec(st->gram, stride, k, x, st->Ap);
+			gram_matvec(st, x, st->Ap);
 			sum->quad += dot_d(x, st->Ap, k);
 		}
 	}
@@ -1632,7 +1674,6 @@ run_rows_cg(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 		for (int j = 0; j < n; j++)
 		{
 			/* warm start: the row's current vector */
-			st->b = st->b8 + (Size) j * vlen;
 			st->x = st->x8 + (Size) j * vlen;
 			memset(st->x, 0, sizeof(float) * vlen);
 			memcpy(st->x, st->F[s] + (Size) rows[j] * stride, sizeof(float) * sh->k);
