@@ -250,7 +250,8 @@ prefetch_row(const float *a, int stride)
  * in registers (cg_axpys); G v is cg_axpys over G's columns.  The vectors
  * are given by pointers into the factors (a row's few dozen to few hundred
  * stay in L1 or L2 from one pass to the next; a copy gathered once per row
- * was tried, and was slower by the copy).
+ * was tried, and was slower by the copy).  The short inner loops are
+ * unrolled by pragma: left rolled, gcc keeps the sums on the stack.
  */
 
 /* out[i] = the sum of acc[i]'s lanes, i < 8 (a tree of horizontal adds). */
