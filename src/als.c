@@ -1248,12 +1248,13 @@ cg_pass(AlsState *st, int s, int64 lo, int64 hi, int whole, const float *v, floa
 		out[stride] += v8_hsum(&usum);
 }
 
-/* out = G v (row layout) for the Gramian G of ials. */
+/* out = G v (row layout) for the Gramian G of ials; 0 for als. */
 static void
 gram_matvec(AlsState *st, const float *v, float *out)
 {
 	memset(out, 0, sizeof(float) * (st->sh->stride + CF_LANES));
-	cg_axpys(st->gram_cols, st->sh->k, st->sh->stride, v, out);
+	if (st->sh->implicit)
+		cg_axpys(st->gram_cols, st->sh->k, st->sh->stride, v, out);
 }
 
 /* Flops of one product with a row's matrix over n entries. */
@@ -1283,10 +1284,7 @@ cg_solve(AlsState *st, int s, int64 lo, int64 hi, double lambda)
 
 	if (hi - lo <= CG_CHUNK)
 		whole = cg_entries(st, s, lo, (int) (hi - lo));
-	if (sh->implicit)
-		gram_matvec(st, x, Ap);
-	else
-		memset(Ap, 0, sizeof(float) * vlen);
+	gram_matvec(st, x, Ap);
 	memset(r, 0, sizeof(float) * vlen);
 	cg_pass(st, s, lo, hi, whole, x, r, true);
 	for (int c = 0; c < vlen; c++)
@@ -1302,10 +1300,7 @@ cg_solve(AlsState *st, int s, int64 lo, int64 hi, double lambda)
 		double		a;
 		double		rs_new;
 
-		if (sh->implicit)
-			gram_matvec(st, p, Ap);
-		else
-			memset(Ap, 0, sizeof(float) * vlen);
+		gram_matvec(st, p, Ap);
 		cg_pass(st, s, lo, hi, whole, p, Ap, false);
 		for (int c = 0; c < vlen; c++)
 			Ap[c] += (float) lambda * p[c];
