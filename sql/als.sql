@@ -62,6 +62,25 @@ SELECT abs(sqrt(avg((cf_predict(user_id, item_id, 'als_cg') - rating)^2)) -
            sqrt(avg((cf_predict(user_id, item_id, 'als') - rating)^2))) < 0.01 AS cg_close_to_cholesky
 FROM als_test;
 
+-- rows longer than CG's chunk of 512 entries (every item here has 700) are set
+-- up a chunk at a time in each CG pass: the same fit as the exact solver
+CREATE TABLE long_rows AS SELECT * FROM cf_synthetic_ratings(700, 12, 8400, seed => 3);
+SELECT min(n), max(n) FROM (SELECT count(*) AS n FROM long_rows GROUP BY item_id) c;
+SELECT count(*) FROM cf_train('long_rows', model => 'long_cg', algorithm => 'als', factors => 8,
+                              solver => 'cg', verbose => false);
+SELECT count(*) FROM cf_train('long_rows', model => 'long_chol', algorithm => 'als', factors => 8,
+                              solver => 'cholesky', verbose => false);
+SELECT count(*) FROM cf_train('long_rows', rating_column => NULL, model => 'long_icg',
+                              algorithm => 'ials', factors => 8, solver => 'cg', verbose => false);
+SELECT count(*) FROM cf_train('long_rows', rating_column => NULL, model => 'long_ichol',
+                              algorithm => 'ials', factors => 8, solver => 'cholesky', verbose => false);
+SELECT abs(cg.loss - chol.loss) < 0.001 * chol.loss AS cg_loss_as_cholesky
+FROM cf_models cg, cf_models chol
+WHERE (cg.name, chol.name) IN (('long_cg', 'long_chol'), ('long_icg', 'long_ichol'))
+ORDER BY cg.name;
+SELECT cf_drop_model(name) FROM cf_models WHERE name LIKE 'long\_%' ORDER BY name;
+DROP TABLE long_rows;
+
 -- k a multiple of 8 builds the systems with cf's Gram kernel (on AVX2), any
 -- other k with OpenBLAS's ssyrk: both recover the planted model
 SELECT count(*) FROM cf_train('als_ratings', model => 'als_k60', algorithm => 'als',
