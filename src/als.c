@@ -357,33 +357,42 @@ cg_axpys_body(const float *const *a, int m, int stride, const float *u, float *o
 /*
  * The observed part of the objective of a row with vector x (row layout):
  * als: sse += sum (r - mu - b - F b_e - a_e . x)^2; ials: sse += sum
- * c (1 - yhat)^2 - yhat^2 and sq += sum (1 - yhat)^2 - yhat^2.
+ * c (1 - yhat)^2 - yhat^2 and sq += sum (1 - yhat)^2 - yhat^2.  The
+ * products a_e . x come from cg_dots_body, CG_CHUNK entries at a time
+ * (ptr, yhat: scratch for CG_CHUNK + 8).
  */
 static pg_attribute_always_inline void
 objective_body(const float *F, const float *fbias, int stride, bool implicit, double alpha,
 			   double mean, const int32 *col, const float *val, int64 n, const float *x,
-			   double *sse, double *sq)
+			   const float **ptr, float *yhat, double *sse, double *sq)
 {
-	for (int64 e = 0; e < n; e++)
+	for (int64 e0 = 0; e0 < n; e0 += CG_CHUNK)
 	{
-		const float *a = F + (Size) col[e] * stride;
-		double		yhat;
+		int			m = (int) Min(n - e0, CG_CHUNK);
+		int			mp = (m + 7) & ~7;
 
-		if (e + 2 < n)
-			prefetch_row(F + (Size) col[e + 2] * stride, stride);
-		yhat = v8_dot(a, x, stride);
-		if (implicit)
+		for (int j = 0; j < m; j++)
+			ptr[j] = F + (Size) col[e0 + j] * stride;
+		for (int j = m; j < mp; j++)
+			ptr[j] = ptr[0];
+		cg_dots_body(ptr, mp, stride, x, yhat);
+		for (int j = 0; j < m; j++)
 		{
-			double		c = 1 + alpha * val[e];
+			double		y = yhat[j];
 
-			*sse += c * (1 - yhat) * (1 - yhat) - yhat * yhat;
-			*sq += (1 - yhat) * (1 - yhat) - yhat * yhat;
-		}
-		else
-		{
-			double		err = val[e] - (mean + x[stride] + fbias[col[e]] + yhat);
+			if (implicit)
+			{
+				double		c = 1 + alpha * val[e0 + j];
 
-			*sse += err * err;
+				*sse += c * (1 - y) * (1 - y) - y * y;
+				*sq += (1 - y) * (1 - y) - y * y;
+			}
+			else
+			{
+				double		err = val[e0 + j] - (mean + x[stride] + fbias[col[e0 + j]] + y);
+
+				*sse += err * err;
+			}
 		}
 	}
 }
@@ -426,14 +435,15 @@ static cg_axpys_fn cg_axpys = NULL;
 
 typedef void (*objective_fn) (const float *F, const float *fbias, int stride, bool implicit,
 							  double alpha, double mean, const int32 *col, const float *val,
-							  int64 n, const float *x, double *sse, double *sq);
+							  int64 n, const float *x, const float **ptr, float *yhat,
+							  double *sse, double *sq);
 
 static void
 objective_generic(const float *F, const float *fbias, int stride, bool implicit, double alpha,
 				  double mean, const int32 *col, const float *val, int64 n, const float *x,
-				  double *sse, double *sq)
+				  const float **ptr, float *yhat, double *sse, double *sq)
 {
-	objective_body(F, fbias, stride, implicit, alpha, mean, col, val, n, x, sse, sq);
+	objective_body(F, fbias, stride, implicit, alpha, mean, col, val, n, x, ptr, yhat, sse, sq);
 }
 
 #ifdef CF_HAVE_X86_TARGETS
@@ -441,9 +451,9 @@ cf_target_avx2_fma
 static void
 objective_avx2(const float *F, const float *fbias, int stride, bool implicit, double alpha,
 			   double mean, const int32 *col, const float *val, int64 n, const float *x,
-			   double *sse, double *sq)
+			   const float **ptr, float *yhat, double *sse, double *sq)
 {
-	objective_body(F, fbias, stride, implicit, alpha, mean, col, val, n, x, sse, sq);
+	objective_body(F, fbias, stride, implicit, alpha, mean, col, val, n, x, ptr, yhat, sse, sq);
 }
 #endif
 
@@ -1567,7 +1577,7 @@ finish_row(AlsState *st, int s, int32 row, int64 lo, int64 hi, double lambda, Al
 	{
 		observed_objective(st->F[1 - s], st->bias[1 - s], stride, sh->implicit, sh->alpha,
 						   sh->mean, st->col[s] + lo, st->val[s] + lo, hi - lo, x,
-						   &sum->sse, &sum->sq);
+						   st->cg_ptr, st->cg_u, &sum->sse, &sum->sq);
 		if (sh->implicit)
 		{
 			gram_matvec(st, x, st->Ap);
