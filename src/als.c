@@ -817,7 +817,8 @@ interleave_avx2(v8 *B, const float *G8, int d, const double *lambdas)
  * the diagonal land in G's upper triangle, which nothing reads.
  */
 static pg_attribute_always_inline void
-gram_tile(const float *B, int k, int m, int r0, int c0, int R, int T, float *G, int ld)
+gram_tile(const float *B, int k, int m, int r0, int c0, int R, int T, float *G, int ld,
+		  const float *G0, bool first)
 {
 	v8			acc[3][8] = {{{0}}};
 	const float *br = B + r0;
@@ -839,7 +840,12 @@ gram_tile(const float *B, int k, int m, int r0, int c0, int R, int T, float *G, 
 	}
 	for (int t = 0; t < T; t++)
 		for (int i = 0; i < R; i++)
-			V8W(G + (Size) (c0 + t) * ld + r0 + 8 * i) += acc[i][t];
+		{
+			Size		o = (Size) (c0 + t) * ld + r0 + 8 * i;
+			v8			zero = {0};
+
+			V8W(G + o) = (!first ? V8(G + o) : G0 ? V8(G0 + o) : zero) + acc[i][t];
+		}
 }
 
 /*
@@ -849,7 +855,7 @@ gram_tile(const float *B, int k, int m, int r0, int c0, int R, int T, float *G, 
  */
 static pg_attribute_always_inline void
 gram_rhs(const float *B, int k, int m, int r0, int R, const float *coef, bool bias,
-		 float *G, int ld)
+		 float *G, int ld, bool first)
 {
 	v8			ones[4] = {0};
 	v8			rhs[4] = {0};
@@ -874,28 +880,28 @@ gram_rhs(const float *B, int k, int m, int r0, int R, const float *coef, bool bi
 			float	   *g = G + (Size) (r0 + 8 * i + l) * ld + k;
 
 			if (bias)
-				g[0] += ones[i][l];
-			g[bias ? 1 : 0] += rhs[i][l];
+				g[0] = (first ? 0.0f : g[0]) + ones[i][l];
+			g[bias ? 1 : 0] = (first ? 0.0f : g[bias ? 1 : 0]) + rhs[i][l];
 		}
 }
 
 static pg_attribute_always_inline void
 gram_rhs_any(const float *B, int k, int m, int r0, int R, const float *coef, bool bias,
-			 float *G, int ld)
+			 float *G, int ld, bool first)
 {
 	switch (R)
 	{
 		case 4:
-			gram_rhs(B, k, m, r0, 4, coef, bias, G, ld);
+			gram_rhs(B, k, m, r0, 4, coef, bias, G, ld, first);
 			break;
 		case 3:
-			gram_rhs(B, k, m, r0, 3, coef, bias, G, ld);
+			gram_rhs(B, k, m, r0, 3, coef, bias, G, ld, first);
 			break;
 		case 2:
-			gram_rhs(B, k, m, r0, 2, coef, bias, G, ld);
+			gram_rhs(B, k, m, r0, 2, coef, bias, G, ld, first);
 			break;
 		default:
-			gram_rhs(B, k, m, r0, 1, coef, bias, G, ld);
+			gram_rhs(B, k, m, r0, 1, coef, bias, G, ld, first);
 	}
 }
 
@@ -905,11 +911,14 @@ gram_rhs_any(const float *B, int k, int m, int r0, int R, const float *coef, boo
  * scale[j] (if scale is not NULL), with right-hand side coefficients
  * coef: what one ssyrk over the vectors (b_j, 1, coef_j) for als (bias),
  * (b_j, coef_j) for ials, gives, but the unused corner entry.  The vectors
- * are first gathered into B (m x k floats).
+ * are first gathered into B (m x k floats).  first: G is not set yet (a
+ * row's first call); its elements are then written as G0's (or 0 if G0 is
+ * NULL) plus the sums, so that G needs no clearing or copying beforehand.
  */
 static pg_attribute_always_inline void
 gram_body(const float *F, int stride, const int32 *col, const float *scale,
-		  const float *coef, int m, int k, bool bias, float *B, float *G, int ld)
+		  const float *coef, int m, int k, bool bias, float *B, float *G, int ld,
+		  const float *G0, bool first)
 {
 	for (int j = 0; j < m; j++)
 	{
@@ -933,26 +942,26 @@ gram_body(const float *F, int stride, const int32 *col, const float *scale,
 	{
 		int			r0 = c0 + 8;
 
-		gram_tile(B, k, m, c0, c0, 1, 8, G, ld);
+		gram_tile(B, k, m, c0, c0, 1, 8, G, ld, G0, first);
 		for (; r0 + 24 <= k; r0 += 24)
 		{
-			gram_tile(B, k, m, r0, c0, 3, 4, G, ld);
-			gram_tile(B, k, m, r0, c0 + 4, 3, 4, G, ld);
+			gram_tile(B, k, m, r0, c0, 3, 4, G, ld, G0, first);
+			gram_tile(B, k, m, r0, c0 + 4, 3, 4, G, ld, G0, first);
 		}
 		if (r0 + 16 <= k)
 		{
-			gram_tile(B, k, m, r0, c0, 2, 4, G, ld);
-			gram_tile(B, k, m, r0, c0 + 4, 2, 4, G, ld);
+			gram_tile(B, k, m, r0, c0, 2, 4, G, ld, G0, first);
+			gram_tile(B, k, m, r0, c0 + 4, 2, 4, G, ld, G0, first);
 		}
 		else if (r0 + 8 <= k)
-			gram_tile(B, k, m, r0, c0, 1, 8, G, ld);
+			gram_tile(B, k, m, r0, c0, 1, 8, G, ld, G0, first);
 	}
 	for (int r0 = 0; r0 < k; r0 += 32)
 	{
 		if (bias)
-			gram_rhs_any(B, k, m, r0, Min(4, (k - r0) / 8), coef, true, G, ld);
+			gram_rhs_any(B, k, m, r0, Min(4, (k - r0) / 8), coef, true, G, ld, first);
 		else
-			gram_rhs_any(B, k, m, r0, Min(4, (k - r0) / 8), coef, false, G, ld);
+			gram_rhs_any(B, k, m, r0, Min(4, (k - r0) / 8), coef, false, G, ld, first);
 	}
 	if (bias)
 	{
@@ -960,22 +969,23 @@ gram_body(const float *F, int stride, const int32 *col, const float *scale,
 
 		for (int j = 0; j < m; j++)
 			sum += coef[j];
-		G[(Size) k * ld + k] += (float) m;
-		G[(Size) k * ld + k + 1] += sum;
+		G[(Size) k * ld + k] = (first ? 0.0f : G[(Size) k * ld + k]) + (float) m;
+		G[(Size) k * ld + k + 1] = (first ? 0.0f : G[(Size) k * ld + k + 1]) + sum;
 	}
 }
 
 typedef void (*gram_fn) (const float *F, int stride, const int32 *col, const float *scale,
 						 const float *coef, int m, int k, bool bias, float *B, float *G,
-						 int ld);
+						 int ld, const float *G0, bool first);
 
 #ifdef CF_HAVE_X86_TARGETS
 cf_target_avx2_fma
 static void
 gram_avx2(const float *F, int stride, const int32 *col, const float *scale,
-		  const float *coef, int m, int k, bool bias, float *B, float *G, int ld)
+		  const float *coef, int m, int k, bool bias, float *B, float *G, int ld,
+		  const float *G0, bool first)
 {
-	gram_body(F, stride, col, scale, coef, m, k, bias, B, G, ld);
+	gram_body(F, stride, col, scale, coef, m, k, bias, B, G, ld, G0, first);
 }
 #endif
 
@@ -1429,11 +1439,16 @@ build_matrix(AlsState *st, int s, int64 lo, int64 hi)
 	const float *val = st->val[s];
 	float		alpha = (float) sh->alpha;
 	float	   *G = st->G;
+	bool		kernel = gram_kernel != NULL && k % CF_LANES == 0 && !(sh->implicit && alpha == 0);
 
-	if (sh->implicit)
-		memcpy(G, st->G0, sizeof(float) * ld * ld);
-	else
-		memset(G, 0, sizeof(float) * ld * ld);
+	/* (the Gram kernel's first call sets G itself) */
+	if (!kernel || hi == lo)
+	{
+		if (sh->implicit)
+			memcpy(G, st->G0, sizeof(float) * ld * ld);
+		else
+			memset(G, 0, sizeof(float) * ld * ld);
+	}
 
 	if (sh->implicit && alpha == 0)
 	{
@@ -1444,7 +1459,7 @@ build_matrix(AlsState *st, int s, int64 lo, int64 hi)
 		st->my->gram_flops += (double) (hi - lo) * d;
 		return;
 	}
-	if (gram_kernel != NULL && k % CF_LANES == 0)
+	if (kernel)
 	{
 		/* the Gram kernel, GRAM_FLOATS of gathered vectors at a time */
 		int			rows = Min(GATHER_ROWS, GRAM_FLOATS / k);
@@ -1455,7 +1470,8 @@ build_matrix(AlsState *st, int s, int64 lo, int64 hi)
 
 			entry_coefs(sh, fbias, col + e0, val + e0, m, st->coef, st->scale);
 			gram_kernel(F, stride, col + e0, sh->implicit ? st->scale : NULL, st->coef, m,
-						k, !sh->implicit, st->A, G, ld);
+						k, !sh->implicit, st->A, G, ld, sh->implicit ? st->G0 : NULL,
+						e0 == lo);
 			st->my->gram_flops += (double) m * ld * (ld + 1);
 		}
 		return;
