@@ -1394,11 +1394,12 @@ entry_coefs(const AlsShared *sh, const float *fbias, const int32 *col, const flo
 }
 
 /*
- * Start of the matrices of side s's rows for Cholesky (ials): G0 is the
- * (d + 1) x (d + 1) matrix build_matrix starts each row from, the Gramian
- * in the d x d part (whole: the Gram kernel's diagonal blocks also write
- * above the diagonal, which nothing reads) and zeros in the last row and
- * column: one copy per row instead of a clear and k copies of columns.
+ * Start of the matrices of a half-step's rows for Cholesky (ials): G0 is
+ * the (d + 1) x (d + 1) matrix build_matrix starts each row from, the
+ * Gramian in the d x d part (whole: the Gram kernel's diagonal blocks also
+ * write above the diagonal, which nothing reads) and zeros in the last row
+ * and column.  The Gram kernel's first call for a row reads it as it
+ * writes the row's sums; the other paths copy it.
  */
 static void
 start_matrices(AlsState *st)
