@@ -269,6 +269,22 @@ v8_hsum8(const v8 *acc, float *out)
 		__builtin_shufflevector(q0, q1, 4, 5, 6, 7, 12, 13, 14, 15);
 }
 
+/*
+ * ptr[j] = the vectors of the m entries at col (rows of F, stride floats),
+ * padded to a multiple of 8 with the first; returns their padded number.
+ */
+static pg_attribute_always_inline int
+entry_vectors(const float *F, int stride, const int32 *col, int m, const float **ptr)
+{
+	int			mp = (m + 7) & ~7;
+
+	for (int j = 0; j < m; j++)
+		ptr[j] = F + (Size) col[j] * stride;
+	for (int j = m; j < mp; j++)
+		ptr[j] = ptr[0];
+	return mp;
+}
+
 /* t[j] = a[j] . v over stride floats, for j < m (a multiple of 8). */
 static pg_attribute_always_inline void
 cg_dots_body(const float *const *a, int m, int stride, const float *v, float *t)
@@ -369,12 +385,8 @@ objective_body(const float *F, const float *fbias, int stride, bool implicit, do
 	for (int64 e0 = 0; e0 < n; e0 += CG_CHUNK)
 	{
 		int			m = (int) Min(n - e0, CG_CHUNK);
-		int			mp = (m + 7) & ~7;
+		int			mp = entry_vectors(F, stride, col + e0, m, ptr);
 
-		for (int j = 0; j < m; j++)
-			ptr[j] = F + (Size) col[e0 + j] * stride;
-		for (int j = m; j < mp; j++)
-			ptr[j] = ptr[0];
 		cg_dots_body(ptr, mp, stride, x, yhat);
 		for (int j = 0; j < m; j++)
 		{
@@ -1196,16 +1208,13 @@ cg_entries(AlsState *st, int s, int64 e0, int m)
 	const float *fbias = st->bias[1 - s];
 	const int32 *col = st->col[s] + e0;
 	const float *val = st->val[s] + e0;
-	int			mp = (m + 7) & ~7;
+	int			mp = entry_vectors(F, stride, col, m, st->cg_ptr);
 
-	const float **ptr = st->cg_ptr;
 	float	   *w = st->cg_w;
 	float	   *coef = st->cg_coef;
 	float		alpha = (float) sh->alpha;
 	float		mean = sh->mean;
 
-	for (int j = 0; j < m; j++)
-		ptr[j] = F + (Size) col[j] * stride;
 	if (sh->implicit)
 		for (int j = 0; j < m; j++)
 		{
@@ -1220,7 +1229,6 @@ cg_entries(AlsState *st, int s, int64 e0, int m)
 		}
 	for (int j = m; j < mp; j++)
 	{
-		ptr[j] = ptr[0];
 		w[j] = 0;
 		coef[j] = 0;
 	}
@@ -1345,31 +1353,12 @@ cg_solve(AlsState *st, int s, int64 lo, int64 hi, double lambda)
 }
 
 /*
- * The right-hand side's coefficient of entry e of a row, as build_matrix
- * gathers it, and into *scale the factor its vector is scaled by: for als
- * (1, the target r_e - mu - b_e), for ials with w_e = alpha r_e > 0
- * (sqrt(w_e), (1 + w_e) / sqrt(w_e)).
- */
-static inline float
-entry_coef(const AlsShared *sh, const float *fbias, const int32 *col, const float *val,
-		   int64 e, float *scale)
-{
-	if (sh->implicit)
-	{
-		float		w = (float) sh->alpha * val[e];
-		float		sw = sqrtf(w);
-
-		*scale = sw;
-		return (1.0f + w) / sw;
-	}
-	*scale = 1.0f;
-	return val[e] - sh->mean - fbias[col[e]];
-}
-
-/*
- * entry_coef for the m entries at col, val, into coef[] and scale[]: for
- * ials in a loop of its own, which the compiler vectorizes (square roots and
- * divisions, 4 at a time with SSE, with the same results).
+ * The right-hand side's coefficients of the m entries at col, val of a
+ * row, as build_matrix gathers them, into coef[], and into scale[] the
+ * factors their vectors are scaled by: for als (1, the target r_e - mu -
+ * b_e), for ials with w_e = alpha r_e > 0 (sqrt(w_e), (1 + w_e) /
+ * sqrt(w_e)), in a loop the compiler vectorizes (square roots and
+ * divisions 4 at a time with SSE, the same results).
  */
 static void
 entry_coefs(const AlsShared *sh, const float *fbias, const int32 *col, const float *val,
@@ -1390,7 +1379,10 @@ entry_coefs(const AlsShared *sh, const float *fbias, const int32 *col, const flo
 	}
 	else
 		for (int j = 0; j < m; j++)
-			coef[j] = entry_coef(sh, fbias, col, val, j, &scale[j]);
+		{
+			scale[j] = 1.0f;
+			coef[j] = val[j] - sh->mean - fbias[col[j]];
+		}
 }
 
 /*
@@ -1481,28 +1473,26 @@ build_matrix(AlsState *st, int s, int64 lo, int64 hi)
 	{
 		int			m = (int) Min(hi - e0, GATHER_ROWS);
 
+		entry_coefs(sh, fbias, col + e0, val + e0, m, st->coef, st->scale);
 		for (int j = 0; j < m; j++)
 		{
 			int64		e = e0 + j;
 			const float *f = F + (Size) col[e] * stride;
 			float	   *a = st->A + (Size) j * ld;
 
-			float		sc;
-			float		coef = entry_coef(sh, fbias, col, val, e, &sc);
-
 			if (j + 8 < m)
 				prefetch_row(F + (Size) col[e + 8] * stride, stride);
 			if (sh->implicit)
 			{
 				for (int c = 0; c < k; c++)
-					a[c] = sc * f[c];
-				a[k] = coef;
+					a[c] = st->scale[j] * f[c];
+				a[k] = st->coef[j];
 			}
 			else
 			{
 				memcpy(a, f, sizeof(float) * k);
 				a[k] = 1.0f;
-				a[k + 1] = coef;
+				a[k + 1] = st->coef[j];
 			}
 		}
 		cblas_ssyrk(CblasColMajor, CblasLower, CblasNoTrans, ld, m, 1.0f, st->A, ld,
