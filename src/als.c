@@ -1057,7 +1057,7 @@ scratch_bytes(int d, int stride)
 	Size		floats = cf_mul_size(GATHER_ROWS, d + 3);	/* A, coef, scale */
 	Size		pointers = CG_CHUNK + 8 + stride;	/* cg_ptr, gram_cols */
 
-	floats = cf_add_size(floats, cf_mul_size(BATCH + 2, cf_mul_size(d + 1, d + 1)));	/* G8, G0 */
+	floats = cf_add_size(floats, cf_mul_size(BATCH + 2, cf_mul_size(d + 1, d + 1)));	/* G8; G0 (last) */
 	floats = cf_add_size(floats, cf_mul_size(BATCH + 4, stride + CF_LANES));	/* vectors */
 	floats = cf_add_size(floats, cf_mul_size(batch_vectors(d), BATCH)); /* batch */
 	floats = cf_add_size(floats, 3 * (CG_CHUNK + 8));	/* cg_w, cg_coef, cg_u */
