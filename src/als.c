@@ -824,9 +824,11 @@ interleave_avx2(v8 *B, const float *G8, int d, const double *lambdas)
  * Each tile of rows [r0, r0 + 8R) x columns [c0, c0 + T) of sum_j b_j b_j^T
  * keeps its R T vectors of sums in registers over all the b_j: per b_j,
  * R vector loads, T broadcasts and R T fused multiply-adds, the shape of a
- * gemm micro-kernel (R = 3, T = 4 where the column is long enough; R = 1,
- * T = 8 for the blocks on the diagonal).  The diagonal blocks' sums above
- * the diagonal land in G's upper triangle, which nothing reads.
+ * gemm micro-kernel (R = 3, T = 4 where the panel is long enough).  A
+ * panel's first tile holds its block on the diagonal, whose sums above the
+ * diagonal land in G's upper triangle, which nothing reads.  (The diagonal
+ * blocks as 1 x 8 tiles of their own were 5-20% slower in all: 9 loads for
+ * 8 multiply-adds.)
  */
 static pg_attribute_always_inline void
 gram_tile(const float *B, int k, int m, int r0, int c0, int R, int T, float *G, int ld,
@@ -866,6 +868,62 @@ gram_tile(const float *B, int k, int m, int r0, int c0, int R, int T, float *G, 
  * into row k.
  */
 static pg_attribute_always_inline void
+rhs_store(const v8 *ones, const v8 *rhs, int k, int r0, int R, bool bias, float *G, int ld,
+		  bool first)
+{
+	for (int i = 0; i < R; i++)
+		for (int l = 0; l < 8; l++)
+		{
+			float	   *g = G + (Size) (r0 + 8 * i + l) * ld + k;
+
+			if (bias)
+				g[0] = (first ? 0.0f : g[0]) + ones[i][l];
+			g[bias ? 1 : 0] = (first ? 0.0f : g[bias ? 1 : 0]) + rhs[i][l];
+		}
+}
+
+/*
+ * Gather the m rated vectors F[col[j]] (stride floats apart), each scaled
+ * by scale[j] if scale is not NULL, into B (m x k floats), prefetching 8
+ * entries ahead, and in the same pass (the vectors in registers) the
+ * right-hand side's part for rows [0, 8R) (R = min(4, k / 8)).
+ */
+static pg_attribute_always_inline void
+gather_rhs(const float *F, int stride, const int32 *col, const float *scale,
+		   const float *coef, int m, int k, int R, bool bias, float *B, float *G,
+		   int ld, bool first)
+{
+	v8			ones[4] = {0};
+	v8			rhs[4] = {0};
+
+	for (int j = 0; j < m; j++)
+	{
+		const float *f = F + (Size) col[j] * stride;
+		float	   *b = B + (Size) j * k;
+		float		c = coef[j];
+		float		sc = scale ? scale[j] : 1.0f;
+
+		if (j + 8 < m)
+			prefetch_row(F + (Size) col[j + 8] * stride, stride);
+		for (int i = 0; i < R; i++)
+		{
+			v8			x = V8(f + 8 * i);
+
+			if (scale)
+				x = x * sc;
+			V8W(b + 8 * i) = x;
+			if (bias)
+				ones[i] += x;
+			rhs[i] += x * c;
+		}
+		for (int c0 = 8 * R; c0 < k; c0 += 8)
+			V8W(b + c0) = scale ? V8(f + c0) * sc : V8(f + c0);
+	}
+	rhs_store(ones, rhs, k, 0, R, bias, G, ld, first);
+}
+
+/* The same part for rows [r0, r0 + 8R) from the gathered vectors in B. */
+static pg_attribute_always_inline void
 gram_rhs(const float *B, int k, int m, int r0, int R, const float *coef, bool bias,
 		 float *G, int ld, bool first)
 {
@@ -886,34 +944,40 @@ gram_rhs(const float *B, int k, int m, int r0, int R, const float *coef, bool bi
 			rhs[i] += x * c;
 		}
 	}
-	for (int i = 0; i < R; i++)
-		for (int l = 0; l < 8; l++)
-		{
-			float	   *g = G + (Size) (r0 + 8 * i + l) * ld + k;
-
-			if (bias)
-				g[0] = (first ? 0.0f : g[0]) + ones[i][l];
-			g[bias ? 1 : 0] = (first ? 0.0f : g[bias ? 1 : 0]) + rhs[i][l];
-		}
+	rhs_store(ones, rhs, k, r0, R, bias, G, ld, first);
 }
 
+/* gather_rhs (r0 = 0) or gram_rhs for rows [r0, r0 + 8R). */
 static pg_attribute_always_inline void
-gram_rhs_any(const float *B, int k, int m, int r0, int R, const float *coef, bool bias,
-			 float *G, int ld, bool first)
+rhs_rows(const float *F, int stride, const int32 *col, const float *scale,
+		 const float *coef, int m, int k, int r0, int R, bool bias, float *B,
+		 float *G, int ld, bool first)
 {
-	switch (R)
+	if (r0 == 0)
+		gather_rhs(F, stride, col, scale, coef, m, k, R, bias, B, G, ld, first);
+	else
+		gram_rhs(B, k, m, r0, R, coef, bias, G, ld, first);
+}
+
+/* rhs_rows with R = min(4, (k - r0) / 8) known to the compiler. */
+static pg_attribute_always_inline void
+rhs_part(const float *F, int stride, const int32 *col, const float *scale,
+		 const float *coef, int m, int k, int r0, bool bias, float *B, float *G,
+		 int ld, bool first)
+{
+	switch (Min(4, (k - r0) / 8))
 	{
 		case 4:
-			gram_rhs(B, k, m, r0, 4, coef, bias, G, ld, first);
+			rhs_rows(F, stride, col, scale, coef, m, k, r0, 4, bias, B, G, ld, first);
 			break;
 		case 3:
-			gram_rhs(B, k, m, r0, 3, coef, bias, G, ld, first);
+			rhs_rows(F, stride, col, scale, coef, m, k, r0, 3, bias, B, G, ld, first);
 			break;
 		case 2:
-			gram_rhs(B, k, m, r0, 2, coef, bias, G, ld, first);
+			rhs_rows(F, stride, col, scale, coef, m, k, r0, 2, bias, B, G, ld, first);
 			break;
 		default:
-			gram_rhs(B, k, m, r0, 1, coef, bias, G, ld, first);
+			rhs_rows(F, stride, col, scale, coef, m, k, r0, 1, bias, B, G, ld, first);
 	}
 }
 
@@ -923,7 +987,10 @@ gram_rhs_any(const float *B, int k, int m, int r0, int R, const float *coef, boo
  * scale[j] (if scale is not NULL), with right-hand side coefficients
  * coef: what one ssyrk over the vectors (b_j, 1, coef_j) for als (bias),
  * (b_j, coef_j) for ials, gives, but the unused corner entry.  The vectors
- * are first gathered into B (m x k floats).  first: G is not set yet (a
+ * are first gathered into B (m x k floats), with the right-hand side's
+ * first 32 rows in the same pass (its other rows from B after it); then
+ * each panel of 8 columns [c0, c0 + 8) is summed from the diagonal down,
+ * in 3 x 4 tiles (2 x 4 or 1 x 8 at its end).  first: G is not set yet (a
  * row's first call); its elements are then written as G0's (or 0 if G0 is
  * NULL) plus the sums, so that G needs no clearing or copying beforehand.
  */
@@ -932,29 +999,17 @@ gram_body(const float *F, int stride, const int32 *col, const float *scale,
 		  const float *coef, int m, int k, bool bias, float *B, float *G, int ld,
 		  const float *G0, bool first)
 {
-	for (int j = 0; j < m; j++)
+	for (int r0 = 0; r0 < k; r0 += 32)
 	{
-		const float *f = F + (Size) col[j] * stride;
-		float	   *b = B + (Size) j * k;
-
-		if (j + 8 < m)
-			prefetch_row(F + (Size) col[j + 8] * stride, stride);
-		if (scale)
-		{
-			float		sc = scale[j];
-
-			for (int c = 0; c < k; c += 8)
-				V8W(b + c) = V8(f + c) * sc;
-		}
+		if (bias)
+			rhs_part(F, stride, col, scale, coef, m, k, r0, true, B, G, ld, first);
 		else
-			for (int c = 0; c < k; c += 8)
-				V8W(b + c) = V8(f + c);
+			rhs_part(F, stride, col, scale, coef, m, k, r0, false, B, G, ld, first);
 	}
 	for (int c0 = 0; c0 < k; c0 += 8)
 	{
-		int			r0 = c0 + 8;
+		int			r0 = c0;
 
-		gram_tile(B, k, m, c0, c0, 1, 8, G, ld, G0, first);
 		for (; r0 + 24 <= k; r0 += 24)
 		{
 			gram_tile(B, k, m, r0, c0, 3, 4, G, ld, G0, first);
@@ -967,13 +1022,6 @@ gram_body(const float *F, int stride, const int32 *col, const float *scale,
 		}
 		else if (r0 + 8 <= k)
 			gram_tile(B, k, m, r0, c0, 1, 8, G, ld, G0, first);
-	}
-	for (int r0 = 0; r0 < k; r0 += 32)
-	{
-		if (bias)
-			gram_rhs_any(B, k, m, r0, Min(4, (k - r0) / 8), coef, true, G, ld, first);
-		else
-			gram_rhs_any(B, k, m, r0, Min(4, (k - r0) / 8), coef, false, G, ld, first);
 	}
 	if (bias)
 	{
