@@ -382,6 +382,10 @@ objective_body(const float *F, const float *fbias, int stride, bool implicit, do
 			   double mean, const int32 *col, const float *val, int64 n, const float *x,
 			   const float **ptr, float *yhat, double *sse, double *sq)
 {
+	/* (sums in locals: through the pointers, every step waits on a store) */
+	double		s1 = *sse;
+	double		s2 = *sq;
+
 	for (int64 e0 = 0; e0 < n; e0 += CG_CHUNK)
 	{
 		int			m = (int) Min(n - e0, CG_CHUNK);
@@ -396,17 +400,19 @@ objective_body(const float *F, const float *fbias, int stride, bool implicit, do
 			{
 				double		c = 1 + alpha * val[e0 + j];
 
-				*sse += c * (1 - y) * (1 - y) - y * y;
-				*sq += (1 - y) * (1 - y) - y * y;
+				s1 += c * (1 - y) * (1 - y) - y * y;
+				s2 += (1 - y) * (1 - y) - y * y;
 			}
 			else
 			{
 				double		err = val[e0 + j] - (mean + x[stride] + fbias[col[e0 + j]] + y);
 
-				*sse += err * err;
+				s1 += err * err;
 			}
 		}
 	}
+	*sse = s1;
+	*sq = s2;
 }
 
 typedef void (*cg_dots_fn) (const float *const *a, int m, int stride, const float *v,
