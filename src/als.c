@@ -869,9 +869,10 @@ gram_tile(const float *B, int k, int m, int r0, int c0, int R, int T, float *G, 
 }
 
 /*
- * The right-hand side's part for rows [r0, r0 + 8R): sum_j coef_j b_j into
- * row k + bias of G and, for als (bias), sum_j b_j (the bias column's 1s)
- * into row k.
+ * Add to G the right-hand side's part for rows [r0, r0 + 8R), summed in
+ * rhs and ones: sum_j coef_j b_j into row k + bias of G and, for als
+ * (bias), sum_j b_j (the bias column's 1s) into row k (set, not added, if
+ * first).
  */
 static pg_attribute_always_inline void
 rhs_store(const v8 *ones, const v8 *rhs, int k, int r0, int R, bool bias, float *G, int ld,
