@@ -81,6 +81,26 @@ ORDER BY cg.name;
 SELECT cf_drop_model(name) FROM cf_models WHERE name LIKE 'long\_%' ORDER BY name;
 DROP TABLE long_rows;
 
+-- k = 40 (a multiple of 8 above 32): the exact solver's systems come from the
+-- Gram kernel's paths for a right-hand side past its first 32 rows and for
+-- vectors wider than its first pass's sums; they must give the fit CG gives
+-- when run nearly to convergence (20 steps a row)
+SELECT count(*) FROM cf_train('als_ratings', model => 'k40_chol', algorithm => 'als', factors => 40,
+                              epochs => 5, solver => 'cholesky', verbose => false);
+SELECT count(*) FROM cf_train('als_ratings', model => 'k40_cg', algorithm => 'als', factors => 40,
+                              epochs => 5, solver => 'cg', cg_steps => 20, verbose => false);
+SELECT count(*) FROM cf_train('als_ratings', rating_column => NULL, model => 'k40_ichol',
+                              algorithm => 'ials', factors => 40, epochs => 5, solver => 'cholesky',
+                              verbose => false);
+SELECT count(*) FROM cf_train('als_ratings', rating_column => NULL, model => 'k40_icg',
+                              algorithm => 'ials', factors => 40, epochs => 5, solver => 'cg',
+                              cg_steps => 20, verbose => false);
+SELECT cg.name, abs(cg.loss - chol.loss) < 1e-6 * chol.loss AS cg_loss_as_cholesky
+FROM cf_models cg, cf_models chol
+WHERE (cg.name, chol.name) IN (('k40_cg', 'k40_chol'), ('k40_icg', 'k40_ichol'))
+ORDER BY cg.name;
+SELECT cf_drop_model(name) FROM cf_models WHERE name LIKE 'k40\_%' ORDER BY name;
+
 -- users with more ratings than the objective's pass takes at a time (512;
 -- every user here has 700): the reported training RMSE is still the stored
 -- model's, over every rating (als) and every cell (ials: here every cell has
