@@ -109,6 +109,12 @@
  */
 #define CG_CHUNK 512
 
+/*
+ * Rows solved together: the lanes of the batched Cholesky, the rows CG
+ * steps through in lockstep.
+ */
+#define BATCH 8
+
 /* Blocks per half-step (fewer when there are fewer rows). */
 #define TARGET_BLOCKS 256
 
@@ -180,6 +186,29 @@ typedef struct AlsShared
 	pg_atomic_uint32 next;		/* next block of the half-step */
 } AlsShared;
 
+/*
+ * CG's state for one row of a batch (run_rows_cg): the row's entries set
+ * up for its passes (cg_entries), its vectors in row layout, and where its
+ * iteration stands.
+ */
+typedef struct CgRow
+{
+	const float **ptr;			/* the vectors of its entries */
+	float	   *w;				/* the entries' weights */
+	float	   *coef;			/* their right-hand side's coefficients */
+	float	   *u;				/* their products, then coefficients */
+	float	   *x;				/* solution (one of AlsState.x8) */
+	float	   *r;				/* residual */
+	float	   *p;				/* direction */
+	float	   *Ap;				/* matrix times direction */
+	int64		lo;				/* entries [lo, hi) */
+	int64		hi;
+	int			whole;			/* padded entries set up once, or 0 */
+	double		lambda;
+	double		rs;				/* r . r */
+	bool		done;
+} CgRow;
+
 /* One process's view of a training, with its scratch space. */
 typedef struct AlsState
 {
@@ -197,10 +226,9 @@ typedef struct AlsState
 
 	/* scratch (vectors in the row layout of the kernels below) */
 	void	   *scratch;		/* all of it */
-	const float **cg_ptr;		/* CG: the vectors of a row's entries */
-	float	   *cg_w;			/* CG: the entries' weights */
-	float	   *cg_coef;		/* CG: their right-hand side's coefficients */
-	float	   *cg_u;			/* CG: their products, then coefficients */
+	CgRow		cg[BATCH];		/* CG: the rows of a batch, solved in lockstep */
+	const float **cg_ptr;		/* objective: scratch pointers (cg[0]'s) */
+	float	   *cg_u;			/* objective: scratch products (cg[0]'s) */
 	const float **gram_cols;	/* ials: the columns of gram */
 	float	   *A;				/* GATHER_ROWS x (d + 1) gathered vectors */
 	float	   *coef;			/* GATHER_ROWS: their right-hand side's coefficients */
@@ -211,9 +239,7 @@ typedef struct AlsState
 	float	   *xs;				/* d: a Cholesky solution */
 	float	   *x;				/* the row's solution (one of x8) */
 	float	   *x8;				/* BATCH solutions */
-	float	   *r;				/* CG residual */
-	float	   *p;				/* CG direction */
-	float	   *Ap;				/* CG matrix times direction */
+	float	   *Ap;				/* ials objective: G x */
 	v8		   *batch;			/* batched Cholesky: BATCH systems, interleaved */
 } AlsState;
 
@@ -248,7 +274,9 @@ prefetch_row(const float *a, int stride)
  * als; G the Gramian, ials), run as two passes of BLAS-2 shape over the
  * rated vectors: t = A v, eight dot products at a time with v's chunk in a
  * register (cg_dots), then A^T u with u_e = w_e t_e, the chunk of the sum
- * in registers (cg_axpys); G v is cg_axpys over G's columns.  The vectors
+ * in registers (cg_axpys); the rows of a batch step in lockstep, so that
+ * their G v are one product of G with all their vectors (gram_products;
+ * for the objective's x^T G x, G x is cg_axpys over G's columns).  The vectors
  * are given by pointers into the factors (a row's few dozen to few hundred
  * stay in L1 or L2 from one pass to the next; a copy gathered once per row
  * was tried, and was slower by the copy).  The short inner loops are
@@ -415,6 +443,80 @@ objective_body(const float *F, const float *fbias, int stride, bool implicit, do
 	*sq = s2;
 }
 
+/*
+ * out[t] = G v[t] (row layout: zeros after the first stride floats) for the
+ * n vectors v[t] and the k x k Gramian G (columns stride floats apart, zero
+ * past row k): CG's products with the Gramian for the rows of a batch at
+ * once, a product of G with the n vectors as columns, in register tiles of
+ * 8R rows x T vectors (per column of G: R loads, T broadcasts, R T fused
+ * multiply-adds), so that each column of G is read once for 4 vectors
+ * instead of once for each.
+ */
+static pg_attribute_always_inline void
+gram_product_tile(const float *G, int k, const float *const *v, float *const *out, int r0,
+				  int stride, int R, int T)
+{
+	v8			acc[3][4] = {{{0}}};
+
+	for (int c = 0; c < k; c++)
+	{
+		const float *g = G + (Size) c * stride + r0;
+		v8			x[3];
+
+		for (int i = 0; i < R; i++)
+			x[i] = V8(g + 8 * i);
+		for (int t = 0; t < T; t++)
+		{
+			float		b = v[t][c];
+
+			for (int i = 0; i < R; i++)
+				acc[i][t] += x[i] * b;
+		}
+	}
+	for (int t = 0; t < T; t++)
+		for (int i = 0; i < R; i++)
+			V8W(out[t] + r0 + 8 * i) = acc[i][t];
+}
+
+static pg_attribute_always_inline void
+gram_product_lanes(const float *G, int k, int stride, const float *const *v,
+				   float *const *out, int T)
+{
+	int			r0 = 0;
+
+	for (; r0 + 24 <= stride; r0 += 24)
+		gram_product_tile(G, k, v, out, r0, stride, 3, T);
+	if (r0 + 16 <= stride)
+		gram_product_tile(G, k, v, out, r0, stride, 2, T);
+	else if (r0 + 8 <= stride)
+		gram_product_tile(G, k, v, out, r0, stride, 1, T);
+}
+
+static pg_attribute_always_inline void
+gram_products_body(const float *G, int k, int stride, const float *const *v,
+				   float *const *out, int n)
+{
+	for (int t0 = 0; t0 < n; t0 += 4)
+	{
+		switch (Min(4, n - t0))
+		{
+			case 4:
+				gram_product_lanes(G, k, stride, v + t0, out + t0, 4);
+				break;
+			case 3:
+				gram_product_lanes(G, k, stride, v + t0, out + t0, 3);
+				break;
+			case 2:
+				gram_product_lanes(G, k, stride, v + t0, out + t0, 2);
+				break;
+			default:
+				gram_product_lanes(G, k, stride, v + t0, out + t0, 1);
+		}
+	}
+	for (int t = 0; t < n; t++)
+		memset(out[t] + stride, 0, sizeof(float) * CF_LANES);
+}
+
 typedef void (*cg_dots_fn) (const float *const *a, int m, int stride, const float *v,
 							float *t);
 typedef void (*cg_axpys_fn) (const float *const *a, int m, int stride, const float *u,
@@ -448,6 +550,27 @@ cg_axpys_avx2(const float *const *a, int m, int stride, const float *u, float *o
 }
 #endif
 
+typedef void (*gram_products_fn) (const float *G, int k, int stride, const float *const *v,
+								  float *const *out, int n);
+
+static void
+gram_products_generic(const float *G, int k, int stride, const float *const *v,
+					  float *const *out, int n)
+{
+	gram_products_body(G, k, stride, v, out, n);
+}
+
+#ifdef CF_HAVE_X86_TARGETS
+cf_target_avx2_fma
+static void
+gram_products_avx2(const float *G, int k, int stride, const float *const *v,
+				   float *const *out, int n)
+{
+	gram_products_body(G, k, stride, v, out, n);
+}
+#endif
+
+static gram_products_fn gram_products = NULL;
 static cg_dots_fn cg_dots = NULL;
 static cg_axpys_fn cg_axpys = NULL;
 
@@ -501,7 +624,6 @@ objective_avx2(const float *F, const float *fbias, int stride, bool implicit, do
  * Layout: the upper triangle packed by rows (row i holds columns i..d-1,
  * starting at packed_row(i)), then the right-hand side, then the solution.
  */
-#define BATCH 8
 
 /* Offset of row i of a packed upper triangle of order d. */
 static pg_attribute_always_inline Size
@@ -1073,6 +1195,7 @@ choose_kernels(void)
 	gram_kernel = NULL;
 	cg_dots = cg_dots_generic;
 	cg_axpys = cg_axpys_generic;
+	gram_products = gram_products_generic;
 #ifdef CF_HAVE_X86_TARGETS
 	if (cf_cpu_has_avx2_fma())
 	{
@@ -1082,6 +1205,7 @@ choose_kernels(void)
 		gram_kernel = gram_avx2;
 		cg_dots = cg_dots_avx2;
 		cg_axpys = cg_axpys_avx2;
+		gram_products = gram_products_avx2;
 	}
 #endif
 }
@@ -1110,12 +1234,12 @@ static Size
 scratch_bytes(int d, int stride)
 {
 	Size		floats = cf_mul_size(GATHER_ROWS, d + 3);	/* A, coef, scale */
-	Size		pointers = CG_CHUNK + 8 + stride;	/* cg_ptr, gram_cols */
+	Size		pointers = BATCH * (CG_CHUNK + 8) + stride;	/* CgRow.ptr, gram_cols */
 
 	floats = cf_add_size(floats, cf_mul_size(BATCH + 2, cf_mul_size(d + 1, d + 1)));	/* G8; G0 (last) */
-	floats = cf_add_size(floats, cf_mul_size(BATCH + 4, stride + CF_LANES));	/* vectors */
+	floats = cf_add_size(floats, cf_mul_size(4 * BATCH + 2, stride + CF_LANES));	/* vectors */
 	floats = cf_add_size(floats, cf_mul_size(batch_vectors(d), BATCH)); /* batch */
-	floats = cf_add_size(floats, 3 * (CG_CHUNK + 8));	/* cg_w, cg_coef, cg_u */
+	floats = cf_add_size(floats, 3 * BATCH * (CG_CHUNK + 8));	/* CgRow.w, coef, u */
 	return cf_add_size(cf_mul_size(pointers, sizeof(float *)),
 					   cf_mul_size(floats, sizeof(float))) + 64;
 }
@@ -1146,24 +1270,35 @@ alloc_scratch(AlsState *st, int slot)
 		st->G8[(Size) BATCH * (d + 1) * (d + 1) + (Size) c * (d + 2)] = 1.0f;
 	st->x8 = st->x = w;
 	w += (Size) BATCH * vlen;
-	st->r = w;
-	st->p = w + vlen;
-	st->Ap = w + 2 * vlen;
-	st->xs = w + 3 * vlen;
-	w += 4 * vlen;
+	for (int j = 0; j < BATCH; j++)
+	{
+		st->cg[j].x = st->x8 + (Size) j * vlen;
+		st->cg[j].r = w;
+		st->cg[j].p = w + vlen;
+		st->cg[j].Ap = w + 2 * vlen;
+		w += 3 * vlen;
+	}
+	st->Ap = w;
+	st->xs = w + vlen;
+	w += 2 * vlen;
 	st->batch = (v8 *) TYPEALIGN(32, w);
 	/* CG's arrays last (32-byte aligned after the batch) */
-	st->cg_ptr = (const float **) (st->batch + batch_vectors(d));
-	st->gram_cols = st->cg_ptr + cap;
+	st->gram_cols = (const float **) (st->batch + batch_vectors(d));
 	for (int c = 0; c < st->sh->k; c++)
 		st->gram_cols[c] = st->gram + (Size) c * stride;
-	w = (float *) (st->gram_cols + stride);
-	st->cg_w = w;
-	w += cap;
-	st->cg_coef = w;
-	w += cap;
-	st->cg_u = w;
-	w += cap;
+	st->cg[0].ptr = st->gram_cols + stride;
+	for (int j = 1; j < BATCH; j++)
+		st->cg[j].ptr = st->cg[j - 1].ptr + cap;
+	w = (float *) (st->cg[BATCH - 1].ptr + cap);
+	for (int j = 0; j < BATCH; j++)
+	{
+		st->cg[j].w = w;
+		st->cg[j].coef = w + cap;
+		st->cg[j].u = w + 2 * cap;
+		w += 3 * cap;
+	}
+	st->cg_ptr = st->cg[0].ptr;
+	st->cg_u = st->cg[0].u;
 	st->G0 = w;
 	st->my = &st->stats[Min(slot, st->sh->nprocs - 1)];
 }
@@ -1247,15 +1382,15 @@ dot_d(const float *a, const float *b, int n)
 }
 
 /*
- * Set up CG's passes over entries [e0, e0 + m) of a row of side s (m <=
- * CG_CHUNK): pointers to their vectors in st->cg_ptr, their weights w_e in
- * st->cg_w (alpha r_e for ials, 1 for als) and right-hand side
- * coefficients in st->cg_coef (1 + alpha r_e, or r_e - mu - b_e).  The
- * entries are padded to a multiple of 8 with the first vector and zero
- * weights; returns their padded number.
+ * Set up CG's passes over entries [e0, e0 + m) of row c of side s (m <=
+ * CG_CHUNK): pointers to their vectors in c->ptr, their weights w_e in
+ * c->w (alpha r_e for ials, 1 for als) and right-hand side coefficients in
+ * c->coef (1 + alpha r_e, or r_e - mu - b_e).  The entries are padded to a
+ * multiple of 8 with the first vector and zero weights; returns their
+ * padded number.
  */
 static int
-cg_entries(AlsState *st, int s, int64 e0, int m)
+cg_entries(AlsState *st, int s, CgRow *c, int64 e0, int m)
 {
 	AlsShared  *sh = st->sh;
 	int			stride = sh->stride;
@@ -1263,10 +1398,9 @@ cg_entries(AlsState *st, int s, int64 e0, int m)
 	const float *fbias = st->bias[1 - s];
 	const int32 *col = st->col[s] + e0;
 	const float *val = st->val[s] + e0;
-	int			mp = entry_vectors(F, stride, col, m, st->cg_ptr);
-
-	float	   *w = st->cg_w;
-	float	   *coef = st->cg_coef;
+	int			mp = entry_vectors(F, stride, col, m, c->ptr);
+	float	   *w = c->w;
+	float	   *coef = c->coef;
 	float		alpha = (float) sh->alpha;
 	float		mean = sh->mean;
 
@@ -1291,32 +1425,31 @@ cg_entries(AlsState *st, int s, int64 e0, int m)
 }
 
 /*
- * One of CG's passes over the entries [lo, hi) of a row of side s: out +=
- * A^T u (row layout: for als the bias column's sum at out[stride]) with
- * u_e = w_e (a_e . v), or on the first pass u_e = coef_e - w_e (a_e . v),
- * which makes out b - A^T W A v in one pass.  whole: the padded number of
- * entries cg_entries has set up for the whole row, else 0 (then they are
- * set up CG_CHUNK at a time).
+ * One of CG's passes over the entries of row c of side s: out += A^T u
+ * (row layout: for als the bias column's sum at out[stride]) with u_e =
+ * w_e (a_e . v), or on the first pass u_e = coef_e - w_e (a_e . v), which
+ * makes out b - A^T W A v in one pass.  The entries are those cg_entries
+ * has set up for the whole row (c->whole), or else set up CG_CHUNK at a
+ * time.
  */
 static void
-cg_pass(AlsState *st, int s, int64 lo, int64 hi, int whole, const float *v, float *out,
-		bool first)
+cg_pass(AlsState *st, int s, CgRow *c, const float *v, float *out, bool first)
 {
 	int			stride = st->sh->stride;
 	bool		bias = !st->sh->implicit;
 	float		vb = bias ? v[stride] : 0;
-	float	   *u = st->cg_u;
-	const float *w = st->cg_w;
-	const float *coef = st->cg_coef;
+	float	   *u = c->u;
+	const float *w = c->w;
+	const float *coef = c->coef;
 	v8			usum = {0};
 
-	for (int64 e0 = lo; e0 < hi; e0 += CG_CHUNK)
+	for (int64 e0 = c->lo; e0 < c->hi; e0 += CG_CHUNK)
 	{
-		int			mp = whole;
+		int			mp = c->whole;
 
-		if (!whole)
-			mp = cg_entries(st, s, e0, (int) Min(hi - e0, CG_CHUNK));
-		cg_dots(st->cg_ptr, mp, stride, v, u);
+		if (!mp)
+			mp = cg_entries(st, s, c, e0, (int) Min(c->hi - e0, CG_CHUNK));
+		cg_dots(c->ptr, mp, stride, v, u);
 		if (first)
 			for (int j = 0; j < mp; j++)
 				u[j] = coef[j] - w[j] * (u[j] + vb);
@@ -1326,8 +1459,8 @@ cg_pass(AlsState *st, int s, int64 lo, int64 hi, int whole, const float *v, floa
 		if (bias)
 			for (int j = 0; j < mp; j += 8)
 				usum += V8(u + j);
-		cg_axpys(st->cg_ptr, mp, stride, u, out);
-		if (whole)
+		cg_axpys(c->ptr, mp, stride, u, out);
+		if (c->whole)
 			break;
 	}
 	if (bias)
@@ -1351,60 +1484,90 @@ matvec_flops(const AlsShared *sh, int64 n)
 }
 
 /*
- * A few steps of conjugate gradient on M x = b from the current x (Takacs,
- * Pilaszy & Tikk 2011, Algorithm 2) for the row of side s with entries
- * [lo, hi), M = G (ials) + sum_e w_e a_e a_e^T + lambda I; vectors in row
- * layout.  The first pass builds the residual b - M x directly.
+ * c->Ap = G v for each of the n rows c of the batch (v its x if start,
+ * else its p), by one product of G with all of them (ials); 0 for als.
  */
 static void
-cg_solve(AlsState *st, int s, int64 lo, int64 hi, double lambda)
+cg_gram_products(AlsState *st, CgRow *const *c, int n, bool start)
+{
+	AlsShared  *sh = st->sh;
+	const float *v[BATCH];
+	float	   *out[BATCH];
+
+	for (int j = 0; j < n; j++)
+	{
+		v[j] = start ? c[j]->x : c[j]->p;
+		out[j] = c[j]->Ap;
+		if (!sh->implicit)
+			memset(out[j], 0, sizeof(float) * (sh->stride + CF_LANES));
+	}
+	if (sh->implicit)
+		gram_products(st->gram, sh->k, sh->stride, v, out, n);
+}
+
+/*
+ * Conjugate gradient on M x = b from the current x (Takacs, Pilaszy & Tikk
+ * 2011, Algorithm 2) for row c of side s, M = G (ials) + sum_e w_e a_e
+ * a_e^T + lambda I; vectors in row layout.  cg_start sets up the row's
+ * entries and its residual r = b - M x from c->Ap = G x (the first pass
+ * builds it directly); cg_step takes one step from c->Ap = G p.  A row is
+ * done after cg_steps steps, or when r vanishes or p . M p is not
+ * positive.
+ */
+static void
+cg_start(AlsState *st, int s, CgRow *c)
 {
 	AlsShared  *sh = st->sh;
 	int			vlen = sh->stride + CF_LANES;
-	float	   *x = st->x;
-	float	   *r = st->r;
-	float	   *p = st->p;
-	float	   *Ap = st->Ap;
-	int			whole = 0;
-	double		rs;
+	int64		n = c->hi - c->lo;
 
-	if (hi - lo <= CG_CHUNK)
-		whole = cg_entries(st, s, lo, (int) (hi - lo));
-	gram_matvec(st, x, Ap);
-	memset(r, 0, sizeof(float) * vlen);
-	cg_pass(st, s, lo, hi, whole, x, r, true);
-	for (int c = 0; c < vlen; c++)
+	c->whole = n <= CG_CHUNK ? cg_entries(st, s, c, c->lo, (int) n) : 0;
+	memset(c->r, 0, sizeof(float) * vlen);
+	cg_pass(st, s, c, c->x, c->r, true);
+	for (int j = 0; j < vlen; j++)
 	{
-		r[c] -= Ap[c] + (float) lambda * x[c];
-		p[c] = r[c];
+		c->r[j] -= c->Ap[j] + (float) c->lambda * c->x[j];
+		c->p[j] = c->r[j];
 	}
-	rs = dot_d(r, r, vlen);
-	st->my->solve_flops += matvec_flops(sh, hi - lo) + 2.0 * (hi - lo) * sh->d + 4.0 * sh->d;
-	for (int step = 0; step < sh->cg_steps && rs > 1e-20; step++)
-	{
-		double		pAp;
-		double		a;
-		double		rs_new;
+	c->rs = dot_d(c->r, c->r, vlen);
+	c->done = !(c->rs > 1e-20);
+	st->my->solve_flops += matvec_flops(sh, n) + 2.0 * n * sh->d + 4.0 * sh->d;
+}
 
-		gram_matvec(st, p, Ap);
-		cg_pass(st, s, lo, hi, whole, p, Ap, false);
-		for (int c = 0; c < vlen; c++)
-			Ap[c] += (float) lambda * p[c];
-		pAp = dot_d(p, Ap, vlen);
-		if (pAp <= 0)
-			break;
-		a = rs / pAp;
-		for (int c = 0; c < vlen; c++)
-		{
-			x[c] += (float) a * p[c];
-			r[c] -= (float) a * Ap[c];
-		}
-		rs_new = dot_d(r, r, vlen);
-		for (int c = 0; c < vlen; c++)
-			p[c] = r[c] + (float) (rs_new / rs) * p[c];
-		rs = rs_new;
-		st->my->solve_flops += matvec_flops(sh, hi - lo) + 10.0 * sh->d;
+static void
+cg_step(AlsState *st, int s, CgRow *c)
+{
+	AlsShared  *sh = st->sh;
+	int			vlen = sh->stride + CF_LANES;
+	float	   *x = c->x;
+	float	   *r = c->r;
+	float	   *p = c->p;
+	float	   *Ap = c->Ap;
+	double		pAp;
+	double		a;
+	double		rs_new;
+
+	cg_pass(st, s, c, p, Ap, false);
+	for (int j = 0; j < vlen; j++)
+		Ap[j] += (float) c->lambda * p[j];
+	pAp = dot_d(p, Ap, vlen);
+	if (pAp <= 0)
+	{
+		c->done = true;
+		return;
 	}
+	a = c->rs / pAp;
+	for (int j = 0; j < vlen; j++)
+	{
+		x[j] += (float) a * p[j];
+		r[j] -= (float) a * Ap[j];
+	}
+	rs_new = dot_d(r, r, vlen);
+	for (int j = 0; j < vlen; j++)
+		p[j] = r[j] + (float) (rs_new / c->rs) * p[j];
+	c->rs = rs_new;
+	c->done = !(rs_new > 1e-20);
+	st->my->solve_flops += matvec_flops(sh, c->hi - c->lo) + 10.0 * sh->d;
 }
 
 /*
@@ -1767,7 +1930,11 @@ run_rows_cholesky(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 /*
  * Solve rows [r0, r1) of side s by CG, BATCH at a time (the solves, then
  * the objective: one clock read per phase), adding the objective's terms
- * to *sum in row order.
+ * to *sum in row order.  The rows of a batch take their steps in lockstep
+ * (step 1 of each, then step 2 of each, ...), so that the Gramian's part of
+ * their products is one product of G with all their vectors
+ * (cg_gram_products); each row's other operations are those of a row
+ * solved alone.
  */
 static void
 run_rows_cg(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
@@ -1777,6 +1944,7 @@ run_rows_cg(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 	int			vlen = stride + CF_LANES;
 	int32		rows[BATCH];
 	double		lambdas[BATCH];
+	CgRow	   *active[BATCH];
 	int			n;
 	int32		row = r0;
 
@@ -1789,13 +1957,33 @@ run_rows_cg(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 			INSTR_TIME_SET_CURRENT(t);
 		for (int j = 0; j < n; j++)
 		{
+			CgRow	   *c = &st->cg[j];
+
 			/* warm start: the row's current vector */
-			st->x = st->x8 + (Size) j * vlen;
-			memset(st->x, 0, sizeof(float) * vlen);
-			memcpy(st->x, st->F[s] + (Size) rows[j] * stride, sizeof(float) * sh->k);
+			memset(c->x, 0, sizeof(float) * vlen);
+			memcpy(c->x, st->F[s] + (Size) rows[j] * stride, sizeof(float) * sh->k);
 			if (!sh->implicit)
-				st->x[stride] = st->bias[s][rows[j]];
-			cg_solve(st, s, st->start[s][rows[j]], st->start[s][rows[j] + 1], lambdas[j]);
+				c->x[stride] = st->bias[s][rows[j]];
+			c->lo = st->start[s][rows[j]];
+			c->hi = st->start[s][rows[j] + 1];
+			c->lambda = lambdas[j];
+			active[j] = c;
+		}
+		cg_gram_products(st, active, n, true);
+		for (int j = 0; j < n; j++)
+			cg_start(st, s, active[j]);
+		for (int step = 0; step < sh->cg_steps; step++)
+		{
+			int			na = 0;
+
+			for (int j = 0; j < n; j++)
+				if (!st->cg[j].done)
+					active[na++] = &st->cg[j];
+			if (na == 0)
+				break;
+			cg_gram_products(st, active, na, false);
+			for (int j = 0; j < na; j++)
+				cg_step(st, s, active[j]);
 		}
 		if (sh->timing)
 			st->my->solve_seconds += lap(&t);
