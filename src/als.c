@@ -227,9 +227,6 @@ typedef struct AlsState
 	/* scratch (vectors in the row layout of the kernels below) */
 	void	   *scratch;		/* all of it */
 	CgRow		cg[BATCH];		/* CG: the rows of a batch, solved in lockstep */
-	const float **cg_ptr;		/* objective: scratch pointers (cg[0]'s) */
-	float	   *cg_u;			/* objective: scratch products (cg[0]'s) */
-	const float **gram_cols;	/* ials: the columns of gram */
 	float	   *A;				/* GATHER_ROWS x (d + 1) gathered vectors */
 	float	   *coef;			/* GATHER_ROWS: their right-hand side's coefficients */
 	float	   *scale;			/* GATHER_ROWS: their scales (ials, Gram kernel) */
@@ -275,8 +272,8 @@ prefetch_row(const float *a, int stride)
  * rated vectors: t = A v, eight dot products at a time with v's chunk in a
  * register (cg_dots), then A^T u with u_e = w_e t_e, the chunk of the sum
  * in registers (cg_axpys); the rows of a batch step in lockstep, so that
- * their G v are one product of G with all their vectors (gram_products;
- * for the objective's x^T G x, G x is cg_axpys over G's columns).  The vectors
+ * their G v are one product of G with all their vectors (gram_products,
+ * which also gives the objective's G x).  The vectors
  * are given by pointers into the factors (a row's few dozen to few hundred
  * stay in L1 or L2 from one pass to the next; a copy gathered once per row
  * was tried, and was slower by the copy).  The short inner loops are
@@ -1234,7 +1231,7 @@ static Size
 scratch_bytes(int d, int stride)
 {
 	Size		floats = cf_mul_size(GATHER_ROWS, d + 3);	/* A, coef, scale */
-	Size		pointers = BATCH * (CG_CHUNK + 8) + stride;	/* CgRow.ptr, gram_cols */
+	Size		pointers = BATCH * (CG_CHUNK + 8);	/* CgRow.ptr */
 
 	floats = cf_add_size(floats, cf_mul_size(BATCH + 2, cf_mul_size(d + 1, d + 1)));	/* G8; G0 (last) */
 	floats = cf_add_size(floats, cf_mul_size(4 * BATCH + 2, stride + CF_LANES));	/* vectors */
@@ -1283,10 +1280,7 @@ alloc_scratch(AlsState *st, int slot)
 	w += 2 * vlen;
 	st->batch = (v8 *) TYPEALIGN(32, w);
 	/* CG's arrays last (32-byte aligned after the batch) */
-	st->gram_cols = (const float **) (st->batch + batch_vectors(d));
-	for (int c = 0; c < st->sh->k; c++)
-		st->gram_cols[c] = st->gram + (Size) c * stride;
-	st->cg[0].ptr = st->gram_cols + stride;
+	st->cg[0].ptr = (const float **) (st->batch + batch_vectors(d));
 	for (int j = 1; j < BATCH; j++)
 		st->cg[j].ptr = st->cg[j - 1].ptr + cap;
 	w = (float *) (st->cg[BATCH - 1].ptr + cap);
@@ -1297,8 +1291,6 @@ alloc_scratch(AlsState *st, int slot)
 		st->cg[j].u = w + 2 * cap;
 		w += 3 * cap;
 	}
-	st->cg_ptr = st->cg[0].ptr;
-	st->cg_u = st->cg[0].u;
 	st->G0 = w;
 	st->my = &st->stats[Min(slot, st->sh->nprocs - 1)];
 }
@@ -1465,15 +1457,6 @@ cg_pass(AlsState *st, int s, CgRow *c, const float *v, float *out, bool first)
 	}
 	if (bias)
 		out[stride] += v8_hsum(&usum);
-}
-
-/* out = G v (row layout) for the Gramian G of ials; 0 for als. */
-static void
-gram_matvec(AlsState *st, const float *v, float *out)
-{
-	memset(out, 0, sizeof(float) * (st->sh->stride + CF_LANES));
-	if (st->sh->implicit)
-		cg_axpys(st->gram_cols, st->sh->k, st->sh->stride, v, out);
 }
 
 /* Flops of one product with a row's matrix over n entries. */
@@ -1800,12 +1783,13 @@ finish_row(AlsState *st, int s, int32 row, int64 lo, int64 hi, double lambda, Al
 	sum->penalty += lambda * dot_d(x, x, stride + CF_LANES);
 	if (s == SIDE_USERS)
 	{
+		/* (scratch: the CG arrays of the batch's first row, solved by now) */
 		observed_objective(st->F[1 - s], st->bias[1 - s], stride, sh->implicit, sh->alpha,
 						   sh->mean, st->col[s] + lo, st->val[s] + lo, hi - lo, x,
-						   st->cg_ptr, st->cg_u, &sum->sse, &sum->sq);
+						   st->cg[0].ptr, st->cg[0].u, &sum->sse, &sum->sq);
 		if (sh->implicit)
 		{
-			gram_matvec(st, x, st->Ap);
+			gram_products(st->gram, k, stride, (const float *const *) &x, &st->Ap, 1);
 			sum->quad += dot_d(x, st->Ap, k);
 		}
 	}
