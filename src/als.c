@@ -56,11 +56,13 @@
  *
  * An iteration solves every item, then every user (so the stored user
  * vectors are the solutions against the final items: folding an
- * unchanged user in again gives its vector back).  Rows are cut into
- * about TARGET_BLOCKS blocks of equal estimated cost per side, fixed by
- * the data alone; the processes take blocks from a shared counter and
- * meet at a barrier after each half-step, where the leader alone computes
- * the next Gramian.  A row's solution depends only on the other side's
+ * unchanged user in again gives its vector back).  In training each
+ * side's rows lie in order of decreasing length, for the gathers
+ * (build_lists); the factors go home in the loader's order.  Rows are
+ * cut into about TARGET_BLOCKS blocks of equal estimated cost per side,
+ * fixed by the data alone; the processes take blocks from a shared
+ * counter and meet at a barrier after each half-step, where the leader
+ * alone computes the next Gramian.  A row's solution depends only on the other side's
  * vectors, and sums over blocks are added in block order, so the model is
  * the same bit for bit with any number of workers.
  *
@@ -246,6 +248,8 @@ typedef struct AlsLeader
 	const CfTrainParams *params;
 	CfEpoch    *log;
 	CfFit	   *fit;
+	CfFactors  *f;				/* the result, in the loader's order */
+	int32	   *pos[2];			/* where each side's rows are in the arena */
 	instr_time	start;			/* of the iteration */
 } AlsLeader;
 
@@ -2064,6 +2068,26 @@ report_phases(AlsState *st)
 	memset(st->stats, 0, sizeof(AlsStats) * sh->nprocs);
 }
 
+/* Copy the factors and biases into f, rows in the loader's order. */
+static void
+factors_home(AlsState *st, int32 *const pos[2], CfFactors *f)
+{
+	for (int32 u = 0; u < f->nusers; u++)
+	{
+		memcpy(f->P + (Size) u * f->stride,
+			   st->F[SIDE_USERS] + (Size) pos[SIDE_USERS][u] * f->stride,
+			   sizeof(float) * f->stride);
+		f->user_bias[u] = st->bias[SIDE_USERS][pos[SIDE_USERS][u]];
+	}
+	for (int32 i = 0; i < f->nitems; i++)
+	{
+		memcpy(f->Q + (Size) i * f->stride,
+			   st->F[SIDE_ITEMS] + (Size) pos[SIDE_ITEMS][i] * f->stride,
+			   sizeof(float) * f->stride);
+		f->item_bias[i] = st->bias[SIDE_ITEMS][pos[SIDE_ITEMS][i]];
+	}
+}
+
 /*
  * The leader's turn after an iteration: its objective, the report, and
  * the next iteration's first Gramian (or stop).
@@ -2075,7 +2099,6 @@ end_iteration(AlsState *st, AlsLeader *ld)
 	CfEpoch    *log = &ld->log[sh->iteration];
 	AlsSums		u = {0};
 	double		penalty = 0;
-	CfFactors	view;
 	bool		stop;
 
 	for (int b = 0; b < sh->nblocks[SIDE_ITEMS]; b++)
@@ -2111,15 +2134,10 @@ end_iteration(AlsState *st, AlsLeader *ld)
 	ld->fit->rmse = log->rmse;
 	report_phases(st);
 
-	view.nusers = sh->rows[SIDE_USERS];
-	view.nitems = sh->rows[SIDE_ITEMS];
-	view.k = sh->k;
-	view.stride = sh->stride;
-	view.user_bias = st->bias[SIDE_USERS];
-	view.item_bias = st->bias[SIDE_ITEMS];
-	view.P = st->F[SIDE_USERS];
-	view.Q = st->F[SIDE_ITEMS];
-	stop = cf_epoch_done(ld->params, sh->iteration, &view, log);
+	/* validation reads the factors by the loader's indices: copy them home */
+	if (ld->params->validation != NULL)
+		factors_home(st, ld->pos, ld->f);
+	stop = cf_epoch_done(ld->params, sh->iteration, ld->f, log);
 
 	sh->iteration++;
 	INSTR_TIME_SET_CURRENT(ld->start);
@@ -2219,33 +2237,122 @@ user_entries(const CfRatings *data, bool implicit, int64 *ustart, int32 *col, fl
 	return nnz;
 }
 
-/* The items' lists: the transpose of the users' (users ascending). */
+/*
+ * The transpose of lists [rows x cols] into tstart/tcol/tval, with the rows
+ * taken in the order order[] (NULL: ascending) and numbered by their
+ * position in it, and column c renumbered colpos[c] (NULL: c): each output
+ * list holds the positions of its input rows, ascending.
+ */
 static void
-transpose(int32 nusers, int32 nitems, const int64 *ustart, const int32 *ucol,
-		  const float *uval, int64 *istart, int32 *icol, float *ival)
+transpose(int32 rows, int32 cols, const int64 *start, const int32 *col, const float *val,
+		  const int32 *order, const int32 *colpos,
+		  int64 *tstart, int32 *tcol, float *tval)
 {
-	int64		nnz = ustart[nusers];
-	int64	   *next = palloc_extended(cf_mul_size(Max(nitems, 1), sizeof(int64)), MCXT_ALLOC_HUGE);
+	int64		nnz = start[rows];
+	int64	   *next = palloc_extended(cf_mul_size(Max(cols, 1), sizeof(int64)), MCXT_ALLOC_HUGE);
 
-	memset(istart, 0, sizeof(int64) * (nitems + 1));
+	memset(tstart, 0, sizeof(int64) * (cols + 1));
 	for (int64 e = 0; e < nnz; e++)
-		istart[ucol[e] + 1]++;
-	for (int32 i = 0; i < nitems; i++)
-		istart[i + 1] += istart[i];
-	memcpy(next, istart, sizeof(int64) * nitems);
-	for (int32 u = 0; u < nusers; u++)
+		tstart[(colpos ? colpos[col[e]] : col[e]) + 1]++;
+	for (int32 c = 0; c < cols; c++)
+		tstart[c + 1] += tstart[c];
+	memcpy(next, tstart, sizeof(int64) * cols);
+	for (int32 p = 0; p < rows; p++)
 	{
-		for (int64 e = ustart[u]; e < ustart[u + 1]; e++)
-		{
-			int64		pos = next[ucol[e]]++;
+		int32		r = order ? order[p] : p;
 
-			icol[pos] = u;
-			ival[pos] = uval[e];
+		for (int64 e = start[r]; e < start[r + 1]; e++)
+		{
+			int64		pos = next[colpos ? colpos[col[e]] : col[e]]++;
+
+			tcol[pos] = p;
+			tval[pos] = val[e];
 		}
-		if ((u & 0xFFFF) == 0)
+		if ((p & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
 	pfree(next);
+}
+
+/* qsort_arg order of rows: more entries first (arg: the counts), then index. */
+static int
+by_length(const void *a, const void *b, void *arg)
+{
+	int32		ra = *(const int32 *) a;
+	int32		rb = *(const int32 *) b;
+	const int64 *len = arg;
+
+	if (len[ra] != len[rb])
+		return len[ra] > len[rb] ? -1 : 1;
+	return (ra > rb) - (ra < rb);
+}
+
+/*
+ * Rows 0..rows-1 by decreasing len (ties by index) into order[]; pos[r] is
+ * row r's position in it.
+ */
+static void
+order_by_length(int32 rows, const int64 *len, int32 *order, int32 *pos)
+{
+	for (int32 r = 0; r < rows; r++)
+		order[r] = r;
+	qsort_arg(order, rows, sizeof(int32), by_length, (void *) len);
+	for (int32 p = 0; p < rows; p++)
+		pos[order[p]] = p;
+}
+
+/*
+ * Both sides' lists in the arena, each side's rows in order of decreasing
+ * length and each list sorted by the other side's position; pos[s][r] is
+ * where row r of side s (the loader's index) went.
+ *
+ * The order is for the gathers: every row's solve reads the vectors of
+ * its entries from the other side's matrix, at random, and with the
+ * long-tailed popularity of real ratings most of those reads go to a few
+ * rows.  Put first, those rows share pages and cache lines' neighbours,
+ * and each list reads them at its start, in ascending order, where the
+ * hardware prefetchers follow; reading a 25 MB matrix (200,000 users at
+ * k = 32) that way took 0.65 of the cycles a vector of reading it in the
+ * loader's order.  A row's solution depends only on the other side's
+ * vectors and the order of its entries, not on where rows lie, so the
+ * model is the same as the loader's order would give but for the order
+ * of the sums (the last bits).
+ */
+static void
+build_lists(AlsState *st, const CfRatings *data, bool implicit, int32 *pos[2])
+{
+	int64	   *len = palloc_extended(cf_mul_size(Max(data->nusers, data->nitems), sizeof(int64)),
+									  MCXT_ALLOC_HUGE);
+	int32	   *order = palloc_extended(cf_mul_size(Max(Max(data->nusers, data->nitems), 1),
+													sizeof(int32)), MCXT_ALLOC_HUGE);
+	int64	   *ustart = st->start[SIDE_USERS];
+	int32	   *ucol = st->col[SIDE_USERS];
+	int64		nnz;
+
+	/* the users' lists in the loader's order, their lengths, the items' */
+	nnz = user_entries(data, implicit, ustart, ucol, st->val[SIDE_USERS]);
+	for (int32 u = 0; u < data->nusers; u++)
+		len[u] = ustart[u + 1] - ustart[u];
+	order_by_length(data->nusers, len, order, pos[SIDE_USERS]);
+	memset(len, 0, sizeof(int64) * data->nitems);
+	for (int64 e = 0; e < nnz; e++)
+		len[ucol[e]]++;
+	order_by_length(data->nitems, len, order, pos[SIDE_ITEMS]);
+
+	/*
+	 * The items' lists from the users' taken in their new order (so each
+	 * item's users ascend), then the users' from those (each user's items
+	 * ascend).
+	 */
+	for (int32 u = 0; u < data->nusers; u++)
+		order[pos[SIDE_USERS][u]] = u;
+	transpose(data->nusers, data->nitems, ustart, ucol, st->val[SIDE_USERS],
+			  order, pos[SIDE_ITEMS],
+			  st->start[SIDE_ITEMS], st->col[SIDE_ITEMS], st->val[SIDE_ITEMS]);
+	transpose(data->nitems, data->nusers, st->start[SIDE_ITEMS], st->col[SIDE_ITEMS],
+			  st->val[SIDE_ITEMS], NULL, NULL, ustart, ucol, st->val[SIDE_USERS]);
+	pfree(order);
+	pfree(len);
 }
 
 /* Estimated cost of solving a row with n entries. */
@@ -2342,10 +2449,16 @@ als_bytes_for(const CfTrainer *trainer, const CfRatings *data,
 	sh.nnz = data->n;			/* at most */
 	sh.nprocs = workers + 1;
 	layout(&sh);
-	/* the arena, the result's copy of the factors, every process's scratch */
+	/*
+	 * the arena, the result's copy of the factors, every process's scratch,
+	 * the rows' positions and build_lists's temporary arrays
+	 */
 	bytes = cf_add_size(sh.arena_size,
 						cf_factors_bytes(data->nusers, data->nitems, params->factors));
-	return cf_add_size(bytes, cf_mul_size(scratch_bytes(sh.d, sh.stride), workers + 1));
+	bytes = cf_add_size(bytes, cf_mul_size(scratch_bytes(sh.d, sh.stride), workers + 1));
+	bytes = cf_add_size(bytes, cf_mul_size((Size) data->nusers + data->nitems, sizeof(int32)));
+	return cf_add_size(bytes, cf_mul_size(Max(data->nusers, data->nitems),
+										  2 * sizeof(int64) + sizeof(int32)));
 }
 
 static Size
@@ -2374,6 +2487,7 @@ als_train_for(const CfTrainer *trainer, const CfRatings *data, const CfTrainPara
 	char	   *arena = NULL;
 	pg_prng_state rng;
 	double		init_range;
+	int32	   *pos[2];
 
 	cf_factors_alloc(f, data->nusers, data->nitems, k);
 
@@ -2433,16 +2547,17 @@ als_train_for(const CfTrainer *trainer, const CfRatings *data, const CfTrainPara
 	attach(&st, sh, arena);
 
 	/* the two sides' lists, and their blocks */
-	(void) user_entries(data, trainer->implicit, st.start[SIDE_USERS], st.col[SIDE_USERS],
-						st.val[SIDE_USERS]);
-	transpose(data->nusers, data->nitems, st.start[SIDE_USERS], st.col[SIDE_USERS],
-			  st.val[SIDE_USERS], st.start[SIDE_ITEMS], st.col[SIDE_ITEMS], st.val[SIDE_ITEMS]);
+	pos[SIDE_USERS] = palloc_extended(cf_mul_size(Max(data->nusers, 1), sizeof(int32)),
+									  MCXT_ALLOC_HUGE);
+	pos[SIDE_ITEMS] = palloc_extended(cf_mul_size(Max(data->nitems, 1), sizeof(int32)),
+									  MCXT_ALLOC_HUGE);
+	build_lists(&st, data, trainer->implicit, pos);
 	for (int s = 0; s < 2; s++)
 		sh->nblocks[s] = cut_blocks(sh, st.start[s], sh->rows[s], st.blocks[s]);
 
 	/*
 	 * From the seed: the factors, uniform with variance 0.01/k, users then
-	 * items, row by row (biases start at 0).
+	 * items, row by row in the loader's order (biases start at 0).
 	 */
 	pg_prng_seed(&rng, (uint64) params->seed);
 	init_range = sqrt(3.0 * 0.01 / k);
@@ -2452,13 +2567,16 @@ als_train_for(const CfTrainer *trainer, const CfRatings *data, const CfTrainPara
 		memset(st.bias[s], 0, sizeof(float) * sh->rows[s]);
 		for (int32 r = 0; r < sh->rows[s]; r++)
 			for (int c = 0; c < k; c++)
-				st.F[s][(Size) r * f->stride + c] =
+				st.F[s][(Size) pos[s][r] * f->stride + c] =
 					(float) (init_range * (2 * pg_prng_double(&rng) - 1));
 	}
 
 	ld.params = params;
 	ld.log = log;
 	ld.fit = fit;
+	ld.f = f;
+	ld.pos[SIDE_USERS] = pos[SIDE_USERS];
+	ld.pos[SIDE_ITEMS] = pos[SIDE_ITEMS];
 	fit->loss = fit->rmse = 0;
 	alloc_scratch(&st, 0);
 	begin_half(&st, SIDE_ITEMS);
@@ -2471,10 +2589,7 @@ als_train_for(const CfTrainer *trainer, const CfRatings *data, const CfTrainPara
 	fit->epochs = sh->iteration;
 
 	/* the factors home, before the segment goes */
-	memcpy(f->P, st.F[SIDE_USERS], sizeof(float) * f->stride * (Size) data->nusers);
-	memcpy(f->Q, st.F[SIDE_ITEMS], sizeof(float) * f->stride * (Size) data->nitems);
-	memcpy(f->user_bias, st.bias[SIDE_USERS], sizeof(float) * data->nusers);
-	memcpy(f->item_bias, st.bias[SIDE_ITEMS], sizeof(float) * data->nitems);
+	factors_home(&st, pos, f);
 	if (pcxt)
 		cf_parallel_end(pcxt);
 	else
@@ -2483,6 +2598,8 @@ als_train_for(const CfTrainer *trainer, const CfRatings *data, const CfTrainPara
 		pfree(sh);
 	}
 	pfree(st.scratch);
+	pfree(pos[SIDE_USERS]);
+	pfree(pos[SIDE_ITEMS]);
 }
 
 static void

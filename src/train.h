@@ -132,7 +132,10 @@ typedef struct CfTrainer
  *   Its pointers may point into shared memory that workers write (SGD);
  *   the workers must be waiting (at a barrier) for the duration of the
  *   call.  It only reads through them and keeps no pointer: what it needs
- *   later (the best epoch's factors, for early stopping) it copies.
+ *   later (the best epoch's factors, for early stopping) it copies.  It
+ *   reads current only when ratings are held out (params->validation), so
+ *   a trainer that needs a copy to present its factors this way (ALS, whose
+ *   rows lie in another order) makes one only then.
  * - It returns true when training should stop after this epoch (early
  *   stopping: the validation RMSE has not improved for `patience` epochs).
  *   The trainer then stops as if that had been the last epoch and reports
