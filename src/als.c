@@ -2375,7 +2375,10 @@ max_blocks(int32 rows)
 
 /*
  * Cut the rows of side s into at most max_blocks contiguous blocks of about
- * equal cost; fills blocks[0..nblocks] and returns nblocks.
+ * equal cost, each but the last a multiple of BATCH rows (a block's rows
+ * are solved BATCH at a time, and the longest rows, which come first, would
+ * otherwise have blocks of one or two); fills blocks[0..nblocks] and
+ * returns nblocks.
  */
 static int
 cut_blocks(const AlsShared *sh, const int64 *start, int32 rows, int32 *blocks)
@@ -2391,7 +2394,8 @@ cut_blocks(const AlsShared *sh, const int64 *start, int32 rows, int32 *blocks)
 	for (int32 r = 0; r < rows; r++)
 	{
 		acc += row_cost(sh, start[r + 1] - start[r]);
-		if (nb < limit - 1 && acc >= total * (nb + 1) / limit && r + 1 < rows)
+		if (nb < limit - 1 && acc >= total * (nb + 1) / limit && r + 1 < rows &&
+			(r + 1) % BATCH == 0)
 			blocks[++nb] = r + 1;
 	}
 	blocks[++nb] = rows;
