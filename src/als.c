@@ -1444,6 +1444,7 @@ cg_pass(AlsState *st, int s, CgRow *c, const float *v, float *out, bool first)
 	{
 		int			mp = c->whole;
 
+		CHECK_FOR_INTERRUPTS();
 		if (!mp)
 			mp = cg_entries(st, s, c, e0, (int) Min(c->hi - e0, CG_CHUNK));
 		cg_dots(c->ptr, mp, stride, v, u);
@@ -1653,8 +1654,11 @@ build_matrix(AlsState *st, int s, int64 lo, int64 hi)
 	{
 		/* every confidence is 1: the Gramian alone, b = sum of the vectors */
 		for (int64 e = lo; e < hi; e++)
+		{
 			for (int c = 0; c < k; c++)
 				G[(Size) c * ld + d] += F[(Size) col[e] * stride + c];
+			CHECK_FOR_INTERRUPTS();
+		}
 		st->my->gram_flops += (double) (hi - lo) * d;
 		return;
 	}
@@ -1667,6 +1671,8 @@ build_matrix(AlsState *st, int s, int64 lo, int64 hi)
 		{
 			int			m = (int) Min(hi - e0, rows);
 
+			/* (one row can have millions of entries) */
+			CHECK_FOR_INTERRUPTS();
 			entry_coefs(sh, fbias, col + e0, val + e0, m, st->coef, st->scale);
 			gram_kernel(F, stride, col + e0, sh->implicit ? st->scale : NULL, st->coef, m,
 						k, !sh->implicit, st->A, G, ld, sh->implicit ? st->G0 : NULL,
@@ -1679,6 +1685,7 @@ build_matrix(AlsState *st, int s, int64 lo, int64 hi)
 	{
 		int			m = (int) Min(hi - e0, GATHER_ROWS);
 
+		CHECK_FOR_INTERRUPTS();
 		entry_coefs(sh, fbias, col + e0, val + e0, m, st->coef, st->scale);
 		for (int j = 0; j < m; j++)
 		{
@@ -2075,6 +2082,7 @@ factors_home(AlsState *st, int32 *const pos[2], CfFactors *f)
 {
 	for (int32 u = 0; u < f->nusers; u++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		memcpy(f->P + (Size) u * f->stride,
 			   st->F[SIDE_USERS] + (Size) pos[SIDE_USERS][u] * f->stride,
 			   sizeof(float) * f->stride);
@@ -2082,6 +2090,7 @@ factors_home(AlsState *st, int32 *const pos[2], CfFactors *f)
 	}
 	for (int32 i = 0; i < f->nitems; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		memcpy(f->Q + (Size) i * f->stride,
 			   st->F[SIDE_ITEMS] + (Size) pos[SIDE_ITEMS][i] * f->stride,
 			   sizeof(float) * f->stride);
@@ -2503,7 +2512,6 @@ als_train_for(const CfTrainer *trainer, const CfRatings *data, const CfTrainPara
 	ParallelContext *pcxt = NULL;
 	char	   *arena = NULL;
 	pg_prng_state rng;
-	double		init_range;
 	int32	   *pos[2];
 
 	cf_factors_alloc(f, data->nusers, data->nitems, k);
@@ -2577,15 +2585,10 @@ als_train_for(const CfTrainer *trainer, const CfRatings *data, const CfTrainPara
 	 * items, row by row in the loader's order (biases start at 0).
 	 */
 	pg_prng_seed(&rng, (uint64) params->seed);
-	init_range = sqrt(3.0 * 0.01 / k);
 	for (int s = SIDE_USERS; s >= SIDE_ITEMS; s--)
 	{
-		memset(st.F[s], 0, sizeof(float) * f->stride * (Size) sh->rows[s]);
 		memset(st.bias[s], 0, sizeof(float) * sh->rows[s]);
-		for (int32 r = 0; r < sh->rows[s]; r++)
-			for (int c = 0; c < k; c++)
-				st.F[s][(Size) pos[s][r] * f->stride + c] =
-					(float) (init_range * (2 * pg_prng_double(&rng) - 1));
+		cf_init_factor_rows(st.F[s], sh->rows[s], pos[s], k, f->stride, &rng);
 	}
 
 	ld.params = params;

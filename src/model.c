@@ -96,6 +96,8 @@ void
 cf_factors_alloc(CfFactors *f, int32 nusers, int32 nitems, int k)
 {
 	int			flags = MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO;
+	Size		pbytes;
+	Size		qbytes;
 
 	f->nusers = nusers;
 	f->nitems = nitems;
@@ -103,8 +105,35 @@ cf_factors_alloc(CfFactors *f, int32 nusers, int32 nitems, int k)
 	f->stride = factor_stride(k);
 	f->user_bias = palloc_extended(cf_mul_size(Max(nusers, 1), sizeof(float)), flags);
 	f->item_bias = palloc_extended(cf_mul_size(Max(nitems, 1), sizeof(float)), flags);
-	f->P = palloc_extended(cf_mul_size(cf_mul_size(Max(nusers, 1), f->stride), sizeof(float)), flags);
-	f->Q = palloc_extended(cf_mul_size(cf_mul_size(Max(nitems, 1), f->stride), sizeof(float)), flags);
+	/* (the factors can be gigabytes: zeroed in cancellable pieces) */
+	pbytes = cf_mul_size(cf_mul_size(Max(nusers, 1), f->stride), sizeof(float));
+	qbytes = cf_mul_size(cf_mul_size(Max(nitems, 1), f->stride), sizeof(float));
+	f->P = palloc_extended(pbytes, MCXT_ALLOC_HUGE);
+	f->Q = palloc_extended(qbytes, MCXT_ALLOC_HUGE);
+	cf_zero_huge(f->P, pbytes);
+	cf_zero_huge(f->Q, qbytes);
+}
+
+/*
+ * Draw rows of k factors uniform on [-r, r], r = sqrt(0.03 / k) (variance
+ * 0.01 / k), from rng, zeros up to the stride; row j goes to position
+ * pos[j] of F (j if pos is NULL).  Checks for interrupts per row.
+ */
+void
+cf_init_factor_rows(float *F, int32 rows, const int32 *pos, int k, int stride,
+					pg_prng_state *rng)
+{
+	double		range = sqrt(3.0 * 0.01 / k);
+
+	for (int32 j = 0; j < rows; j++)
+	{
+		float	   *row = F + (Size) (pos ? pos[j] : j) * stride;
+
+		for (int c = 0; c < k; c++)
+			row[c] = (float) (range * (2 * pg_prng_double(rng) - 1));
+		memset(row + k, 0, sizeof(float) * (stride - k));
+		CHECK_FOR_INTERRUPTS();
+	}
 }
 
 /* Serialize training of one model name until the end of the transaction. */

@@ -9,6 +9,7 @@
 #ifndef CF_MODEL_H
 #define CF_MODEL_H
 
+#include "common/pg_prng.h"
 #include "executor/spi.h"
 
 #include "load.h"
@@ -135,6 +136,10 @@ extern Size cf_factors_bytes(int32 nusers, int32 nitems, int k);
 
 /* Allocate zeroed factors and biases in CurrentMemoryContext. */
 extern void cf_factors_alloc(CfFactors *f, int32 nusers, int32 nitems, int k);
+
+/* Initial factors: uniform, variance 0.01 / k, row j at pos[j] (or j). */
+extern void cf_init_factor_rows(float *F, int32 rows, const int32 *pos, int k, int stride,
+								pg_prng_state *rng);
 
 /* Serialize training of one model name until the end of the transaction. */
 extern void cf_lock_model(const char *name);

@@ -664,7 +664,6 @@ sgd_train(const CfRatings *data, const CfTrainParams *params, int workers,
 	SgdState	st;
 	SgdShared  *sh;
 	ParallelContext *pcxt = NULL;
-	double		init_range;
 
 	cf_factors_alloc(f, data->nusers, data->nitems, k);
 
@@ -750,17 +749,10 @@ sgd_train(const CfRatings *data, const CfTrainParams *params, int workers,
 	 */
 	pg_prng_seed(&ld.rng, (uint64) params->seed);
 
-	init_range = sqrt(3.0 * 0.01 / k);
 	memset(st.user_bias, 0, sizeof(float) * data->nusers);
 	memset(st.item_bias, 0, sizeof(float) * data->nitems);
-	memset(st.P, 0, sizeof(float) * f->stride * (Size) data->nusers);
-	memset(st.Q, 0, sizeof(float) * f->stride * (Size) data->nitems);
-	for (int32 u = 0; u < data->nusers; u++)
-		for (int c = 0; c < k; c++)
-			st.P[(Size) u * f->stride + c] = (float) (init_range * (2 * pg_prng_double(&ld.rng) - 1));
-	for (int32 i = 0; i < data->nitems; i++)
-		for (int c = 0; c < k; c++)
-			st.Q[(Size) i * f->stride + c] = (float) (init_range * (2 * pg_prng_double(&ld.rng) - 1));
+	cf_init_factor_rows(st.P, data->nusers, NULL, k, f->stride, &ld.rng);
+	cf_init_factor_rows(st.Q, data->nitems, NULL, k, f->stride, &ld.rng);
 	draw_schedule(sh, &ld.rng);
 
 	if (pcxt)

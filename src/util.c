@@ -121,6 +121,27 @@ cf_add_size(Size a, Size b)
 	return result;
 }
 
+/*
+ * Zero bytes at p 64 MB at a time, checking for interrupts in between: the
+ * first touch of a large allocation's pages can take seconds.
+ */
+void
+cf_zero_huge(void *p, Size bytes)
+{
+	const Size	piece = (Size) 64 * 1024 * 1024;
+	char	   *c = p;
+
+	while (bytes > 0)
+	{
+		Size		n = Min(bytes, piece);
+
+		CHECK_FOR_INTERRUPTS();
+		memset(c, 0, n);
+		c += n;
+		bytes -= n;
+	}
+}
+
 /* Error out if an operation needs more than maintenance_work_mem. */
 void
 cf_check_memory(Size bytes, const char *operation)

@@ -44,6 +44,9 @@ extern void cf_check_float_arg(const char *argname, double value,
 extern Size cf_mul_size(Size a, Size b);
 extern Size cf_add_size(Size a, Size b);
 
+/* memset(p, 0, bytes) in pieces, cancellable between them. */
+extern void cf_zero_huge(void *p, Size bytes);
+
 /* Error out if an operation needs more than maintenance_work_mem. */
 extern void cf_check_memory(Size bytes, const char *operation);
 
