@@ -299,6 +299,11 @@ SELECT count(*) AS rows_shown FROM cf_explain(7, 50, 'ials_chol', 3);
 -- for explicit ALS the terms are r_j - mu - b_j times the user's similarity
 SELECT count(*) > 0 AS has_rows, round(sum(share)::numeric, 6) AS total_share
 FROM cf_explain(7, (SELECT item_id FROM cf_recommend(7, 1, 'als')), 'als', 1000);
+-- ratings far beyond the model's scale overflow the user's system: an error
+BEGIN;
+INSERT INTO als_ratings (user_id, item_id, rating) VALUES (7, 1, 3e38), (7, 2, 3e38);
+SELECT * FROM cf_explain(7, 3, 'als');
+ROLLBACK;
 
 --
 -- argument errors
@@ -321,6 +326,7 @@ CREATE TABLE negative_events (user_id int, item_id int, weight real);
 INSERT INTO negative_events VALUES (1, 1, 2), (1, 2, -0.5);
 SELECT * FROM cf_train('negative_events', rating_column => 'weight', algorithm => 'ials');
 SELECT * FROM cf_recommend_for_ratings(array[1, 2]::bigint[], array[1, -1]::real[], 5, 'ials');
+SELECT * FROM cf_recommend_for_ratings(array[1, 2]::bigint[], array[1, 3e38]::real[], 5, 'ials');
 
 --
 -- validation and early stopping (cf_train's validation_fraction) for ALS:

@@ -69,6 +69,7 @@ SELECT * FROM cf_recommend_for_ratings('{1, 2}', '{5, NULL}', 10);
 SELECT * FROM cf_recommend_for_ratings('{{1, 2}}', '{{5, 4}}', 10);
 SELECT * FROM cf_recommend_for_ratings('{1}', '{NaN}', 10);
 SELECT * FROM cf_recommend_for_ratings('{1}', '{Infinity}', 10);
+SELECT * FROM cf_recommend_for_ratings('{1, 2}', '{3e38, 3e38}', 10);
 SELECT * FROM cf_recommend_for_ratings('{1}', '{5}', 0);
 SELECT * FROM cf_recommend_for_ratings(NULL, '{5}', 10);
 SELECT * FROM cf_recommend_for_ratings('{1}', NULL, 10);
@@ -132,6 +133,17 @@ SELECT count(*) FROM cf_refresh_users('{5, 6}', 'fresh');
 ROLLBACK;
 SELECT count(*) AS untouched FROM cf_user_factors a JOIN fresh_before b USING (model, user_id)
 WHERE a.model = 'fresh' AND a.user_id IN (5, 6) AND a.factors = b.factors;
+
+-- ratings far beyond the model's scale overflow the user's system: an error
+-- (no NaN vector stored)
+BEGIN;
+INSERT INTO fresh VALUES (5, 1, 3e38), (5, 2, 3e38);
+SAVEPOINT s;
+SELECT * FROM cf_refresh_users('{5}', 'fresh');
+ROLLBACK TO s;
+SELECT count(*) AS untouched FROM cf_user_factors a JOIN fresh_before b USING (model, user_id)
+WHERE a.model = 'fresh' AND a.user_id = 5 AND a.factors = b.factors;
+ROLLBACK;
 
 -- as the caller: only a role with the model owner's privileges may refresh
 -- its users (docs/security.md), and privileges on the source apply

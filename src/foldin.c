@@ -161,6 +161,29 @@ typedef struct FoldEntry
 } FoldEntry;
 
 /*
+ * Error out on a user's system or folded-in vector that is not finite
+ * (user_id NULL: the ratings were given): ratings far beyond the model's
+ * scale overflow the float sums.
+ */
+static void
+fold_overflow(const char *model, const int64 *user_id, const float *r, int32 n)
+{
+	double		largest = 0;
+
+	for (int32 j = 0; j < n; j++)
+		largest = Max(largest, fabs(r[j]));
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("folded-in user vector of model \"%s\" is not finite", model),
+			 user_id ?
+			 errdetail("The ratings of user %lld, up to %g in absolute value, are too large for the model's scale.",
+					   (long long) *user_id, largest) :
+			 errdetail("The ratings, up to %g in absolute value, are too large for the model's scale.",
+					   largest),
+			 errhint("Check the ratings for values far outside the range the model was trained on.")));
+}
+
+/*
  * Build and factor a user's system against the model's items (see
  * foldin.h).  Explicit models regularize with lambda n^nu (n ratings; nu
  * from the model, 1 for SGD's per-rating regularization), implicit ones
@@ -168,8 +191,8 @@ typedef struct FoldEntry
  */
 void
 cf_fold_system(CfItems *items, const CfModelInfo *info, const char *model,
-			   const char *function, const int32 *idx, const float *r, int32 n,
-			   CfFoldSystem *sys)
+			   const char *function, const int64 *user_id, const int32 *idx,
+			   const float *r, int32 n, CfFoldSystem *sys)
 {
 	FoldKind	kind = fold_kind(info, function);
 	double		lambda = fold_setting(info->regularization, "regularization", model);
@@ -177,6 +200,7 @@ cf_fold_system(CfItems *items, const CfModelInfo *info, const char *model,
 	int			d = kind == FOLD_EXPLICIT ? k + 1 : k;
 	float	   *G;
 	double		ridge;
+	bool		finite = true;
 
 	if (kind != FOLD_EXPLICIT && kind != FOLD_IMPLICIT)
 		elog(ERROR, "no fold-in system for algorithm \"%s\"", info->algorithm);
@@ -261,6 +285,12 @@ cf_fold_system(CfItems *items, const CfModelInfo *info, const char *model,
 		pfree(scaled);
 	}
 	cf_rhs_add(sys->b, sys->A, sys->n, d, d, sys->coef);
+	for (int c = 0; c < d * d; c++)
+		finite &= isfinite(G[c]) != 0;
+	for (int c = 0; c < d; c++)
+		finite &= isfinite(sys->b[c]) != 0;
+	if (!finite)
+		fold_overflow(model, user_id, r, n);
 	if (!cf_cholesky_factor(G, d, ridge, sys->U))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -280,16 +310,18 @@ cf_fold_solve(const CfFoldSystem *sys, float *x)
  * Fold a user in by the model's kind (fold_check): bias (0 for implicit
  * models) and factors (k) from n ratings r of the items with indices idx.
  * No ratings: bias and factors 0 (for explicit models the baseline; for
- * implicit ones the solution, which is 0 too).
+ * implicit ones the solution, which is 0 too).  user_id: whose ratings
+ * they are, for errors (NULL: given ones).
  */
 static void
 fold_in(FoldKind kind, CfItems *items, const CfModelInfo *info, const char *model,
-		const char *function, const int32 *idx, const float *r, int32 n,
-		float *bias, float *p)
+		const char *function, const int64 *user_id, const int32 *idx, const float *r,
+		int32 n, float *bias, float *p)
 {
 	CfFoldSystem sys;
 	float	   *x;
 	double		sum = 0;
+	bool		finite;
 
 	*bias = 0;
 	memset(p, 0, sizeof(float) * items->k);
@@ -301,11 +333,18 @@ fold_in(FoldKind kind, CfItems *items, const CfModelInfo *info, const char *mode
 		for (int32 j = 0; j < n; j++)
 			sum += r[j] - info->mean - items->bias[idx[j]];
 		*bias = (float) (sum / (info->regularization + n));
+		if (!isfinite(*bias))
+			fold_overflow(model, user_id, r, n);
 		return;
 	}
-	cf_fold_system(items, info, model, function, idx, r, n, &sys);
+	cf_fold_system(items, info, model, function, user_id, idx, r, n, &sys);
 	x = palloc(sizeof(float) * sys.d);
 	cf_fold_solve(&sys, x);
+	finite = true;
+	for (int c = 0; c < sys.d; c++)
+		finite &= isfinite(x[c]) != 0;
+	if (!finite)
+		fold_overflow(model, user_id, r, n);
 	if (sys.bias >= 0)
 	{
 		*bias = x[sys.bias];
@@ -400,7 +439,8 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 		}
 	}
 	p = palloc(sizeof(float) * info.k);
-	fold_in(kind, items, &info, model, "cf_recommend_for_ratings", idx, r, nknown, &bias, p);
+	fold_in(kind, items, &info, model, "cf_recommend_for_ratings", NULL, idx, r, nknown,
+			&bias, p);
 	if (!info.has_biases)
 	{
 		/* without any feedback there is no preference to rank by */
@@ -653,7 +693,8 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 				}
 			}
 			count = data.user_start[u + 1] - data.user_start[u];
-			fold_in(kind, items, &info, model, "cf_refresh_users", idx, r, nknown, &bias, p);
+			fold_in(kind, items, &info, model, "cf_refresh_users", &ids[j], idx, r, nknown,
+					&bias, p);
 			action = store_user(nsp, model, ids[j], bias, p, info.k, rated, nrated);
 			u++;
 		}

@@ -385,7 +385,7 @@ explain_linear(ReturnSetInfo *rsinfo, Oid nsp, const char *model, CfModelInfo *i
 		cf_items_release(items);
 		return;
 	}
-	cf_fold_system(items, info, model, "cf_explain", idx, r, nknown, &sys);
+	cf_fold_system(items, info, model, "cf_explain", &user_id, idx, r, nknown, &sys);
 
 	/* z = W a_i */
 	z = palloc(sizeof(float) * sys.d);
