@@ -304,6 +304,19 @@ SELECT length(model) FROM cf_train('bi_ratings', model => repeat('m', 1024), epo
 -- the tables named in the injections are all still there
 SELECT count(*) AS still_there FROM pg_class WHERE relname IN ('bi_ratings', 'cf_models');
 
+-- user rows edited to NaN and infinity: an error from every reader of user
+-- rows, not NaN scores dropped or clipped to the scale
+SELECT users > 3 AS trained FROM cf_train('bi_ratings', model => 'bi_user_nonfinite', factors => 4,
+                                       epochs => 5, verbose => false);
+UPDATE cf_user_factors SET factors = '{0,NaN,0,0}' WHERE model = 'bi_user_nonfinite' AND user_id = 1;
+UPDATE cf_user_factors SET bias = 'Infinity' WHERE model = 'bi_user_nonfinite' AND user_id = 2;
+SELECT cf_predict(1, 1, 'bi_user_nonfinite');
+SELECT cf_predict(2, 1, 'bi_user_nonfinite');
+SELECT * FROM cf_recommend(1, 3, 'bi_user_nonfinite');
+SELECT * FROM cf_recommend_batch(NULL, 3, 'bi_user_nonfinite');
+SELECT * FROM cf_similar_users(3, 3, 'bi_user_nonfinite');
+SELECT * FROM cf_evaluate('bi_user_nonfinite', 'bi_ratings');
+
 DELETE FROM cf_models WHERE name LIKE 'bi%' OR name = repeat('m', 1024);
 DROP SCHEMA "bi sch""ema;" CASCADE;
 DROP TABLE cases, bi_ratings, bi_empty, bi_all_null, bi_parted, bi_types, bi_domain,

@@ -170,6 +170,7 @@ fetch_rows(BatchState *st)
 		row->factors = palloc(sizeof(float) * st->info.k);
 		cf_copy_array(d[2], FLOAT4OID, sizeof(float), st->info.k, row->factors, NULL,
 					  "user factor vector");
+		cf_check_stored_row("user", row->id, st->model, row->factors, st->info.k, &row->bias);
 		row->rated = NULL;
 		row->nrated = 0;
 		if (st->exclude_rated)

@@ -236,21 +236,9 @@ reader_receive(TupleTableSlot *slot, DestReceiver *self)
 	cf_copy_array(slot->tts_values[2], FLOAT4OID, sizeof(float), it->k, q, NULL,
 				  "item factor vector");
 	MemoryContextSwitchTo(oldcxt);
-	for (int c = 0; c < it->k; c++)
-		if (!isfinite(q[c]))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("stored item factor vector is malformed"),
-					 errdetail("Item %lld of model \"%s\" has a value that is not finite.",
-							   (long long) id, it->name)));
 	it->ids[it->n] = id;
 	it->bias[it->n] = DatumGetFloat4(slot->tts_values[1]);
-	if (!isfinite(it->bias[it->n]))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("stored item bias is not finite"),
-				 errdetail("Item %lld of model \"%s\" has bias %g.",
-						   (long long) id, it->name, it->bias[it->n])));
+	cf_check_stored_row("item", id, it->name, q, it->k, &it->bias[it->n]);
 	it->n++;
 	if ((it->n & 1023) == 0)
 	{

@@ -548,6 +548,7 @@ fetch_users(Portal portal, const CfItems *items, MemoryContext cxt, UserRow **ro
 		row->factors = palloc(sizeof(float) * Max(items->k, 1));
 		cf_copy_array(d[2], FLOAT4OID, sizeof(float), items->k, row->factors, NULL,
 					  "user factor vector");
+		cf_check_stored_row("user", row->id, items->name, row->factors, items->k, &row->bias);
 		ids = cf_copy_array(d[3], INT8OID, sizeof(int64), -1, NULL, &nids,
 							"list of rated items");
 		row->rated = cf_item_indices(items, ids, nids, &row->nrated);

@@ -861,6 +861,33 @@ cf_copy_array(Datum d, Oid elemtype, int elemsize, int expected, void *dst, int 
 }
 
 /*
+ * Error out unless the k factors of a stored row, and its bias if bias is
+ * not NULL, are finite: side is "user" or "item", id the row's id, model
+ * the model's name.  (SQL on the model tables can store NaN and infinity;
+ * every score would turn into NaN and be dropped or clipped.)
+ */
+void
+cf_check_stored_row(const char *side, int64 id, const char *model, const float *v, int k,
+					const float *bias)
+{
+	const char *Side = strcmp(side, "user") == 0 ? "User" : "Item";
+
+	for (int c = 0; c < k; c++)
+		if (!isfinite(v[c]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("stored %s factor vector is malformed", side),
+					 errdetail("%s %lld of model \"%s\" has a value that is not finite.",
+							   Side, (long long) id, model)));
+	if (bias && !isfinite(*bias))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stored %s bias is not finite", side),
+				 errdetail("%s %lld of model \"%s\" has bias %g.",
+						   Side, (long long) id, model, *bias)));
+}
+
+/*
  * The per-call lookup: the model's row (error if the calling role cannot
  * see it) and, unless part is CF_USER_NONE, the user's row, in one query
  * run read-only in the current snapshot.  Returns whether the user has a
@@ -921,6 +948,7 @@ cf_lookup(Oid nsp, const char *name, CfModelInfo *info, CfUserPart part,
 			user->factors = cf_copy_array(result_value(0, MODEL_NCOLUMNS + 2), FLOAT4OID,
 										  sizeof(float), info->k, NULL, NULL,
 										  "user factor vector");
+			cf_check_stored_row("user", user_id, name, user->factors, info->k, &user->bias);
 			user->rated = NULL;
 			user->nrated = 0;
 			if (part == CF_USER_RATED)

@@ -165,6 +165,7 @@ typedef struct UserScan
 {
 	DestReceiver pub;
 	int64		target;
+	const char *model;
 	const float *p;				/* the target's factors */
 	float		inv_norm;		/* 1 / |p|, or 0 */
 	int			k;
@@ -197,6 +198,7 @@ userscan_receive(TupleTableSlot *slot, DestReceiver *self)
 	cf_copy_array(slot->tts_values[2], FLOAT4OID, sizeof(float), u->k, u->row, NULL,
 				  "user factor vector");
 	MemoryContextSwitchTo(oldcxt);
+	cf_check_stored_row("user", id, u->model, u->row, u->k, NULL);
 	for (int c = 0; c < u->k; c++)
 	{
 		dot += (double) u->row[c] * u->p[c];
@@ -251,6 +253,7 @@ cf_similar_users(PG_FUNCTION_ARGS)
 	memset(&scan, 0, sizeof(scan));
 	cf_init_receiver(&scan.pub, userscan_receive);
 	scan.target = user_id;
+	scan.model = model;
 	scan.p = user.factors;
 	scan.inv_norm = ss > 0 ? (float) (1.0 / sqrt(ss)) : 0.0f;
 	scan.k = info.k;
