@@ -2139,7 +2139,7 @@ end_iteration(AlsState *st, AlsLeader *ld)
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("training diverged in epoch %d", sh->iteration + 1),
 				 errdetail("The loss is no longer a finite number."),
-				 errhint("Raise regularization.")));
+				 errhint("Look for ratings far outside their usual scale, or raise regularization.")));
 	ld->fit->loss = log->loss;
 	ld->fit->rmse = log->rmse;
 	report_phases(st);
