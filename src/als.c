@@ -2293,16 +2293,29 @@ transpose(int32 rows, int32 cols, const int64 *start, const int32 *col, const fl
 	pfree(next);
 }
 
-/* qsort_arg order of rows: more entries first (arg: the counts), then index. */
+/* The argument of by_length. */
+typedef struct LengthOrder
+{
+	const int64 *len;			/* entries of each row */
+	uint32		calls;
+} LengthOrder;
+
+/*
+ * qsort_arg order of rows: more entries first, then index.  Checks for
+ * interrupts every 2^20 comparisons (qsort_arg allocates nothing, so an
+ * error may leave it at any point): millions of rows take seconds.
+ */
 static int
 by_length(const void *a, const void *b, void *arg)
 {
 	int32		ra = *(const int32 *) a;
 	int32		rb = *(const int32 *) b;
-	const int64 *len = arg;
+	LengthOrder *o = arg;
 
-	if (len[ra] != len[rb])
-		return len[ra] > len[rb] ? -1 : 1;
+	if ((++o->calls & 0xFFFFF) == 0)
+		CHECK_FOR_INTERRUPTS();
+	if (o->len[ra] != o->len[rb])
+		return o->len[ra] > o->len[rb] ? -1 : 1;
 	return (ra > rb) - (ra < rb);
 }
 
@@ -2313,9 +2326,11 @@ by_length(const void *a, const void *b, void *arg)
 static void
 order_by_length(int32 rows, const int64 *len, int32 *order, int32 *pos)
 {
+	LengthOrder o = {len, 0};
+
 	for (int32 r = 0; r < rows; r++)
 		order[r] = r;
-	qsort_arg(order, rows, sizeof(int32), by_length, (void *) len);
+	qsort_arg(order, rows, sizeof(int32), by_length, &o);
 	for (int32 p = 0; p < rows; p++)
 		pos[order[p]] = p;
 }
@@ -2332,10 +2347,10 @@ order_by_length(int32 rows, const int64 *len, int32 *order, int32 *pos)
  * its start, in ascending order, where the hardware prefetchers follow
  * (the order of the reads matters more than the placement alone); reading
  * a 25 MB matrix (200,000 users at k = 32) that way took 0.65 of the
- * cycles a vector of reading it in the loader's order.  A row's solution depends only on the other side's
- * vectors and the order of its entries, not on where rows lie, so the
- * model is the same as the loader's order would give but for the order
- * of the sums (the last bits).
+ * cycles a vector of reading it in the loader's order.  A row's solution
+ * depends only on the other side's vectors and the order of its entries,
+ * not on where rows lie, so the model is the same as the loader's order
+ * would give but for the order of the sums (the last bits).
  */
 static void
 build_lists(AlsState *st, const CfRatings *data, bool implicit, int32 *pos[2])
@@ -2355,7 +2370,11 @@ build_lists(AlsState *st, const CfRatings *data, bool implicit, int32 *pos[2])
 	for (int32 u = 0; u < data->nusers; u++)
 		ulen[u] = ustart[u + 1] - ustart[u];
 	for (int64 e = 0; e < nnz; e++)
+	{
 		ilen[ucol[e]]++;
+		if ((e & 0xFFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
 	order_by_length(data->nitems, ilen, order, pos[SIDE_ITEMS]);
 	order_by_length(data->nusers, ulen, order, pos[SIDE_USERS]);
 
