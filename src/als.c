@@ -2293,32 +2293,6 @@ transpose(int32 rows, int32 cols, const int64 *start, const int32 *col, const fl
 	pfree(next);
 }
 
-/* The argument of by_length. */
-typedef struct LengthOrder
-{
-	const int64 *len;			/* entries of each row */
-	uint32		calls;
-} LengthOrder;
-
-/*
- * qsort_arg order of rows: more entries first, then index.  Checks for
- * interrupts every 2^20 comparisons (qsort_arg allocates nothing, so an
- * error may leave it at any point): millions of rows take seconds.
- */
-static int
-by_length(const void *a, const void *b, void *arg)
-{
-	int32		ra = *(const int32 *) a;
-	int32		rb = *(const int32 *) b;
-	LengthOrder *o = arg;
-
-	if ((++o->calls & 0xFFFFF) == 0)
-		CHECK_FOR_INTERRUPTS();
-	if (o->len[ra] != o->len[rb])
-		return o->len[ra] > o->len[rb] ? -1 : 1;
-	return (ra > rb) - (ra < rb);
-}
-
 /*
  * Rows 0..rows-1 by decreasing len (ties by index) into order[]; pos[r] is
  * row r's position in it.
@@ -2326,11 +2300,7 @@ by_length(const void *a, const void *b, void *arg)
 static void
 order_by_length(int32 rows, const int64 *len, int32 *order, int32 *pos)
 {
-	LengthOrder o = {len, 0};
-
-	for (int32 r = 0; r < rows; r++)
-		order[r] = r;
-	qsort_arg(order, rows, sizeof(int32), by_length, &o);
+	cf_order_by_key(order, rows, len, true);
 	for (int32 p = 0; p < rows; p++)
 		pos[order[p]] = p;
 }

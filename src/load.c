@@ -452,17 +452,6 @@ estimated_rows(Oid relid)
 	return rows;
 }
 
-/* Comparator of provisional indices by their id (arg: the id array). */
-static int
-cmp_by_id(const void *a, const void *b, void *arg)
-{
-	const int64 *ids = (const int64 *) arg;
-	int64		x = ids[*(const int32 *) a];
-	int64		y = ids[*(const int32 *) b];
-
-	return (x > y) - (x < y);
-}
-
 /*
  * Renumber a list's ids in ascending order: returns remap[provisional] =
  * final index and replaces list->ids by the sorted ids.
@@ -475,9 +464,7 @@ renumber(IdList *list)
 	int32	   *remap = palloc_extended(cf_mul_size(n, sizeof(int32)), MCXT_ALLOC_HUGE);
 	int64	   *sorted = palloc_extended(cf_mul_size(n, sizeof(int64)), MCXT_ALLOC_HUGE);
 
-	for (int32 i = 0; i < n; i++)
-		order[i] = i;
-	qsort_arg(order, n, sizeof(int32), cmp_by_id, list->ids);
+	cf_order_by_key(order, n, list->ids, false);
 	for (int32 i = 0; i < n; i++)
 	{
 		remap[order[i]] = i;

@@ -217,6 +217,44 @@ cf_permute(int32 *perm, int32 n, pg_prng_state *rng)
 	}
 }
 
+/* The argument of cmp_key_order. */
+typedef struct KeyOrder
+{
+	const int64 *key;
+	bool		descending;
+	uint32		calls;
+} KeyOrder;
+
+/*
+ * qsort_arg order of indices by key, then by index.  Checks for interrupts
+ * every 2^20 comparisons: qsort_arg allocates nothing, so an error may
+ * leave it at any point, and millions of indices take seconds.
+ */
+static int
+cmp_key_order(const void *a, const void *b, void *arg)
+{
+	int32		ia = *(const int32 *) a;
+	int32		ib = *(const int32 *) b;
+	KeyOrder   *o = arg;
+
+	if ((++o->calls & 0xFFFFF) == 0)
+		CHECK_FOR_INTERRUPTS();
+	if (o->key[ia] != o->key[ib])
+		return (o->key[ia] < o->key[ib]) == o->descending ? 1 : -1;
+	return (ia > ib) - (ia < ib);
+}
+
+/* order := 0..n-1 by key (ascending, or descending), ties by index. */
+void
+cf_order_by_key(int32 *order, int32 n, const int64 *key, bool descending)
+{
+	KeyOrder	o = {key, descending, 0};
+
+	for (int32 i = 0; i < n; i++)
+		order[i] = i;
+	qsort_arg(order, n, sizeof(int32), cmp_key_order, &o);
+}
+
 /* qsort order of int32 values. */
 int
 cf_cmp_int32(const void *a, const void *b)

@@ -62,6 +62,12 @@ extern double cf_normal(pg_prng_state *rng);
 /* A random permutation of 0..n-1 into perm from a seeded generator. */
 extern void cf_permute(int32 *perm, int32 n, pg_prng_state *rng);
 
+/*
+ * order := 0..n-1 sorted by key (ascending, or descending), ties by index,
+ * cancellable.
+ */
+extern void cf_order_by_key(int32 *order, int32 n, const int64 *key, bool descending);
+
 /* qsort order of int32 values. */
 extern int	cf_cmp_int32(const void *a, const void *b);
 
