@@ -1657,7 +1657,8 @@ build_matrix(AlsState *st, int s, int64 lo, int64 hi)
 		{
 			for (int c = 0; c < k; c++)
 				G[(Size) c * ld + d] += F[(Size) col[e] * stride + c];
-			CHECK_FOR_INTERRUPTS();
+			if (((e - lo) & 0xFFFF) == 0xFFFF)
+				CHECK_FOR_INTERRUPTS();
 		}
 		st->my->gram_flops += (double) (hi - lo) * d;
 		return;
@@ -2080,22 +2081,17 @@ report_phases(AlsState *st)
 static void
 factors_home(AlsState *st, int32 *const pos[2], CfFactors *f)
 {
-	for (int32 u = 0; u < f->nusers; u++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		memcpy(f->P + (Size) u * f->stride,
-			   st->F[SIDE_USERS] + (Size) pos[SIDE_USERS][u] * f->stride,
-			   sizeof(float) * f->stride);
-		f->user_bias[u] = st->bias[SIDE_USERS][pos[SIDE_USERS][u]];
-	}
-	for (int32 i = 0; i < f->nitems; i++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		memcpy(f->Q + (Size) i * f->stride,
-			   st->F[SIDE_ITEMS] + (Size) pos[SIDE_ITEMS][i] * f->stride,
-			   sizeof(float) * f->stride);
-		f->item_bias[i] = st->bias[SIDE_ITEMS][pos[SIDE_ITEMS][i]];
-	}
+	float	   *F[2] = {[SIDE_ITEMS] = f->Q,[SIDE_USERS] = f->P};
+	float	   *bias[2] = {[SIDE_ITEMS] = f->item_bias,[SIDE_USERS] = f->user_bias};
+
+	for (int s = 0; s < 2; s++)
+		for (int32 r = 0; r < st->sh->rows[s]; r++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			memcpy(F[s] + (Size) r * f->stride, st->F[s] + (Size) pos[s][r] * f->stride,
+				   sizeof(float) * f->stride);
+			bias[s][r] = st->bias[s][pos[s][r]];
+		}
 }
 
 /*
@@ -2472,8 +2468,7 @@ als_bytes_for(const CfTrainer *trainer, const CfRatings *data,
 	bytes = cf_add_size(bytes, cf_mul_size(scratch_bytes(sh.d, sh.stride), workers + 1));
 	bytes = cf_add_size(bytes, cf_mul_size((Size) data->nusers + data->nitems,
 										   sizeof(int32) + sizeof(int64)));
-	return cf_add_size(bytes, cf_mul_size(Max(data->nusers, data->nitems),
-										  sizeof(int64) + sizeof(int32)));
+	return cf_add_size(bytes, cf_mul_size(Max(data->nusers, data->nitems), sizeof(int32)));
 }
 
 static Size

@@ -160,6 +160,16 @@ typedef struct FoldEntry
 	float		r;
 } FoldEntry;
 
+/* Whether the n floats at v are all finite. */
+static bool
+all_finite(const float *v, int n)
+{
+	for (int c = 0; c < n; c++)
+		if (!isfinite(v[c]))
+			return false;
+	return true;
+}
+
 /*
  * Error out on a user's system or folded-in vector that is not finite
  * (user_id NULL: the ratings were given): ratings far beyond the model's
@@ -200,7 +210,6 @@ cf_fold_system(CfItems *items, const CfModelInfo *info, const char *model,
 	int			d = kind == FOLD_EXPLICIT ? k + 1 : k;
 	float	   *G;
 	double		ridge;
-	bool		finite = true;
 
 	if (kind != FOLD_EXPLICIT && kind != FOLD_IMPLICIT)
 		elog(ERROR, "no fold-in system for algorithm \"%s\"", info->algorithm);
@@ -285,11 +294,7 @@ cf_fold_system(CfItems *items, const CfModelInfo *info, const char *model,
 		pfree(scaled);
 	}
 	cf_rhs_add(sys->b, sys->A, sys->n, d, d, sys->coef);
-	for (int c = 0; c < d * d; c++)
-		finite &= isfinite(G[c]) != 0;
-	for (int c = 0; c < d; c++)
-		finite &= isfinite(sys->b[c]) != 0;
-	if (!finite)
+	if (!all_finite(G, d * d) || !all_finite(sys->b, d))
 		fold_overflow(model, user_id, r, n);
 	if (!cf_cholesky_factor(G, d, ridge, sys->U))
 		ereport(ERROR,
@@ -321,7 +326,6 @@ fold_in(FoldKind kind, CfItems *items, const CfModelInfo *info, const char *mode
 	CfFoldSystem sys;
 	float	   *x;
 	double		sum = 0;
-	bool		finite;
 
 	*bias = 0;
 	memset(p, 0, sizeof(float) * items->k);
@@ -340,10 +344,7 @@ fold_in(FoldKind kind, CfItems *items, const CfModelInfo *info, const char *mode
 	cf_fold_system(items, info, model, function, user_id, idx, r, n, &sys);
 	x = palloc(sizeof(float) * sys.d);
 	cf_fold_solve(&sys, x);
-	finite = true;
-	for (int c = 0; c < sys.d; c++)
-		finite &= isfinite(x[c]) != 0;
-	if (!finite)
+	if (!all_finite(x, sys.d))
 		fold_overflow(model, user_id, r, n);
 	if (sys.bias >= 0)
 	{

@@ -181,11 +181,11 @@ extern void cf_model_columns(Oid nsp, const char *name, char **user_column,
  * Copy a stored one-dimensional array without NULLs of the given element
  * type and (if expected >= 0) length into dst, or a new palloc'd chunk.
  */
+extern void *cf_copy_array(Datum d, Oid elemtype, int elemsize, int expected,
+						   void *dst, int *n, const char *what);
+
 /* Error out unless a stored row's factors (and bias, if not NULL) are finite. */
 extern void cf_check_stored_row(const char *side, int64 id, const char *model,
 								const float *v, int k, const float *bias);
-
-extern void *cf_copy_array(Datum d, Oid elemtype, int elemsize, int expected,
-						   void *dst, int *n, const char *what);
 
 #endif							/* CF_MODEL_H */
