@@ -78,6 +78,9 @@ SELECT * FROM cf_train('ratings', verbose => NULL);
 CREATE TABLE steep (user_id int, item_id int, rating float8);
 INSERT INTO steep SELECT u, i, ((u * i) % 7) * 1e6 FROM generate_series(1, 30) u, generate_series(1, 30) i;
 SELECT * FROM cf_train('steep', learning_rate => 1, epochs => 50, verbose => false);
+-- a regularization so large that each update overshoots (the hint says
+-- which setting, not "raise regularization")
+SELECT * FROM cf_train('ratings', regularization => 1000, epochs => 5, verbose => false);
 -- ratings near the limit of single precision overflow ALS's sums
 CREATE TABLE vast (user_id int, item_id int, rating float8);
 INSERT INTO vast SELECT u, i, CASE WHEN u <= 5 THEN 3e38 ELSE -3e38 END
