@@ -131,6 +131,9 @@ SELECT * FROM cf_split(NULL);
 SELECT * FROM cf_split('sp', NULL);
 SELECT * FROM cf_split('sp', seed => NULL);
 SELECT cf_split_random(1, 1, -0.1);
+-- the detail shows the value refused, not a rounding of it
+SELECT cf_split_random(1, 1, 1.0000001);
+SELECT cf_split_random(1, 1, -1e-300);
 SELECT cf_split_validation(1, 1, 2);
 SELECT cf_split_fold(1, 1, 1);
 SELECT cf_split_fold(1, 1, 1001);

@@ -15,6 +15,7 @@
 #include "miscadmin.h"
 #include "tcop/dest.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/lsyscache.h"
 
 #include "util.h"
@@ -85,13 +86,13 @@ cf_check_float_arg(const char *argname, double value,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("argument \"%s\" must be greater than %g and at most %g",
 							argname, min, max),
-					 errdetail("The value given was %g.", value)));
+					 errdetail("The value given was %s.", float8out_internal(value))));
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("argument \"%s\" must be between %g and %g",
 							argname, min, max),
-					 errdetail("The value given was %g.", value)));
+					 errdetail("The value given was %s.", float8out_internal(value))));
 	}
 }
 
