@@ -50,6 +50,35 @@ SELECT abs(e.rmse - (SELECT sqrt(avg((cf_predict(user_id, item_id, 'em') - ratin
        abs(e.mae - (SELECT avg(abs(cf_predict(user_id, item_id, 'em') - rating)) FROM em_test)) < 1e-12 AS mae_as_sql
 FROM cf_evaluate('em', 'em_test', k => 2) e;
 
+-- A model without biases (implicit feedback) gives a user it does not know
+-- no recommendations, so cf_evaluate counts no hits for one.  'emi' is 'em'
+-- as an ials model: biases 0, the same vectors; user 3's test item is 1,
+-- which a list by (equal) biases would have put first.
+--   user 1: [2, 3] (ties by id), 1 hit at rank 2; user 2: [4, 1], 2 hits;
+--   user 3: no list, no hit -- the same sums as 'em' above
+INSERT INTO cf_models (name, version, source, user_column, item_column, rating_column,
+                       algorithm, hyperparameters, factors, users, items, ratings,
+                       global_mean, rating_min, rating_max, epochs, seconds)
+SELECT 'emi', nextval('cf_model_version_seq'), source, user_column, item_column, rating_column,
+       'ials', hyperparameters, factors, users, items, ratings, 0, rating_min, rating_max,
+       epochs, seconds
+FROM cf_models WHERE name = 'em';
+INSERT INTO cf_user_factors SELECT 'emi', user_id, 0, factors, rated_items
+FROM cf_user_factors WHERE model = 'em';
+INSERT INTO cf_item_factors SELECT 'emi', item_id, 0, factors
+FROM cf_item_factors WHERE model = 'em';
+CREATE TABLE emi_test AS SELECT user_id, CASE WHEN user_id = 3 THEN 1 ELSE item_id END AS item_id,
+                                rating
+FROM em_test;
+SELECT count(*) AS user_3_recommended FROM cf_recommend(3, 2, 'emi');
+SELECT rmse, round(precision_at_k::numeric, 6) AS precision,
+       round(recall_at_k::numeric, 6) AS recall, round(ndcg_at_k::numeric, 6) AS ndcg,
+       round(map_at_k::numeric, 6) AS map, round(hit_rate::numeric, 6) AS hit_rate,
+       round(coverage::numeric, 6) AS coverage, users
+FROM cf_evaluate('emi', 'emi_test', k => 2);
+DELETE FROM cf_models WHERE name = 'emi';
+DROP TABLE emi_test;
+
 -- relevant = rated >= 4: user 1 {3, 9}, user 2 {1}, user 3 none (not ranked)
 --   precision = (1/2 + 1/2) / 2 = 0.5;  recall = (1/2 + 1/1) / 2 = 0.75
 --   ndcg = ((1/log2 3) / (1 + 1/log2 3) + (1/log2 3) / 1) / 2  = 0.508891

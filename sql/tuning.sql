@@ -56,6 +56,28 @@ FROM cf_grid_search('tr', factors => '{8}', epochs => '{20}', folds => 3) g,
      cf_cross_validate('tr', folds => 3, factors => 8, epochs => 20) c
 WHERE c.metric = 'rmse';
 
+-- event data (no rating column), as cf_train takes it for ials and popular:
+-- tuned by ranking metrics, with no rating error
+CREATE TABLE tr_events AS SELECT user_id, item_id FROM tr WHERE rating >= 4;
+SELECT metric, mean IS NOT NULL AS has_mean
+FROM cf_cross_validate('tr_events', folds => 2, rating_column => NULL, algorithm => 'ials',
+                       factors => 8, epochs => 3)
+WHERE metric IN ('rmse', 'ndcg_at_k');
+SELECT metric, mean IS NOT NULL AS has_mean
+FROM cf_cross_validate('tr_events', folds => 2, rating_column => NULL, algorithm => 'popular')
+WHERE metric IN ('rmse', 'ndcg_at_k');
+SELECT rank, factors, ndcg_at_k > 0 AS ranks_something, model
+FROM cf_grid_search('tr_events', factors => '{4, 8}', epochs => '{3}', folds => 2,
+                    metric => 'ndcg_at_k', rating_column => NULL, algorithm => 'ials',
+                    model => 'tuned events')
+ORDER BY rank;
+SELECT name, algorithm, rating_column FROM cf_models WHERE name = 'tuned events';
+SELECT cf_drop_model('tuned events');
+-- algorithms that need ratings say so
+SELECT * FROM cf_cross_validate('tr_events', rating_column => NULL);
+SELECT * FROM cf_grid_search('tr_events', rating_column => NULL, algorithm => 'als');
+DROP TABLE tr_events;
+
 -- errors
 SELECT * FROM cf_cross_validate('tr', folds => 1);
 SELECT * FROM cf_cross_validate('tr', folds => 101);

@@ -18,7 +18,9 @@
  * cf_recommend(u, k) would return: every item of the model ranked by
  * b_i + p_u . q_i, the items u rated in training (cf_user_factors.
  * rated_items) left out, ties by item id; a user the model does not know
- * gets the items of highest b_i, as cf_recommend gives it.  Only users
+ * gets the items of highest b_i, as cf_recommend gives it, or, from a model
+ * without biases (implicit feedback), no list at all, as cf_recommend
+ * answers nothing (such a user counts, with no hits).  Only users
  * with R_u not empty are ranked (their number is `users`); with hits h_u =
  * |L_u intersect R_u| and rel(j) = 1 if the item at rank j is in R_u:
  *
@@ -151,6 +153,7 @@ typedef struct Evaluator
 	double		min;
 	double		max;
 	bool		predicts_ratings;
+	bool		has_biases;		/* else a user the model does not know gets no list */
 	int32		cutoff;			/* k */
 	int32		limit;			/* list length: min(k, items) */
 
@@ -186,7 +189,7 @@ typedef struct Evaluator
 /* Set up an evaluation of a model's items (in CurrentMemoryContext). */
 static Evaluator *
 eval_begin(const CfItems *items, double mean, double min, double max,
-		   bool predicts_ratings, int32 k)
+		   bool predicts_ratings, bool has_biases, int32 k)
 {
 	Evaluator  *ev = palloc0(sizeof(Evaluator));
 	int			kf = Max(items->k, 1);
@@ -197,6 +200,7 @@ eval_begin(const CfItems *items, double mean, double min, double max,
 	ev->min = min;
 	ev->max = max;
 	ev->predicts_ratings = predicts_ratings;
+	ev->has_biases = has_biases;
 	ev->cutoff = k;
 	ev->limit = Min(k, items->n);
 	ev->tile = cf_rank_tile(items->k);
@@ -336,6 +340,15 @@ eval_add(Evaluator *ev, const EvalUser *users, int32 n)
 
 		if (u->nrelevant == 0)
 			continue;
+		if (!u->known && !ev->has_biases)
+		{
+			/* cf_recommend answers nothing: a list without hits */
+			CfTopN		none;
+
+			memset(&none, 0, sizeof(none));
+			score_list(ev, &none, u);
+			continue;
+		}
 		if (!u->known)
 		{
 			if (!ev->have_baseline)
@@ -433,7 +446,8 @@ test_rows(const CfRatings *test, int32 t, const int32 *item_map, double threshol
 /* Evaluate factors trained on `train` against `test` (see eval.h). */
 void
 cf_evaluate_factors(const CfRatings *train, const CfFactors *f, bool predicts_ratings,
-					const CfRatings *test, int k, double threshold, CfMetrics *out)
+					bool has_biases, const CfRatings *test, int k, double threshold,
+					CfMetrics *out)
 {
 	CfItems		items;
 	float	   *Q;
@@ -456,7 +470,8 @@ cf_evaluate_factors(const CfRatings *train, const CfFactors *f, bool predicts_ra
 	items.bias = f->item_bias;
 	items.Q = Q;
 
-	ev = eval_begin(&items, train->mean, train->min, train->max, predicts_ratings, k);
+	ev = eval_begin(&items, train->mean, train->min, train->max, predicts_ratings, has_biases,
+					k);
 	umap = cf_match_ids(test->user_ids, test->nusers, train->user_ids, train->nusers);
 	imap = cf_match_ids(test->item_ids, test->nitems, train->item_ids, train->nitems);
 	chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "cf evaluation chunk",
@@ -647,7 +662,8 @@ cf_evaluate(PG_FUNCTION_ARGS)
 	for (int32 i = 0; i < test.nitems; i++)
 		item_map[i] = cf_item_index(items, test.item_ids[i]);
 
-	ev = eval_begin(items, info.mean, info.min, info.max, info.predicts_ratings, k);
+	ev = eval_begin(items, info.mean, info.min, info.max, info.predicts_ratings,
+					info.has_biases, k);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "cf evaluation rows",
 								   ALLOCSET_DEFAULT_SIZES);
 	chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "cf evaluation chunk",

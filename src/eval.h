@@ -44,10 +44,12 @@ extern int	cf_metric_number(const char *name);
  * Evaluate factors trained on `train` (in memory, not stored) against the
  * held-out ratings `test`, as cf_evaluate would evaluate the stored model:
  * top-k lists leave out each user's training items; relevant items are the
- * user's test items, or those rated >= threshold (NaN: no threshold).
+ * user's test items, or those rated >= threshold (NaN: no threshold).  A
+ * model without biases gives users it does not know no list.
  */
 extern void cf_evaluate_factors(const CfRatings *train, const CfFactors *f,
-								bool predicts_ratings, const CfRatings *test,
-								int k, double threshold, CfMetrics *out);
+								bool predicts_ratings, bool has_biases,
+								const CfRatings *test, int k, double threshold,
+								CfMetrics *out);
 
 #endif							/* CF_EVAL_H */

@@ -152,6 +152,24 @@ algorithms_using(int mask)
 	return names.data;
 }
 
+/*
+ * The rating_column argument (argument argno): a column name, or NULL
+ * (every row one event) for the algorithms that train without ratings.
+ */
+char *
+cf_rating_column_arg(FunctionCallInfo fcinfo, int argno, const CfTrainer *trainer)
+{
+	if (!PG_ARGISNULL(argno))
+		return pstrdup(NameStr(*PG_GETARG_NAME(argno)));
+	if ((trainer->uses & CF_ARG_NO_RATINGS) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"rating_column\" must not be null"),
+				 errhint("Only these algorithms train without a rating column: %s.",
+						 algorithms_using(CF_ARG_NO_RATINGS))));
+	return NULL;
+}
+
 /* Error out if an argument the algorithm does not take was given. */
 static void
 check_applies(const CfTrainer *trainer, int given, int flag, const char *argname)
@@ -780,15 +798,7 @@ cf_train(PG_FUNCTION_ARGS)
 	src.relid = PG_GETARG_OID(ARG_SOURCE);
 	src.user_column = name_arg(fcinfo, ARG_USER_COLUMN, "user_column");
 	src.item_column = name_arg(fcinfo, ARG_ITEM_COLUMN, "item_column");
-	src.rating_column = NULL;
-	if (!PG_ARGISNULL(ARG_RATING_COLUMN))
-		src.rating_column = name_arg(fcinfo, ARG_RATING_COLUMN, "rating_column");
-	else if ((trainer->uses & CF_ARG_NO_RATINGS) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("argument \"rating_column\" must not be null"),
-				 errhint("Only these algorithms train without a rating column: %s.",
-						 algorithms_using(CF_ARG_NO_RATINGS))));
+	src.rating_column = cf_rating_column_arg(fcinfo, ARG_RATING_COLUMN, trainer);
 	model = cf_model_name_arg(fcinfo, ARG_MODEL);
 	read_params(fcinfo, trainer, &params);
 	workers = -1;				/* automatic, also when NULL */

@@ -152,6 +152,13 @@ extern bool cf_epoch_done(const CfTrainParams *params, int epoch,
 extern const CfTrainer *cf_find_trainer(const char *name);
 
 /*
+ * The rating_column argument argno of a training or tuning call: a column
+ * name, or NULL (every row one event) where the algorithm allows it.
+ */
+extern char *cf_rating_column_arg(FunctionCallInfo fcinfo, int argno,
+								  const CfTrainer *trainer);
+
+/*
  * Complete and check the settings of a training with trainer: *params
  * holds the values of the arguments whose CF_ARG_* bit is in `given`
  * (and factors, seed, verbose and the validation settings).  An argument

@@ -113,6 +113,7 @@ cross_validate(const CfRatings *all, const CfTrainer *trainer, const CfTrainPara
 	MemoryContext foldcxt = AllocSetContextCreate(CurrentMemoryContext, "cf fold",
 												  ALLOCSET_DEFAULT_SIZES);
 	bool		predicts = cf_algorithm_predicts_ratings(trainer->name);
+	bool		biases = cf_algorithm_has_biases(trainer->name);
 	instr_time	start;
 
 	INSTR_TIME_SET_CURRENT(start);
@@ -147,7 +148,8 @@ cross_validate(const CfRatings *all, const CfTrainer *trainer, const CfTrainPara
 
 		log = palloc(sizeof(CfEpoch) * params->epochs);
 		cf_train_ratings(&train, trainer, params, workers, &factors, log, &fit);
-		cf_evaluate_factors(&train, &factors, predicts, &test, k, threshold, &cv->fold[f]);
+		cf_evaluate_factors(&train, &factors, predicts, biases, &test, k, threshold,
+							&cv->fold[f]);
 		if (verbose)
 			ereport(NOTICE,
 					(errmsg("fold %d of %d: %lld training and %lld test ratings, rmse %.6f, ndcg_at_k %.6f, %.3f s",
@@ -161,16 +163,20 @@ cross_validate(const CfRatings *all, const CfTrainer *trainer, const CfTrainPara
 	cv->seconds = cf_seconds_since(start);
 }
 
-/* The source of a tuning call: relation and columns, checked. */
+/*
+ * The source of a tuning call: relation and columns (the rating column
+ * NULL where the algorithm trains without one, as cf_train takes it).
+ */
 static void
-source_args(FunctionCallInfo fcinfo, int relarg, int colarg, CfSource *src)
+source_args(FunctionCallInfo fcinfo, int relarg, int colarg, const CfTrainer *trainer,
+			CfSource *src)
 {
 	cf_require_arg(fcinfo, relarg, "source");
 	memset(src, 0, sizeof(*src));
 	src->relid = PG_GETARG_OID(relarg);
 	src->user_column = name_arg(fcinfo, colarg, "user_column");
 	src->item_column = name_arg(fcinfo, colarg + 1, "item_column");
-	src->rating_column = name_arg(fcinfo, colarg + 2, "rating_column");
+	src->rating_column = cf_rating_column_arg(fcinfo, colarg + 2, trainer);
 }
 
 /* k, threshold (NaN: none), workers (-1: automatic) arguments. */
@@ -244,12 +250,12 @@ cf_cross_validate(PG_FUNCTION_ARGS)
 	MemoryContext cxt;
 	MemoryContext oldcxt;
 
-	source_args(fcinfo, 0, 2, &src);
+	cf_require_arg(fcinfo, 5, "algorithm");
+	trainer = cf_find_trainer(text_to_cstring(PG_GETARG_TEXT_PP(5)));
+	source_args(fcinfo, 0, 2, trainer, &src);
 	cf_require_arg(fcinfo, 1, "folds");
 	folds = PG_GETARG_INT32(1);
 	cf_check_int_arg("folds", folds, 2, MAX_FOLDS);
-	cf_require_arg(fcinfo, 5, "algorithm");
-	trainer = cf_find_trainer(text_to_cstring(PG_GETARG_TEXT_PP(5)));
 	cf_require_arg(fcinfo, 6, "factors");
 	cf_require_arg(fcinfo, 10, "seed");
 	cf_require_arg(fcinfo, 13, "verbose");
@@ -445,9 +451,9 @@ cf_grid_search(PG_FUNCTION_ARGS)
 	metric = cf_metric_number(text_to_cstring(PG_GETARG_TEXT_PP(6)));
 	if (!PG_ARGISNULL(7))
 		model = cf_model_name_arg(fcinfo, 7);
-	source_args(fcinfo, 0, 8, &src);
 	cf_require_arg(fcinfo, 11, "algorithm");
 	trainer = cf_find_trainer(text_to_cstring(PG_GETARG_TEXT_PP(11)));
+	source_args(fcinfo, 0, 8, trainer, &src);
 	if (!cf_algorithm_predicts_ratings(trainer->name) && !cf_metric_higher_is_better(metric))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
