@@ -16,6 +16,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/memutils.h"
 
 int			stub_errcode;
@@ -241,6 +242,13 @@ psprintf(const char *fmt,...)
 	vsnprintf(buf, sizeof(buf), fmt, args);
 	va_end(args);
 	return pstrdup(buf);
+}
+
+/* float8out's text of a double (here %.17g: the harnesses read only its presence). */
+char *
+float8out_internal(double num)
+{
+	return psprintf("%.17g", num);
 }
 
 /* text_to_cstring for the plain 4-byte-header or short-header text. */
