@@ -63,6 +63,29 @@ SELECT * FROM cf_training_chart('long', width => 20, height => 5);
 SELECT cf_training_chart('charted', 10, 3);
 -- a model without epochs
 SELECT * FROM cf_training_chart('pop');
+-- any log cf_train writes draws: a baseline on ratings of the order of 1e9
+-- (loss ~1e18, where an absolute widening of the range vanished and 0/0
+-- made a row index), and one epoch (a single value)
+CREATE TABLE huge_ratings AS
+SELECT user_id, item_id, rating * 1e9 AS rating FROM cf_synthetic_ratings(300, 200, 6000);
+SELECT model, epochs FROM cf_train('huge_ratings', model => 'huge', algorithm => 'baseline',
+                                   epochs => 1, verbose => false);
+SELECT * FROM cf_training_chart('huge', height => 5);
+-- and any log a user writes: values at the limits of double precision,
+-- infinities and NaN (not drawn), all equal
+UPDATE cf_training_log SET loss = CASE epoch WHEN 1 THEN -1e308 WHEN 2 THEN 1e308
+                                             WHEN 3 THEN 'Infinity' WHEN 4 THEN 'NaN' ELSE loss END,
+                           validation_rmse = CASE epoch WHEN 5 THEN '-Infinity' ELSE 1.7e308 END
+WHERE model = 'charted';
+SELECT * FROM cf_training_chart('charted', width => 12, height => 5);
+UPDATE cf_training_log SET loss = 5e-324, validation_rmse = 5e-324 WHERE model = 'charted';
+SELECT * FROM cf_training_chart('charted', width => 12, height => 3);
+UPDATE cf_training_log SET loss = 'NaN', validation_rmse = NULL WHERE model = 'charted';
+SELECT * FROM cf_training_chart('charted', width => 12, height => 3);
+UPDATE cf_models SET epoch_kept = -5 WHERE name = 'charted';
+SELECT count(*) AS lines FROM cf_training_chart('charted');
+SELECT cf_drop_model('huge');
+DROP TABLE huge_ratings;
 
 -- errors
 SELECT cf_drop_model('no such model');

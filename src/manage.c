@@ -247,7 +247,7 @@ cf_copy_model(PG_FUNCTION_ARGS)
 #define MAX_WIDTH 1000
 #define MIN_HEIGHT 3
 #define MAX_HEIGHT 100
-#define LABEL_WIDTH 10			/* "  1.2345 " before the axis */
+#define LABEL_WIDTH 8			/* at least: "  1.2345" before " |" */
 
 /* One line of the chart into the result. */
 static void
@@ -259,11 +259,33 @@ put_line(ReturnSetInfo *rsinfo, const char *line)
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
 }
 
-/* The plot row (0 at the top) of a value. */
+/*
+ * The plot row (0 at the top) of a value in [lo, hi], at any magnitude:
+ * the halves keep hi - lo finite, and the row is clamped, so no value of
+ * a log (cf_train's or one written by hand) makes a row out of range.
+ */
 static int
 row_of(double v, double lo, double hi, int height)
 {
-	return (int) floor((hi - v) / (hi - lo) * (height - 1) + 0.5);
+	double		r = floor((hi / 2 - v / 2) / (hi / 2 - lo / 2) * (height - 1) + 0.5);
+
+	if (!(r >= 0))
+		return 0;				/* also NaN */
+	return (int) Min(r, height - 1);
+}
+
+/* The value at fraction t of the way from hi down to lo (no overflow). */
+static double
+value_at(double t, double lo, double hi)
+{
+	return hi * (1 - t) + lo * t;
+}
+
+/* A value axis label: 4 decimals, or 4 significant digits for large values. */
+static char *
+axis_label(double v)
+{
+	return fabs(v) < 1e6 ? psprintf("%.4f", v) : psprintf("%.4e", v);
 }
 
 /*
@@ -289,6 +311,8 @@ cf_training_chart(PG_FUNCTION_ARGS)
 	double		lo = get_float8_infinity();
 	double		hi = -get_float8_infinity();
 	char	  **grid;
+	char	  **labels;
+	int			label_width = LABEL_WIDTH;
 	StringInfoData line;
 	bool		isnull;
 	Datum		d;
@@ -359,7 +383,15 @@ cf_training_chart(PG_FUNCTION_ARGS)
 		}
 	}
 	if (!(hi > lo))
-		hi = lo + 1e-6;
+	{
+		/* one value (or none): a band around it that is wide at its scale */
+		double		pad = isfinite(lo) ? Max(fabs(lo) * 1e-6, 1e-6) : 1;
+
+		if (!isfinite(lo))
+			lo = hi = 0;
+		lo -= pad;
+		hi += pad;
+	}
 
 	grid = palloc(height * sizeof(char *));
 	for (int r = 0; r < height; r++)
@@ -387,14 +419,18 @@ cf_training_chart(PG_FUNCTION_ARGS)
 	if (kept > 0 && kept != epochs)
 		appendStringInfo(&line, ", epoch %d kept (^)", kept);
 	put_line(rsinfo, line.data);
+	/* labels at the top, middle and bottom, all as wide as the widest */
+	labels = palloc0(height * sizeof(char *));
+	for (int r = 0; r < height; r++)
+		if (r == 0 || r == height - 1 || r == (height - 1) / 2)
+		{
+			labels[r] = axis_label(value_at((double) r / (height - 1), lo, hi));
+			label_width = Max(label_width, (int) strlen(labels[r]));
+		}
 	for (int r = 0; r < height; r++)
 	{
 		resetStringInfo(&line);
-		if (r == 0 || r == height - 1 || r == (height - 1) / 2)
-			appendStringInfo(&line, "%*.4f |", LABEL_WIDTH - 2,
-							 hi - (hi - lo) * r / (height - 1));
-		else
-			appendStringInfo(&line, "%*s |", LABEL_WIDTH - 2, "");
+		appendStringInfo(&line, "%*s |", label_width, labels[r] ? labels[r] : "");
 		appendStringInfoString(&line, grid[r]);
 		/* no trailing blanks */
 		while (line.len > 0 && line.data[line.len - 1] == ' ')
@@ -402,12 +438,12 @@ cf_training_chart(PG_FUNCTION_ARGS)
 		put_line(rsinfo, line.data);
 	}
 	resetStringInfo(&line);
-	appendStringInfo(&line, "%*s +", LABEL_WIDTH - 2, "");
+	appendStringInfo(&line, "%*s +", label_width, "");
 	for (int c = 0; c < ncols; c++)
 		appendStringInfoChar(&line, kept_col[c] && kept != epochs ? '^' : '-');
 	put_line(rsinfo, line.data);
 	resetStringInfo(&line);
-	appendStringInfo(&line, "%*s  1", LABEL_WIDTH - 2, "");
+	appendStringInfo(&line, "%*s  1", label_width, "");
 	if (epochs > 1)
 	{
 		char	   *last = psprintf("%d", epochs);
