@@ -100,6 +100,22 @@ FROM cf_similar_users(42, 100000);
 SELECT count(*) FILTER (WHERE similar_user_id % 4 = 42 % 4) AS same_group
 FROM cf_similar_users(42, 10, 'groups');
 
+-- a k = 1 model: every vector is along one line, so every cosine is exactly
+-- 1 or -1 (never past them) and equal cosines tie, ordered by id
+SELECT model FROM cf_train('groups', model => 'one factor', factors => 1, epochs => 3,
+                           verbose => false);
+SELECT count(*) AS items, count(*) FILTER (WHERE abs(similarity) <> 1) AS not_plus_minus_one,
+       max(similarity) AS highest, min(similarity) AS lowest,
+       bool_and(tie_order_ok) AS ties_by_id
+FROM (SELECT similarity,
+             lag(similarity) OVER w > similarity OR lag(similar_item_id) OVER w < similar_item_id
+               OR lag(similarity) OVER w IS NULL AS tie_order_ok
+      FROM cf_similar_items(1, 1000, 'one factor') WITH ORDINALITY AS t(similar_item_id, similarity, ord)
+      WINDOW w AS (ORDER BY ord)) s;
+SELECT count(*) AS users, count(*) FILTER (WHERE abs(similarity) <> 1) AS not_plus_minus_one
+FROM cf_similar_users(1, 1000, 'one factor');
+SELECT cf_drop_model('one factor');
+
 -- errors
 SELECT * FROM cf_similar_items(999999, 5);
 SELECT * FROM cf_similar_users(999999, 5);

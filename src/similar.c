@@ -91,6 +91,40 @@ require_factors(const CfModelInfo *info, const char *model)
 						   info->algorithm)));
 }
 
+/*
+ * The cosine of two vectors from their dot product and squared norms, in
+ * double precision: 0 if either is zero, clamped to [-1, 1] (rounding can
+ * pass it), then rounded to the single precision of the stored factors, so
+ * that vectors of one direction tie exactly (and then come by id).
+ */
+static float
+cosine_from(double dot, double ssa, double ssb)
+{
+	double		c;
+
+	if (!(ssa > 0 && ssb > 0))
+		return 0.0f;
+	c = dot / (sqrt(ssa) * sqrt(ssb));
+	return (float) Max(-1.0, Min(1.0, c));
+}
+
+/* The cosine of two k-vectors (cosine_from). */
+static float
+cosine_of(const float *a, const float *b, int k)
+{
+	double		dot = 0;
+	double		ssa = 0;
+	double		ssb = 0;
+
+	for (int c = 0; c < k; c++)
+	{
+		dot += (double) a[c] * b[c];
+		ssa += (double) a[c] * a[c];
+		ssb += (double) b[c] * b[c];
+	}
+	return cosine_from(dot, ssa, ssb);
+}
+
 /* Emit (id, value) rows of a sorted selection; ids through a table if given. */
 static void
 emit_pairs(ReturnSetInfo *rsinfo, const CfTopN *t, const int64 *ids)
@@ -122,7 +156,6 @@ cf_similar_items(PG_FUNCTION_ARGS)
 	CfItems    *items;
 	CfTopN		top;
 	int32		i;
-	float	   *s;
 
 	cf_require_arg(fcinfo, 0, "item_id");
 	cf_require_arg(fcinfo, 1, "n");
@@ -139,18 +172,16 @@ cf_similar_items(PG_FUNCTION_ARGS)
 	if (i < 0)
 		unknown_item(item_id, model);
 
-	/* s = Q q_i, then scaled to cosines */
-	s = palloc_extended(cf_mul_size(items->n, sizeof(float)), MCXT_ALLOC_HUGE);
-	cblas_sgemv(CblasRowMajor, CblasNoTrans, items->n, items->k, 1.0f, items->Q, items->k,
-				items->Q + (Size) i * items->k, 1, 0.0f, s, 1);
-	for (int32 j = 0; j < items->n; j++)
-		s[j] *= items->inv_norm[j] * items->inv_norm[i];
-	CHECK_FOR_INTERRUPTS();
-
+	/* the cosine with every other item, in double precision */
 	cf_topn_init(&top, Min(n, items->n - 1));
 	for (int32 j = 0; j < items->n; j++)
+	{
 		if (j != i)
-			cf_topn_add(&top, s[j], j);
+			cf_topn_add(&top, cosine_of(items->Q + (Size) j * items->k,
+										items->Q + (Size) i * items->k, items->k), j);
+		if ((j & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
 	cf_topn_sort(&top);
 	emit_pairs(rsinfo, &top, items->ids);
 	cf_items_release(items);
@@ -167,7 +198,7 @@ typedef struct UserScan
 	int64		target;
 	const char *model;
 	const float *p;				/* the target's factors */
-	float		inv_norm;		/* 1 / |p|, or 0 */
+	double		ss;				/* |p|^2 */
 	int			k;
 	float	   *row;			/* k: the current row's factors */
 	CfTopN	   *top;
@@ -184,7 +215,6 @@ userscan_receive(TupleTableSlot *slot, DestReceiver *self)
 	int64		id;
 	double		dot = 0;
 	double		ss = 0;
-	float		cosine;
 
 	slot_getsomeattrs(slot, 3);
 	if (slot->tts_isnull[0] || slot->tts_isnull[2])
@@ -204,8 +234,7 @@ userscan_receive(TupleTableSlot *slot, DestReceiver *self)
 		dot += (double) u->row[c] * u->p[c];
 		ss += (double) u->row[c] * u->row[c];
 	}
-	cosine = ss > 0 ? (float) (dot / sqrt(ss) * u->inv_norm) : 0.0f;
-	cf_topn_add(u->top, cosine, id);
+	cf_topn_add(u->top, cosine_from(dot, ss, u->ss), id);
 	if ((++u->seen & 1023) == 0)
 	{
 		MemoryContextReset(u->rowcxt);
@@ -255,7 +284,7 @@ cf_similar_users(PG_FUNCTION_ARGS)
 	scan.target = user_id;
 	scan.model = model;
 	scan.p = user.factors;
-	scan.inv_norm = ss > 0 ? (float) (1.0 / sqrt(ss)) : 0.0f;
+	scan.ss = ss;
 	scan.k = info.k;
 	scan.row = palloc(info.k * sizeof(float));
 	scan.top = &top;
@@ -498,8 +527,7 @@ cf_explain(PG_FUNCTION_ARGS)
 
 		if (r == i)
 			continue;
-		cosine = cblas_sdot(items->k, items->Q + (Size) r * items->k, 1, qi, 1) *
-			items->inv_norm[r] * items->inv_norm[i];
+		cosine = cosine_of(items->Q + (Size) r * items->k, qi, items->k);
 		if (cosine > 0)
 		{
 			total += cosine;
