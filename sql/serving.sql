@@ -205,4 +205,22 @@ SHOW cf.cache_size;
 SET cf.cache_size = -1;
 SET cf.cache_size = '10GB';
 SHOW cf.cache_size;
+-- up to 2 TB, as documented
+SET cf.cache_size = '2TB';
+SHOW cf.cache_size;
+SET cf.cache_size = '2049GB';
 RESET cf.cache_size;
+-- the cf. prefix is reserved once the library is loaded: a misspelled
+-- setting is then an error; in a session that has not loaded it yet, the
+-- misspelling is kept as a placeholder and removed with a WARNING when cf
+-- loads (docs/reference/settings.md: LOAD 'cf' or session_preload_libraries
+-- check it at once)
+SET cf.cache_sise = '1GB';
+\c
+SET cf.cache_sise = '1GB';
+SELECT count(*) FROM cf_recommend(7, 5);
+SHOW cf.cache_sise;
+SET cf.cache_sise = '1GB';
+\c
+LOAD 'cf';
+SET cf.cache_sise = '1GB';

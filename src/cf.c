@@ -22,6 +22,9 @@
 
 PG_MODULE_MAGIC;
 
+/* The largest cf.cache_size, in megabytes: 2 TB. */
+#define CF_CACHE_SIZE_MAX (2 * 1024 * 1024)
+
 int			cf_blas_threads = 1;
 int			cf_cache_size = 256;
 
@@ -54,7 +57,7 @@ _PG_init(void)
 							"serve in backend memory, least recently used evicted first; "
 							"a model larger than this is read for every call. 0 disables the cache.",
 							&cf_cache_size,
-							256, 0, MAX_KILOBYTES / 1024,
+							256, 0, CF_CACHE_SIZE_MAX,
 							PGC_USERSET,
 							GUC_UNIT_MB,
 							NULL, NULL, NULL);
