@@ -16,6 +16,7 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 
 MODULE_big = cf
 OBJS = \
+	src/access.o \
 	src/als.o \
 	src/baseline.o \
 	src/batch.o \
@@ -41,13 +42,13 @@ OBJS = \
 # The current version's install script is built from sql/cf.sql; released
 # versions keep their install script as shipped (never edited), and every
 # release has an upgrade script from the one before.
-RELEASED = 0.1.0
+RELEASED = 0.1.0 0.2.0
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(wildcard sql/$(EXTENSION)--*--*.sql) $(patsubst %,sql/$(EXTENSION)--%.sql,$(RELEASED))
 DOCS =
 
 # pg_regress suites: sql/<name>.sql and expected/<name>.out, in this order.
-REGRESS = setup train predict recommend serving serving_batch serving_foldin als split \
+REGRESS = setup train predict recommend serving serving_batch serving_foldin cache als split \
 	validation baselines evaluate tuning manage privileges searchpath badinput errors upgrade
 REGRESS_OPTS = --inputdir=. --outputdir=.
 

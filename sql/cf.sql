@@ -36,15 +36,18 @@ CREATE TABLE @extschema@.cf_models (
     seconds         double precision NOT NULL,
     trained_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     epoch_kept      integer,
-    owner           regrole NOT NULL
-                    DEFAULT pg_catalog.to_regrole(pg_catalog.quote_ident(CURRENT_USER))
+    owner           name NOT NULL DEFAULT CURRENT_USER,
+    reader          name
 );
 
 COMMENT ON TABLE @extschema@.cf_models IS
 'cf: one row per trained model (source, settings, counts, global mean, rating range, final loss, owner)';
 
 COMMENT ON COLUMN @extschema@.cf_models.owner IS
-'cf: the role that owns the model; only roles with its privileges may replace, rename or drop the model';
+'cf: the role that owns the model (by name, so that a dump restores anywhere); only roles with its privileges may replace, rename or drop the model';
+
+COMMENT ON COLUMN @extschema@.cf_models.reader IS
+'cf: the role whose members may read the model besides its owner''s; NULL: every role with SELECT on the model tables';
 
 COMMENT ON COLUMN @extschema@.cf_models.epoch_kept IS
 'cf: the epoch whose factors the model holds (with early stopping, the best on the validation set); NULL for models without epochs';
@@ -99,27 +102,8 @@ COMMENT ON COLUMN @extschema@.cf_training_log.validation_rmse IS
 --
 
 CREATE FUNCTION @extschema@.cf_models_cascade() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF TG_OP = 'TRUNCATE' THEN
-        TRUNCATE @extschema@.cf_user_factors, @extschema@.cf_item_factors,
-                 @extschema@.cf_training_log;
-        RETURN NULL;
-    ELSIF TG_OP = 'DELETE' THEN
-        DELETE FROM @extschema@.cf_user_factors WHERE model = OLD.name;
-        DELETE FROM @extschema@.cf_item_factors WHERE model = OLD.name;
-        DELETE FROM @extschema@.cf_training_log WHERE model = OLD.name;
-        RETURN OLD;
-    ELSIF NEW.name IS DISTINCT FROM OLD.name THEN
-        UPDATE @extschema@.cf_user_factors SET model = NEW.name WHERE model = OLD.name;
-        UPDATE @extschema@.cf_item_factors SET model = NEW.name WHERE model = OLD.name;
-        UPDATE @extschema@.cf_training_log SET model = NEW.name WHERE model = OLD.name;
-    END IF;
-    RETURN NEW;
-END
-$$;
+AS 'MODULE_PATHNAME', 'cf_models_cascade'
+LANGUAGE C;
 
 COMMENT ON FUNCTION @extschema@.cf_models_cascade() IS
 'cf: trigger function that deletes, truncates or renames a model''s factor and log rows with its cf_models row';
@@ -132,6 +116,24 @@ CREATE TRIGGER cf_models_cascade_truncate
     AFTER TRUNCATE ON @extschema@.cf_models
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.cf_models_cascade();
 
+--
+-- Each backend caches models' item rows, keyed by the identity of the
+-- model's cf_models row (docs/reference/cf_cache.md).  A change of item rows
+-- by any statement other than cf's own gives the cf_models rows the caller
+-- may change a new row version, so that no backend serves the old items.
+--
+
+CREATE FUNCTION @extschema@.cf_item_factors_changed() RETURNS trigger
+AS 'MODULE_PATHNAME', 'cf_item_factors_changed'
+LANGUAGE C;
+
+COMMENT ON FUNCTION @extschema@.cf_item_factors_changed() IS
+'cf: trigger function that makes backends reload cached item factors after a change of cf_item_factors by hand';
+
+CREATE TRIGGER cf_item_factors_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.cf_item_factors
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.cf_item_factors_changed();
+
 -- pg_dump keeps trained models.
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.cf_models', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.cf_user_factors', '');
@@ -143,18 +145,47 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.cf_model_version_seq', '
 -- Privileges (docs/security.md).  Nothing is granted to PUBLIC on the tables
 -- or the sequence: the DBA grants SELECT to roles that serve models, and
 -- SELECT, INSERT, UPDATE, DELETE plus USAGE on the sequence to roles that
--- train.  Row-level security then lets every such role read every model, but
--- change only models whose owner's privileges it has (pg_has_role USAGE, the
--- rule PostgreSQL applies to object owners).  The cascade trigger on
--- cf_models runs as the caller, after the model's row is gone: so rows of a
--- model without a cf_models row (visible only to the transaction that
+-- train.  Row-level security then lets such a role read a model whose
+-- reader is NULL, or whose owner's or reader's privileges it has, and
+-- change only models whose owner's privileges it has (the rule PostgreSQL
+-- applies to object owners).  Owners and readers are role names, so that a
+-- dump restores in a cluster without those roles; a name no role has
+-- grants nothing.  The factor and log tables' policies ask about their
+-- model's cf_models row through cf_model_readable and cf_model_writable,
+-- which read that row whatever the caller may see of cf_models.  The
+-- cascade trigger on cf_models runs after the model's row is gone: so rows
+-- of a model without a cf_models row (visible only to the transaction that
 -- deleted or renamed it) may be updated and deleted, never inserted.  The
--- functions keep PostgreSQL's
--- default EXECUTE for PUBLIC: they run as the caller and reach nothing the
--- caller could not reach with SQL.  Every name below is schema-qualified and
--- operators are spelled OPERATOR(pg_catalog.op), so objects planted in the
--- extension's schema cannot capture a call (CVE-2018-1058).
+-- functions keep PostgreSQL's default EXECUTE for PUBLIC: they run as the
+-- caller and reach nothing the caller could not reach with SQL.  Every name
+-- below is schema-qualified and operators are spelled OPERATOR(pg_catalog.op),
+-- so objects planted in the extension's schema cannot capture a call
+-- (CVE-2018-1058).
 --
+
+CREATE FUNCTION @extschema@.cf_has_role(role name)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'cf_has_role'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_has_role(name) IS
+'cf: whether the current role has the privileges of the named role (pg_has_role USAGE); false for a name no role has';
+
+CREATE FUNCTION @extschema@.cf_model_readable(model text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'cf_model_readable'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_model_readable(text) IS
+'cf: whether the current role may read the rows of the named model: it has no reader, the role has its owner''s or reader''s privileges, or it has no cf_models row';
+
+CREATE FUNCTION @extschema@.cf_model_writable(model text, must_exist boolean)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'cf_model_writable'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_model_writable(text, boolean) IS
+'cf: whether the current role may write rows of the named model: it has its owner''s privileges, or (unless must_exist) the model has no cf_models row';
 
 ALTER TABLE @extschema@.cf_models ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.cf_user_factors ENABLE ROW LEVEL SECURITY;
@@ -162,62 +193,50 @@ ALTER TABLE @extschema@.cf_item_factors ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.cf_training_log ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY cf_models_read ON @extschema@.cf_models
-    FOR SELECT USING (true);
+    FOR SELECT USING (reader IS NULL OR @extschema@.cf_has_role(reader));
 CREATE POLICY cf_models_owner ON @extschema@.cf_models
     FOR ALL
-    USING (pg_catalog.pg_has_role(owner, 'USAGE'))
-    WITH CHECK (pg_catalog.pg_has_role(owner, 'USAGE'));
+    USING (@extschema@.cf_has_role(owner))
+    WITH CHECK (@extschema@.cf_has_role(owner));
 
 COMMENT ON POLICY cf_models_read ON @extschema@.cf_models IS
-'cf: every role with SELECT on cf_models reads every model';
+'cf: a role with SELECT on cf_models reads the models without a reader and those whose reader''s privileges it has';
 COMMENT ON POLICY cf_models_owner ON @extschema@.cf_models IS
-'cf: only roles with the privileges of a model''s owner may insert, replace, rename or drop it';
+'cf: only roles with the privileges of a model''s owner may insert, replace, rename or drop it (and they read it)';
 
 CREATE POLICY cf_user_factors_read ON @extschema@.cf_user_factors
-    FOR SELECT USING (true);
+    FOR SELECT USING (@extschema@.cf_model_readable(model));
 CREATE POLICY cf_user_factors_owner ON @extschema@.cf_user_factors
     FOR ALL
-    USING (NOT EXISTS (SELECT FROM @extschema@.cf_models m
-                       WHERE m.name OPERATOR(pg_catalog.=) model
-                         AND NOT pg_catalog.pg_has_role(m.owner, 'USAGE')))
-    WITH CHECK (EXISTS (SELECT FROM @extschema@.cf_models m
-                        WHERE m.name OPERATOR(pg_catalog.=) model
-                          AND pg_catalog.pg_has_role(m.owner, 'USAGE')));
+    USING (@extschema@.cf_model_writable(model, false))
+    WITH CHECK (@extschema@.cf_model_writable(model, true));
 
 COMMENT ON POLICY cf_user_factors_read ON @extschema@.cf_user_factors IS
-'cf: every role with SELECT on cf_user_factors reads every model''s user rows';
+'cf: a role reads the user rows of the models it may read (cf_model_readable)';
 COMMENT ON POLICY cf_user_factors_owner ON @extschema@.cf_user_factors IS
 'cf: only roles with the privileges of the model''s owner may write its user rows; rows of a model whose cf_models row is gone may be deleted or renamed (the cascade trigger)';
 
 CREATE POLICY cf_item_factors_read ON @extschema@.cf_item_factors
-    FOR SELECT USING (true);
+    FOR SELECT USING (@extschema@.cf_model_readable(model));
 CREATE POLICY cf_item_factors_owner ON @extschema@.cf_item_factors
     FOR ALL
-    USING (NOT EXISTS (SELECT FROM @extschema@.cf_models m
-                       WHERE m.name OPERATOR(pg_catalog.=) model
-                         AND NOT pg_catalog.pg_has_role(m.owner, 'USAGE')))
-    WITH CHECK (EXISTS (SELECT FROM @extschema@.cf_models m
-                        WHERE m.name OPERATOR(pg_catalog.=) model
-                          AND pg_catalog.pg_has_role(m.owner, 'USAGE')));
+    USING (@extschema@.cf_model_writable(model, false))
+    WITH CHECK (@extschema@.cf_model_writable(model, true));
 
 COMMENT ON POLICY cf_item_factors_read ON @extschema@.cf_item_factors IS
-'cf: every role with SELECT on cf_item_factors reads every model''s item rows';
+'cf: a role reads the item rows of the models it may read (cf_model_readable)';
 COMMENT ON POLICY cf_item_factors_owner ON @extschema@.cf_item_factors IS
 'cf: only roles with the privileges of the model''s owner may write its item rows; rows of a model whose cf_models row is gone may be deleted or renamed (the cascade trigger)';
 
 CREATE POLICY cf_training_log_read ON @extschema@.cf_training_log
-    FOR SELECT USING (true);
+    FOR SELECT USING (@extschema@.cf_model_readable(model));
 CREATE POLICY cf_training_log_owner ON @extschema@.cf_training_log
     FOR ALL
-    USING (NOT EXISTS (SELECT FROM @extschema@.cf_models m
-                       WHERE m.name OPERATOR(pg_catalog.=) model
-                         AND NOT pg_catalog.pg_has_role(m.owner, 'USAGE')))
-    WITH CHECK (EXISTS (SELECT FROM @extschema@.cf_models m
-                        WHERE m.name OPERATOR(pg_catalog.=) model
-                          AND pg_catalog.pg_has_role(m.owner, 'USAGE')));
+    USING (@extschema@.cf_model_writable(model, false))
+    WITH CHECK (@extschema@.cf_model_writable(model, true));
 
 COMMENT ON POLICY cf_training_log_read ON @extschema@.cf_training_log IS
-'cf: every role with SELECT on cf_training_log reads every model''s trace';
+'cf: a role reads the trace of the models it may read (cf_model_readable)';
 COMMENT ON POLICY cf_training_log_owner ON @extschema@.cf_training_log IS
 'cf: only roles with the privileges of the model''s owner may write its trace; rows of a model whose cf_models row is gone may be deleted or renamed (the cascade trigger)';
 

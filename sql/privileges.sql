@@ -87,7 +87,7 @@ GRANT SELECT ON priv_ratings TO "regress_cf Odd ""Q""";
 SET ROLE "regress_cf Odd ""Q""";
 SELECT model FROM cf_train('priv_ratings', model => 'quoted', verbose => false);
 RESET ROLE;
-SELECT name, owner, owner = 'regress_cf_alice'::regrole AS is_alice
+SELECT name, owner, owner = 'regress_cf_alice' AS is_alice
 FROM cf_models WHERE name IN ('alice', 'bob', 'quoted') ORDER BY name;
 
 -- bob may not replace, rename, give away or drop alice's model, nor touch
@@ -194,7 +194,8 @@ SELECT model FROM cf_train('priv_ratings', model => 'orphan', epochs => 2, verbo
 RESET ROLE;
 REVOKE SELECT ON priv_ratings FROM regress_cf_gone;
 DROP ROLE regress_cf_gone;
-SELECT owner::text ~ '^[0-9]+$' AS owner_is_a_bare_oid FROM cf_models WHERE name = 'orphan';
+-- the owner is a name: it stays, and grants nothing while no role has it
+SELECT owner, cf_has_role(owner) AS owner_exists FROM cf_models WHERE name = 'orphan';
 SET ROLE regress_cf_alice;
 \set VERBOSITY terse
 SELECT * FROM cf_train('priv_ratings', model => 'orphan', verbose => false);
@@ -204,6 +205,116 @@ SELECT count(*) AS orphans_left FROM cf_models WHERE name = 'orphan';
 RESET ROLE;
 DELETE FROM cf_models WHERE name = 'orphan';
 SELECT count(*) AS orphans_left FROM cf_models WHERE name = 'orphan';
+
+--
+-- The source a model records is read as the model's owner.  Its owner may
+-- point cf_models.source at any table; read with the rights of whoever
+-- refreshes or explains, a more privileged role would copy what the owner
+-- may not read into rows the owner reads (a confused deputy).
+--
+CREATE TABLE priv_secret AS SELECT user_id, item_id + 1000 AS item_id, rating FROM priv_ratings;
+SET ROLE regress_cf_alice;
+SELECT model FROM cf_train('priv_ratings', model => 'deputy', algorithm => 'als', epochs => 2,
+                           verbose => false);
+UPDATE cf_models SET source = 'public.priv_secret' WHERE name = 'deputy';
+RESET ROLE;
+-- a superuser refreshing or explaining the model reads it as alice: refused
+\set VERBOSITY terse
+SELECT * FROM cf_refresh_users('{2}', 'deputy');
+SELECT * FROM cf_explain(2, 1, 'deputy');
+\set VERBOSITY default
+SELECT count(*) AS secret_items_stored FROM cf_user_factors, unnest(rated_items) AS i
+WHERE model = 'deputy' AND i > 1000;
+-- what the source's own code sees: the owner as current_user, in a
+-- security-restricted operation (no SET ROLE, no changed settings), with
+-- only pg_catalog and pg_temp on the search_path
+CREATE TABLE priv_seen (who name);
+GRANT INSERT ON priv_seen TO regress_cf_alice;
+CREATE FUNCTION priv_note(who name) RETURNS boolean LANGUAGE sql AS
+  $$ INSERT INTO public.priv_seen VALUES (who) RETURNING true $$;
+CREATE VIEW priv_noting WITH (security_invoker) AS
+  SELECT user_id, item_id, rating FROM priv_ratings WHERE priv_note(current_user);
+GRANT SELECT ON priv_noting TO regress_cf_alice;
+UPDATE cf_models SET source = 'public.priv_noting' WHERE name = 'deputy';
+SELECT user_id, action FROM cf_refresh_users('{2}', 'deputy');
+SELECT DISTINCT who FROM priv_seen;
+-- a model whose owner no role has: its source is not read at all
+UPDATE cf_models SET owner = 'regress_cf_nosuchrole' WHERE name = 'deputy';
+SELECT * FROM cf_refresh_users('{2}', 'deputy');
+DELETE FROM cf_models WHERE name = 'deputy';
+DROP VIEW priv_noting;
+DROP FUNCTION priv_note(name);
+DROP TABLE priv_secret, priv_seen;
+
+--
+-- Read isolation: a model with a reader is read only by roles with the
+-- privileges of its reader or of its owner (docs/security.md)
+--
+CREATE ROLE regress_cf_tenant_a;
+CREATE ROLE regress_cf_tenant_b;
+CREATE ROLE regress_cf_app_a IN ROLE regress_cf_tenant_a;
+GRANT SELECT ON cf_models, cf_user_factors, cf_item_factors, cf_training_log
+  TO regress_cf_tenant_a, regress_cf_tenant_b;
+SET ROLE regress_cf_alice;
+-- set in the training's transaction, no one else ever sees the model
+BEGIN;
+SELECT model FROM cf_train('priv_ratings', model => 'tenant a', epochs => 2, verbose => false);
+UPDATE cf_models SET reader = 'regress_cf_tenant_a' WHERE name = 'tenant a';
+COMMIT;
+SELECT name, owner, reader FROM cf_models WHERE name = 'tenant a';
+RESET ROLE;
+-- the reader's members serve it; other roles see no trace of it
+SET ROLE regress_cf_app_a;
+SELECT count(*) AS recommended FROM cf_recommend(2, 5, 'tenant a');
+SELECT (SELECT count(*) FROM cf_models WHERE name = 'tenant a') AS models,
+       (SELECT count(*) FROM cf_user_factors WHERE model = 'tenant a') > 0 AS user_rows,
+       (SELECT count(*) FROM cf_item_factors WHERE model = 'tenant a') > 0 AS item_rows,
+       (SELECT count(*) FROM cf_training_log WHERE model = 'tenant a') AS log_rows;
+RESET ROLE;
+SET ROLE regress_cf_tenant_b;
+SELECT * FROM cf_recommend(2, 5, 'tenant a');
+SELECT cf_predict(2, 1, 'tenant a');
+SELECT (SELECT count(*) FROM cf_models WHERE name = 'tenant a') AS models,
+       (SELECT count(*) FROM cf_user_factors WHERE model = 'tenant a') AS user_rows,
+       (SELECT count(*) FROM cf_item_factors WHERE model = 'tenant a') AS item_rows,
+       (SELECT count(*) FROM cf_training_log WHERE model = 'tenant a') AS log_rows;
+-- nor through a cache filled by a reader in the same session
+RESET ROLE;
+SET ROLE regress_cf_app_a;
+SELECT count(*) AS recommended FROM cf_recommend(2, 5, 'tenant a');
+SET ROLE regress_cf_tenant_b;
+SELECT * FROM cf_recommend(2, 5, 'tenant a');
+SELECT count(*) AS cached_entries_seen FROM cf_cache() WHERE model = 'tenant a';
+-- nor can it write, or plant rows under the name
+DELETE FROM cf_item_factors WHERE model = 'tenant a';
+RESET ROLE;
+SET ROLE regress_cf_bob;
+DELETE FROM cf_item_factors;
+INSERT INTO cf_training_log VALUES ('tenant a', 99, 0, 0, 0);
+SELECT count(*) AS bob_sees FROM cf_models WHERE name = 'tenant a';
+RESET ROLE;
+SELECT (SELECT count(*) FROM cf_item_factors WHERE model = 'tenant a') > 0 AS items_intact,
+       (SELECT count(*) FROM cf_training_log WHERE model = 'tenant a') AS log_rows;
+-- the owner keeps the reader when retraining, and a copy keeps it too; the
+-- owner may lift it
+SET ROLE regress_cf_alice;
+SELECT cf_copy_model('tenant a', 'tenant a copy');
+SELECT name, owner, reader FROM cf_models WHERE name = 'tenant a copy';
+SET ROLE regress_cf_tenant_b;
+SELECT count(*) AS copies_seen FROM cf_models WHERE name = 'tenant a copy';
+SET ROLE regress_cf_alice;
+SELECT cf_drop_model('tenant a copy');
+SELECT model FROM cf_train('priv_ratings', model => 'tenant a', epochs => 3, verbose => false);
+SELECT reader FROM cf_models WHERE name = 'tenant a';
+UPDATE cf_models SET reader = NULL WHERE name = 'tenant a';
+RESET ROLE;
+SET ROLE regress_cf_tenant_b;
+SELECT count(*) AS recommended FROM cf_recommend(2, 5, 'tenant a');
+RESET ROLE;
+DELETE FROM cf_models WHERE name = 'tenant a';
+REVOKE ALL ON cf_models, cf_user_factors, cf_item_factors, cf_training_log
+  FROM regress_cf_tenant_a, regress_cf_tenant_b;
+DROP ROLE regress_cf_app_a, regress_cf_tenant_a, regress_cf_tenant_b;
 
 --
 -- The SQLSTATEs

@@ -145,8 +145,8 @@ SELECT count(*) AS untouched FROM cf_user_factors a JOIN fresh_before b USING (m
 WHERE a.model = 'fresh' AND a.user_id = 5 AND a.factors = b.factors;
 ROLLBACK;
 
--- as the caller: only a role with the model owner's privileges may refresh
--- its users (docs/security.md), and privileges on the source apply
+-- only a role with the model owner's privileges may refresh its users, and
+-- the owner's privileges on the source apply (docs/security.md)
 CREATE ROLE cf_refresher;
 GRANT SELECT, INSERT, UPDATE, DELETE ON cf_models, cf_user_factors, cf_item_factors TO cf_refresher;
 SET ROLE cf_refresher;
@@ -179,3 +179,44 @@ ALTER TABLE fresh RENAME TO fresh_renamed;
 SELECT * FROM cf_refresh_users('{1}', 'fresh');
 ALTER TABLE fresh_renamed RENAME TO fresh;
 DELETE FROM cf_models WHERE name IN ('fresh', 'byhand', 'implicit');
+
+--
+-- Results do not depend on what the session did before: iALS fold-in
+-- solves against the cached Gramian, whose lower triangle was left as
+-- whatever the memory held, and the finiteness check read it (a session
+-- that had trained failed with 22003 where a fresh one answered).
+--
+CREATE TABLE gram_ratings AS SELECT * FROM cf_synthetic_ratings(200, 100, 4000);
+SELECT model FROM cf_train('gram_ratings', model => 'gram', algorithm => 'ials', factors => 64,
+                           epochs => 2, verbose => false);
+CREATE TABLE gram_answers AS
+SELECT 'fold-in' AS what, string_agg(item_id || ':' || round(score::numeric, 6), ' ') AS answer
+FROM cf_recommend_for_ratings('{1, 2, 3}', '{1, 1, 1}', 5, 'gram')
+UNION ALL
+SELECT 'explain', string_agg(rated_item_id || ':' || round(share::numeric, 6), ' ')
+FROM cf_explain(1, 2, 'gram')
+UNION ALL
+SELECT 'refresh', string_agg(user_id || ':' || action, ' ') FROM cf_refresh_users('{1, 2}', 'gram');
+INSERT INTO gram_answers
+SELECT 'refreshed', string_agg(round(f::numeric, 6)::text, ' ' ORDER BY user_id, n)
+FROM cf_user_factors, unnest(factors) WITH ORDINALITY AS v(f, n)
+WHERE model = 'gram' AND user_id IN (1, 2);
+SELECT what, answer IS NOT NULL AS answered FROM gram_answers ORDER BY what;
+-- a fresh session gives the same
+\c
+SELECT a.what, a.answer = f.answer AS same_in_fresh_session
+FROM gram_answers a JOIN (
+  SELECT 'fold-in' AS what, string_agg(item_id || ':' || round(score::numeric, 6), ' ') AS answer
+  FROM cf_recommend_for_ratings('{1, 2, 3}', '{1, 1, 1}', 5, 'gram')
+  UNION ALL
+  SELECT 'explain', string_agg(rated_item_id || ':' || round(share::numeric, 6), ' ')
+  FROM cf_explain(1, 2, 'gram')
+  UNION ALL
+  SELECT 'refresh', string_agg(user_id || ':' || action, ' ') FROM cf_refresh_users('{1, 2}', 'gram')
+) f USING (what) ORDER BY a.what;
+SELECT answer = (SELECT string_agg(round(f::numeric, 6)::text, ' ' ORDER BY user_id, n)
+                 FROM cf_user_factors, unnest(factors) WITH ORDINALITY AS v(f, n)
+                 WHERE model = 'gram' AND user_id IN (1, 2)) AS same_refreshed_factors
+FROM gram_answers WHERE what = 'refreshed';
+DROP TABLE gram_ratings, gram_answers;
+SELECT cf_drop_model('gram');

@@ -87,6 +87,80 @@ SELECT model, epochs FROM cf_model_summary WHERE model = 'default';
 SELECT epoch_kept, validation_rmse IS NOT NULL AS validated
 FROM cf_train('ratings', model => 'validated', epochs => 5, validation_fraction => 0.1, verbose => false);
 
+-- from 0.2.0: the same objects as a fresh install, a model serves unchanged
+CREATE DATABASE cf_from_0_2_0;
+\c cf_from_0_2_0
+CREATE EXTENSION cf VERSION '0.2.0';
+CREATE TABLE ratings AS SELECT * FROM cf_synthetic_ratings(200, 100, 3000);
+SELECT users FROM cf_train('ratings', algorithm => 'als', epochs => 5, verbose => false);
+SELECT array_agg(item_id) AS recommended_before FROM cf_recommend(1, 5) \gset
+ALTER EXTENSION cf UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'cf';
+:catalog_query \gset updated_
+SELECT :fresh_objects = :updated_objects AS same_object_count,
+       :'fresh_digest' = :'updated_digest' AS same_as_fresh_install;
+SELECT array_agg(item_id) = :'recommended_before' AS same_recommendations FROM cf_recommend(1, 5);
+SELECT count(*) AS refreshed FROM cf_refresh_users('{1, 2}');
+
+-- from 0.2.0, models of other roles: owners were regrole, now role names
+-- (grants make explicit ACLs, so this one is not compared with a fresh install)
+CREATE DATABASE cf_owners_0_2_0;
+\c cf_owners_0_2_0
+CREATE EXTENSION cf VERSION '0.2.0';
+CREATE ROLE "regress_cf Upgrade ""Q""";
+CREATE ROLE regress_cf_upgrade_gone;
+GRANT SELECT, INSERT, UPDATE, DELETE ON cf_models, cf_user_factors, cf_item_factors, cf_training_log
+  TO "regress_cf Upgrade ""Q""", regress_cf_upgrade_gone;
+GRANT USAGE ON SEQUENCE cf_model_version_seq TO "regress_cf Upgrade ""Q""", regress_cf_upgrade_gone;
+CREATE TABLE ratings AS SELECT * FROM cf_synthetic_ratings(200, 100, 3000);
+GRANT SELECT ON ratings TO "regress_cf Upgrade ""Q""", regress_cf_upgrade_gone;
+SET ROLE "regress_cf Upgrade ""Q""";
+SELECT users FROM cf_train('ratings', model => 'quoted', epochs => 5, verbose => false);
+SET ROLE regress_cf_upgrade_gone;
+SELECT users FROM cf_train('ratings', model => 'gone', algorithm => 'als', epochs => 2, verbose => false);
+RESET ROLE;
+REVOKE ALL ON cf_models, cf_user_factors, cf_item_factors, cf_training_log, ratings
+  FROM regress_cf_upgrade_gone;
+REVOKE ALL ON SEQUENCE cf_model_version_seq FROM regress_cf_upgrade_gone;
+DROP ROLE regress_cf_upgrade_gone;
+SELECT name, pg_typeof(owner) AS owner_type, owner::text ~ '^[0-9]+$' AS dropped
+FROM cf_models ORDER BY name;
+-- this library serves 0.2.0's tables until the update: a retrain keeps the
+-- regrole owner, a refresh reads the source as it, a dropped owner's model
+-- is refused (to all but a superuser)
+SET ROLE "regress_cf Upgrade ""Q""";
+SELECT users FROM cf_train('ratings', model => 'quoted', epochs => 5, verbose => false);
+SELECT user_id, action FROM cf_refresh_users('{1}', 'quoted');
+\set VERBOSITY terse
+SELECT * FROM cf_train('ratings', model => 'gone', verbose => false);
+\set VERBOSITY default
+RESET ROLE;
+SELECT name, owner FROM cf_models WHERE name = 'quoted';
+SELECT array_agg(item_id) AS recommended_before FROM cf_recommend(1, 5, 'quoted') \gset
+ALTER EXTENSION cf UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'cf';
+-- the owners are role names (a dropped one as PostgreSQL shows it), the
+-- models serve as before and their owners still own them
+SELECT name, pg_typeof(owner) AS owner_type, owner ~ '^unknown \(OID=[0-9]+\)$' AS dropped,
+       owner = 'regress_cf Upgrade "Q"' AS quoted_owner, reader
+FROM cf_models ORDER BY name;
+SELECT array_agg(item_id) = :'recommended_before' AS same_recommendations
+FROM cf_recommend(1, 5, 'quoted');
+SET ROLE "regress_cf Upgrade ""Q""";
+SELECT users FROM cf_train('ratings', model => 'quoted', epochs => 6, verbose => false);
+SELECT owner FROM cf_models WHERE name = 'quoted';
+\set VERBOSITY terse
+SELECT * FROM cf_train('ratings', model => 'gone', verbose => false);
+\set VERBOSITY default
+RESET ROLE;
+DELETE FROM cf_models;
+REVOKE ALL ON cf_models, cf_user_factors, cf_item_factors, cf_training_log, ratings
+  FROM "regress_cf Upgrade ""Q""";
+REVOKE ALL ON SEQUENCE cf_model_version_seq FROM "regress_cf Upgrade ""Q""";
+DROP ROLE "regress_cf Upgrade ""Q""";
+
 \c contrib_regression
 DROP DATABASE cf_fresh;
 DROP DATABASE cf_from_0_1_0;
+DROP DATABASE cf_from_0_2_0;
+DROP DATABASE cf_owners_0_2_0;

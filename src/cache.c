@@ -9,22 +9,33 @@
  * backend keeps the item matrices of the models it serves, in a memory
  * context of its own under TopMemoryContext, one child context per model.
  *
- * Correctness rests on cf_models.version, which every training sets anew:
+ * Correctness rests on the identity of the model's cf_models row version:
+ * the table (its OID and file), the row's place (ctid) and the transaction
+ * that wrote it (xmin).  No value a user can write forges it: every
+ * training, and every UPDATE of the row, whatever the column, makes a new
+ * row version, and a rewrite or truncation of cf_models a new file.
+ * (cf_models.version is shown but not trusted: its owner may set it to any
+ * value, and a restored dump starts the sequence over.)
  *
  *	- Every scoring call first runs its per-call lookup (model.c, cf_lookup):
  *	  one index probe on cf_models through SPI, as the calling role, in the
  *	  call's snapshot.  Only if that finds the model row is anything served,
  *	  so privileges and row-level security on cf_models hold for cached
- *	  models exactly as for uncached ones.
- *	- The cache is keyed by (cf_models' OID, model name, version): a retrain
- *	  committed in another session shows a new version to the next call's
- *	  snapshot, which loads the new items; a transaction whose snapshot still
- *	  sees the old row gets the old version's entry (or loads it again).
- *	  The OID covers a dropped and re-created extension, whose version
- *	  sequence starts over.
+ *	  models exactly as for uncached ones; a hit also checks the caller's
+ *	  SELECT privilege on cf_item_factors, which a load would need.
+ *	- The cache is keyed by that identity: a retrain committed in another
+ *	  session shows a new row version to the next call's snapshot, which
+ *	  loads the new items; a transaction whose snapshot still sees the old
+ *	  row gets the old version's entry (or loads it again).
  *	- An entry is read in the same snapshot as the lookup that found its
- *	  version, so it holds exactly that version's rows.  (A hand edit of
- *	  factor rows that keeps the version is not seen; documented.)
+ *	  row, so it holds exactly that row version's items.  Item rows changed
+ *	  by hand come with a new row version too: the statement trigger
+ *	  cf_item_factors_changed touches the cf_models rows its caller may
+ *	  change (cf's own statements, which come with a new row version or
+ *	  none, skip it).
+ *	- Every item row read is checked against the model row's factor count
+ *	  and for finite values (cf_copy_array, cf_check_stored_row), so an
+ *	  entry always holds what its model row describes.
  *
  * No invalidation messages are needed, and none exist for ordinary INSERTs.
  *
@@ -55,13 +66,17 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "tcop/dest.h"
+#include "utils/acl.h"
 #include "utils/array.h"
+#include "storage/itemptr.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
@@ -71,25 +86,30 @@
 #include "idmap.h"
 #include "util.h"
 
+/* cf's own statements on cf_item_factors under way (cf_own_item_writes). */
+static int	own_item_writes = 0;
+
 /* The cache: entries most recently used first, and their total size. */
 static MemoryContext cache_cxt = NULL;
 static dlist_head cache_list = DLIST_STATIC_INIT(cache_list);
 static Size cache_bytes = 0;
 
-/* Budget in bytes. */
+/* Budget in bytes (cf.cache_size is in megabytes, up to 2 TB). */
 static Size
 cache_budget(void)
 {
-	return (Size) cf_cache_size * 1024 * 1024;
+	uint64		bytes = (uint64) cf_cache_size * 1024 * 1024;
+
+	return (Size) Min(bytes, (uint64) SIZE_MAX);
 }
 
 /* Bytes a cached model of this shape takes (the documented cost). */
 Size
 cf_items_bytes(int64 nitems, int k)
 {
-	/* factors, id, bias, inverse norm, hash slots (up to two per item) */
+	/* factors, id, bias, hash slots (up to two per item) */
 	Size		per_item = cf_add_size(cf_mul_size(k, sizeof(float)),
-									   sizeof(int64) + 2 * sizeof(float) + 2 * sizeof(CfIdEntry));
+									   sizeof(int64) + sizeof(float) + 2 * sizeof(CfIdEntry));
 
 	return cf_add_size(cf_mul_size((Size) Max(nitems, 0), per_item), 16 * 1024);
 }
@@ -148,9 +168,18 @@ cache_trim(Size room)
 	}
 }
 
-/* The cached entry of a model version, or NULL. */
+/* Whether an entry was read for the model row version info describes. */
+static bool
+same_row_version(const CfItems *e, const CfModelInfo *info)
+{
+	return e->xmin == info->xmin && ItemPointerEquals((ItemPointer) &e->tid,
+													  (ItemPointer) &info->tid) &&
+		e->relid == info->relid && e->filenode == info->filenode;
+}
+
+/* The cached entry of a model row version, or NULL. */
 static CfItems *
-cache_find(Oid relid, const char *name, int64 version)
+cache_find(const CfModelInfo *info)
 {
 	dlist_iter	it;
 
@@ -158,7 +187,7 @@ cache_find(Oid relid, const char *name, int64 version)
 	{
 		CfItems    *e = dlist_container(CfItems, lru, it.cur);
 
-		if (e->version == version && e->relid == relid && strcmp(e->name, name) == 0)
+		if (same_row_version(e, info))
 			return e;
 	}
 	return NULL;
@@ -272,8 +301,12 @@ items_read(Oid nsp, const char *name, const CfModelInfo *info, Datum ids,
 	it->cxt = cxt;
 	it->nsp = nsp;
 	it->relid = info->relid;
+	it->filenode = info->filenode;
+	it->tid = info->tid;
+	it->xmin = info->xmin;
 	it->name = pstrdup(name);
 	it->version = info->version;
+	it->items_relid = get_relname_relid("cf_item_factors", nsp);
 	it->k = info->k;
 	it->partial = some;
 	MemoryContextSetIdentifier(cxt, it->name);
@@ -327,17 +360,7 @@ items_read(Oid nsp, const char *name, const CfModelInfo *info, Datum ids,
 	SPI_finish();
 	MemoryContextDelete(r.rowcxt);
 
-	/* inverse norms and the id map */
-	it->inv_norm = palloc_extended(cf_mul_size(Max(it->n, 1), sizeof(float)), MCXT_ALLOC_HUGE);
-	for (int32 j = 0; j < it->n; j++)
-	{
-		const float *q = it->Q + (Size) j * it->k;
-		double		ss = 0;
-
-		for (int c = 0; c < it->k; c++)
-			ss += (double) q[c] * q[c];
-		it->inv_norm[j] = ss > 0 ? (float) (1.0 / sqrt(ss)) : 0.0f;
-	}
+	/* the id map */
 	it->map = cf_idmap_create(cxt, Max(it->n, 16), NULL);
 	for (int32 j = 0; j < it->n; j++)
 	{
@@ -365,6 +388,28 @@ cache_init(void)
 	}
 }
 
+/*
+ * Error, as reading the rows again would fail, unless the caller may
+ * SELECT the columns of cf_item_factors the entry was read from.
+ */
+static void
+check_items_privilege(const CfItems *it)
+{
+	static const char *const columns[] = {"model", "item_id", "bias", "factors"};
+	Oid			user = GetUserId();
+
+	if (pg_class_aclcheck(it->items_relid, user, ACL_SELECT) == ACLCHECK_OK)
+		return;
+	for (int j = 0; j < lengthof(columns); j++)
+	{
+		AttrNumber	att = get_attnum(it->items_relid, columns[j]);
+
+		if (att == InvalidAttrNumber ||
+			pg_attribute_aclcheck(it->items_relid, att, user, ACL_SELECT) != ACLCHECK_OK)
+			aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, "cf_item_factors");
+	}
+}
+
 /* The shared part of cf_items_acquire and cf_items_acquire_some. */
 static CfItems *
 items_acquire(Oid nsp, const char *name, const CfModelInfo *info, Datum ids)
@@ -373,9 +418,12 @@ items_acquire(Oid nsp, const char *name, const CfModelInfo *info, Datum ids)
 	Size		estimate = cf_items_bytes(info->items, info->k);
 
 	cache_init();
-	it = cache_find(info->relid, name, info->version);
+	it = cache_find(info);
 	if (it != NULL)
 	{
+		check_items_privilege(it);
+		if (it->k != info->k || strcmp(it->name, name) != 0)
+			elog(ERROR, "cached items of model \"%s\" do not match its row", name);
 		dlist_move_head(&cache_list, &it->lru);
 		it->pins++;
 		it->hits++;
@@ -469,7 +517,9 @@ cf_items_gram(CfItems *items)
 	if (items->gram == NULL)
 	{
 		int			k = items->k;
-		float	   *g = MemoryContextAlloc(items->cxt, sizeof(float) * k * k);
+
+		/* ssyrk writes the upper triangle: the lower one is zeros, not garbage */
+		float	   *g = MemoryContextAllocZero(items->cxt, sizeof(float) * k * k);
 		Size		bytes;
 
 		cblas_ssyrk(CblasColMajor, CblasUpper, CblasNoTrans, k, items->n, 1.0f,
@@ -505,7 +555,8 @@ cf_cache(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	sql = psprintf("SELECT tableoid, name, version FROM %s", cf_table(nsp, "cf_models"));
+	sql = psprintf("SELECT tableoid, pg_catalog.pg_relation_filenode(tableoid), ctid, xmin"
+				   " FROM %s", cf_table(nsp, "cf_models"));
 	ret = SPI_execute(sql, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading cf_models failed: %s", SPI_result_code_string(ret));
@@ -522,11 +573,13 @@ cf_cache(PG_FUNCTION_ARGS)
 			HeapTuple	tup = SPI_tuptable->vals[j];
 			TupleDesc	desc = SPI_tuptable->tupdesc;
 			bool		isnull;
-			Oid			relid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
-			int64		version = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
-			char	   *name = TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull));
+			CfModelInfo row;
 
-			visible = relid == e->relid && version == e->version && strcmp(name, e->name) == 0;
+			row.relid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+			row.filenode = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
+			row.tid = *(ItemPointer) DatumGetPointer(SPI_getbinval(tup, desc, 3, &isnull));
+			row.xmin = DatumGetTransactionId(SPI_getbinval(tup, desc, 4, &isnull));
+			visible = same_row_version(e, &row);
 		}
 		if (visible)
 		{
@@ -544,4 +597,62 @@ cf_cache(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	return (Datum) 0;
+}
+
+/* Run fn(arg) as cf's own statements on cf_item_factors. */
+void
+cf_own_item_writes(void (*fn) (void *arg), void *arg)
+{
+	own_item_writes++;
+	PG_TRY();
+	{
+		fn(arg);
+	}
+	PG_FINALLY();
+	{
+		own_item_writes--;
+	}
+	PG_END_TRY();
+}
+
+PG_FUNCTION_INFO_V1(cf_item_factors_changed);
+
+/*
+ * cf_item_factors_changed() RETURNS trigger: after an INSERT, UPDATE,
+ * DELETE or TRUNCATE of cf_item_factors by any statement but cf's own,
+ * give every cf_models row the caller may change a new row version
+ * (UPDATE ... SET version = version), so that no backend serves the items
+ * it cached before.  A statement trigger knows no rows, hence every model
+ * the caller may change; row-level security limits that to its own.
+ */
+Datum
+cf_item_factors_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Oid			nsp;
+	Oid			models;
+	char	   *sql;
+	int			ret;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
+		elog(ERROR, "cf_item_factors_changed must be called as a statement trigger");
+	if (own_item_writes > 0)
+		return PointerGetDatum(NULL);
+
+	nsp = RelationGetNamespace(trigdata->tg_relation);
+	models = get_relname_relid("cf_models", nsp);
+	if (pg_class_aclcheck(models, GetUserId(), ACL_UPDATE) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to change the item rows of models by hand"),
+				 errdetail("A change of cf_item_factors outside cf's functions gives the models a new row version in cf_models, which takes UPDATE on cf_models."),
+				 errhint("Grant UPDATE on cf_models to the role, or change models with cf's functions.")));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	sql = psprintf("UPDATE %s SET version = version", cf_table(nsp, "cf_models"));
+	ret = SPI_execute(sql, false, 0);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "touching the models failed: %s", SPI_result_code_string(ret));
+	SPI_finish();
+	return PointerGetDatum(NULL);
 }

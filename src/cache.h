@@ -2,7 +2,7 @@
  *
  * cache.h
  *	  The backend-local factor cache: models' item matrices, biases and id
- *	  maps, keyed by model and version.
+ *	  maps, keyed by the identity of the model's cf_models row version.
  *
  *-------------------------------------------------------------------------
  */
@@ -26,15 +26,18 @@ typedef struct CfItems
 	int64	   *ids;			/* ascending */
 	float	   *bias;			/* n */
 	float	   *Q;				/* n x k, row-major */
-	float	   *inv_norm;		/* 1 / |q_i|, 0 for a zero vector */
 	float	   *gram;			/* Q^T Q (k x k, upper triangle), once asked for */
 	struct cf_idmap_hash *map;	/* id -> index */
 
-	/* identity: (relid, name, version) */
+	/* identity: the cf_models row version read (see CfModelInfo) */
 	Oid			nsp;
 	Oid			relid;
+	Oid			filenode;
+	ItemPointerData tid;
+	TransactionId xmin;
 	char	   *name;
-	int64		version;
+	int64		version;		/* shown by cf_cache() */
+	Oid			items_relid;	/* cf_item_factors, for the privilege check on a hit */
 
 	/* bookkeeping */
 	MemoryContext cxt;			/* holds all of the above */
@@ -73,6 +76,14 @@ extern int32 cf_item_index(const CfItems *items, int64 id);
  * hold every item (cf_items_acquire).
  */
 extern const float *cf_items_gram(CfItems *items);
+
+/*
+ * Run fn(arg), whose statements on cf_item_factors are cf's own (training's
+ * store, a copy, the cascade of a drop or rename): each comes with a new
+ * cf_models row version or none, so cf_item_factors_changed leaves the
+ * models alone while it runs.
+ */
+extern void cf_own_item_writes(void (*fn) (void *arg), void *arg);
 
 /* Bytes a cached model of this shape takes (the documented cost). */
 extern Size cf_items_bytes(int64 nitems, int k);

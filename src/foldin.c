@@ -72,6 +72,7 @@
 #include "utils/tuplestore.h"
 #include "utils/varlena.h"
 
+#include "access.h"
 #include "cache.h"
 #include "foldin.h"
 #include "load.h"
@@ -488,26 +489,32 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* Error context: which model's source was being checked. */
+/* Error context: which model's source was being read. */
 static void
 source_error_context(void *arg)
 {
-	errcontext("checking the source of model \"%s\" recorded in cf_models", (const char *) arg);
+	errcontext("reading the source of model \"%s\" recorded in cf_models", (const char *) arg);
 }
 
 /*
- * The model's source as cf_models records it, resolved like a regclass
- * (quoted qualified name) and checked against the catalog like training's.
+ * The current rows of some users (user_ids, a bigint[]) in the source the
+ * model records (see foldin.h): the model's row is read as the caller, the
+ * relation resolved (a quoted qualified name, like a regclass), checked
+ * against the catalog like training's source, and read as the model's
+ * owner (access.c), never with the caller's rights.
  */
 void
-cf_model_source(Oid nsp, const char *model, CfSource *src)
+cf_load_model_source(Oid nsp, const char *model, Datum user_ids, CfSource *src,
+					 CfRatings *data)
 {
 	MemoryContext outer = CurrentMemoryContext;
 	Datum		value = CStringGetTextDatum(model);
+	Oid			owner = cf_model_owner(nsp, model);
 	char	   *source;
 	bool		isnull;
 	RangeVar   *rv;
 	ErrorContextCallback errcallback;
+	CfActingAs	acting;
 	int			ret;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -531,6 +538,7 @@ cf_model_source(Oid nsp, const char *model, CfSource *src)
 	errcallback.arg = (void *) model;
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
+	cf_act_as_begin(owner, &acting);
 	rv = makeRangeVarFromNameList(stringToQualifiedNameList(source));
 	src->relid = RangeVarGetRelid(rv, AccessShareLock, true);
 	if (!OidIsValid(src->relid))
@@ -539,6 +547,8 @@ cf_model_source(Oid nsp, const char *model, CfSource *src)
 				 errmsg("source relation \"%s\" of model \"%s\" does not exist", source, model),
 				 errhint("Retrain the model from an existing relation with cf_train().")));
 	cf_check_source(src);
+	cf_load_user_ratings(src, user_ids, data);
+	cf_act_as_end(&acting);
 	error_context_stack = errcallback.previous;
 }
 
@@ -643,10 +653,14 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 
 	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
 	kind = fold_check(&info, model, "cf_refresh_users");
-	cf_model_source(nsp, model, &src);
 	items = cf_items_acquire(nsp, model, &info);
 
-	cf_load_user_ratings(&src, PointerGetDatum(id_array(ids, nids)), &data);
+	/*
+	 * The source the model records, read as the model's owner: the owner
+	 * may point cf_models.source anywhere, so the owner's rights, not the
+	 * caller's, decide what it reads (access.c).
+	 */
+	cf_load_model_source(nsp, model, PointerGetDatum(id_array(ids, nids)), &src, &data);
 	if (data.skipped > 0)
 		ereport(NOTICE,
 				(errmsg("skipped %lld rows with a NULL user, item or rating",

@@ -28,12 +28,15 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
+#include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 
+#include "cache.h"
 #include "model.h"
 #include "util.h"
 
@@ -41,8 +44,9 @@ PG_FUNCTION_INFO_V1(cf_drop_model);
 PG_FUNCTION_INFO_V1(cf_rename_model);
 PG_FUNCTION_INFO_V1(cf_copy_model);
 PG_FUNCTION_INFO_V1(cf_training_chart);
+PG_FUNCTION_INFO_V1(cf_models_cascade);
 
-/* The columns of cf_models a copy carries over (all but the name and version). */
+/* The columns of cf_models a copy carries over (not the name, version, owner, reader). */
 #define MODEL_COPY_COLUMNS \
 	"source, user_column, item_column, rating_column, algorithm, hyperparameters," \
 	" factors, users, items, ratings, global_mean, rating_min, rating_max, epochs," \
@@ -62,6 +66,34 @@ run(const char *sql, int expected, const char *a, const char *b)
 	if (ret != expected)
 		elog(ERROR, "\"%s\" failed: %s", sql, SPI_result_code_string(ret));
 	return SPI_processed;
+}
+
+/* A statement for run(), to pass as one argument. */
+typedef struct Statement
+{
+	const char *sql;
+	int			expected;
+	const char *a;
+	const char *b;
+} Statement;
+
+/* run() a Statement. */
+static void
+run_statement(void *arg)
+{
+	Statement  *st = arg;
+
+	run(st->sql, st->expected, st->a, st->b);
+}
+
+/* Run a statement without parameters. */
+static void
+run_plain(const char *sql)
+{
+	int			ret = SPI_execute(sql, false, 0);
+
+	if (ret < 0)
+		elog(ERROR, "\"%s\" failed: %s", sql, SPI_result_code_string(ret));
 }
 
 /* Whether the caller sees a model of this name (inside SPI). */
@@ -169,11 +201,7 @@ check_source_and_target(Oid nsp, const char *model, const char *new_name)
 {
 	if (!model_exists(nsp, model))
 		no_such_model(model);
-	if (model_exists(nsp, new_name))
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("model \"%s\" already exists", new_name),
-				 errhint("Drop it first with cf_drop_model().")));
+	cf_check_new_name(nsp, new_name);
 }
 
 /*
@@ -208,16 +236,20 @@ cf_copy_model(PG_FUNCTION_ARGS)
 	Oid			nsp = cf_extension_schema(fcinfo);
 	char	   *model = cf_model_name_arg(fcinfo, 0);
 	char	   *new_name = new_name_arg(fcinfo);
+	const char *columns;
 
 	lock_two(model, new_name);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	check_source_and_target(nsp, model, new_name);
-	run(psprintf("INSERT INTO %s (name, version, " MODEL_COPY_COLUMNS ")"
-				 " SELECT $2, pg_catalog.nextval(%s::pg_catalog.regclass), " MODEL_COPY_COLUMNS
+	/* the copy belongs to the caller (the column's default) and keeps the reader */
+	columns = get_attnum(get_relname_relid("cf_models", nsp), "reader") != InvalidAttrNumber ?
+		MODEL_COPY_COLUMNS ", reader" : MODEL_COPY_COLUMNS;
+	run(psprintf("INSERT INTO %s (name, version, %s)"
+				 " SELECT $2, pg_catalog.nextval(%s::pg_catalog.regclass), %s"
 				 " FROM %s WHERE name OPERATOR(pg_catalog.=) $1",
-				 cf_table(nsp, "cf_models"),
-				 quote_literal_cstr(cf_table(nsp, "cf_model_version_seq")),
+				 cf_table(nsp, "cf_models"), columns,
+				 quote_literal_cstr(cf_table(nsp, "cf_model_version_seq")), columns,
 				 cf_table(nsp, "cf_models")),
 		SPI_OK_INSERT, model, new_name);
 	run(psprintf("INSERT INTO %s (model, user_id, bias, factors, rated_items)"
@@ -225,11 +257,16 @@ cf_copy_model(PG_FUNCTION_ARGS)
 				 " WHERE model OPERATOR(pg_catalog.=) $1",
 				 cf_table(nsp, "cf_user_factors"), cf_table(nsp, "cf_user_factors")),
 		SPI_OK_INSERT, model, new_name);
-	run(psprintf("INSERT INTO %s (model, item_id, bias, factors)"
-				 " SELECT $2, item_id, bias, factors FROM %s"
-				 " WHERE model OPERATOR(pg_catalog.=) $1",
-				 cf_table(nsp, "cf_item_factors"), cf_table(nsp, "cf_item_factors")),
-		SPI_OK_INSERT, model, new_name);
+	/* (the copy's cf_models row is new: no cached items to invalidate) */
+	cf_own_item_writes(run_statement,
+					   &(Statement) {
+						   psprintf("INSERT INTO %s (model, item_id, bias, factors)"
+									" SELECT $2, item_id, bias, factors FROM %s"
+									" WHERE model OPERATOR(pg_catalog.=) $1",
+									cf_table(nsp, "cf_item_factors"),
+									cf_table(nsp, "cf_item_factors")),
+						   SPI_OK_INSERT, model, new_name
+					   });
 	run(psprintf("INSERT INTO %s (model, epoch, loss, rmse, seconds, validation_rmse)"
 				 " SELECT $2, epoch, loss, rmse, seconds, validation_rmse FROM %s"
 				 " WHERE model OPERATOR(pg_catalog.=) $1",
@@ -237,6 +274,101 @@ cf_copy_model(PG_FUNCTION_ARGS)
 		SPI_OK_INSERT, model, new_name);
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/*
+ * The cascade
+ */
+
+/* What the cascade does: delete old_name's rows, rename them to new_name, or (old_name NULL) truncate. */
+typedef struct Cascade
+{
+	Oid			nsp;
+	const char *old_name;
+	const char *new_name;
+} Cascade;
+
+/* The statements of the cascade, run as the caller. */
+static void
+cascade(void *arg)
+{
+	static const char *const tables[] = {"cf_user_factors", "cf_item_factors", "cf_training_log"};
+	Cascade    *c = arg;
+
+	if (c->old_name == NULL)
+	{
+		run_plain(psprintf("TRUNCATE %s, %s, %s", cf_table(c->nsp, tables[0]),
+						   cf_table(c->nsp, tables[1]), cf_table(c->nsp, tables[2])));
+		return;
+	}
+	for (int j = 0; j < lengthof(tables); j++)
+	{
+		if (c->new_name == NULL)
+			run(psprintf("DELETE FROM %s WHERE model OPERATOR(pg_catalog.=) $1",
+						 cf_table(c->nsp, tables[j])),
+				SPI_OK_DELETE, c->old_name, NULL);
+		else
+			run(psprintf("UPDATE %s SET model = $2 WHERE model OPERATOR(pg_catalog.=) $1",
+						 cf_table(c->nsp, tables[j])),
+				SPI_OK_UPDATE, c->old_name, c->new_name);
+	}
+}
+
+/* The text of the name column of a cf_models tuple. */
+static char *
+name_of(TriggerData *trigdata, HeapTuple tup)
+{
+	char	   *name = SPI_getvalue(tup, RelationGetDescr(trigdata->tg_relation),
+									SPI_fnumber(RelationGetDescr(trigdata->tg_relation), "name"));
+
+	if (name == NULL)
+		elog(ERROR, "cf_models row without a name");
+	return name;
+}
+
+/*
+ * cf_models_cascade() RETURNS trigger: after a cf_models row is deleted,
+ * or renamed, or the table truncated, delete, rename or truncate the
+ * model's rows in cf_user_factors, cf_item_factors and cf_training_log.
+ * Runs as the caller, after the row is gone (see the policies in cf.sql).
+ * Its statements on cf_item_factors need no cache invalidation: the model
+ * row they follow has gone or has a new row version.
+ */
+Datum
+cf_models_cascade(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerEvent event;
+	Oid			nsp;
+	const char *old_name = NULL;
+	const char *new_name = NULL;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "cf_models_cascade must be called as a trigger");
+	event = trigdata->tg_event;
+	nsp = RelationGetNamespace(trigdata->tg_relation);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (TRIGGER_FIRED_BY_DELETE(event))
+		old_name = name_of(trigdata, trigdata->tg_trigtuple);
+	else if (TRIGGER_FIRED_BY_UPDATE(event))
+	{
+		old_name = name_of(trigdata, trigdata->tg_trigtuple);
+		new_name = name_of(trigdata, trigdata->tg_newtuple);
+		if (strcmp(old_name, new_name) == 0)
+			old_name = NULL;	/* same name: nothing to do */
+	}
+	else if (!TRIGGER_FIRED_BY_TRUNCATE(event))
+		elog(ERROR, "cf_models_cascade fired by an unexpected event");
+
+	if (old_name != NULL || TRIGGER_FIRED_BY_TRUNCATE(event))
+	{
+		Cascade		c = {nsp, old_name, new_name};
+
+		cf_own_item_writes(cascade, &c);
+	}
+	SPI_finish();
+	return PointerGetDatum(NULL);
 }
 
 /*

@@ -39,12 +39,16 @@
 #include "storage/lock.h"
 #include "utils/acl.h"
 #include "utils/array.h"
+#include "storage/itemptr.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/float.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+#include "access.h"
+#include "cache.h"
 #include "model.h"
 #include "util.h"
 
@@ -151,43 +155,59 @@ cf_lock_model(const char *name)
 typedef struct ModelRow
 {
 	bool		exists;
-	int64		version;
-	Oid			owner;
+	ItemPointerData tid;		/* the row version: what a concurrent change */
+	TransactionId xmin;			/* ... of any column makes different */
+	char	   *owner;			/* owner's name, or NULL (0.1.0 tables) */
+	Oid			owner_oid;		/* InvalidOid if no role has that name */
 	bool		allowed;		/* caller has the owner's privileges */
 } ModelRow;
 
 /*
- * Whether cf_models has the owner column: not before ALTER EXTENSION cf
- * UPDATE to 0.2.0, when a database still has 0.1.0's tables (and no
- * row-level security) but already runs this library.
+ * The type of cf_models.owner: InvalidOid before ALTER EXTENSION cf UPDATE
+ * to 0.2.0 (0.1.0's tables, no row-level security), REGROLEOID in 0.2.0's,
+ * NAMEOID since 0.3.0.  A backend may run this library on older tables
+ * until the update.
  */
-static bool
-has_owner_column(Oid nsp)
+static Oid
+owner_column_type(Oid nsp)
 {
 	Oid			relid = get_relname_relid("cf_models", nsp);
+	AttrNumber	att = OidIsValid(relid) ? get_attnum(relid, "owner") : InvalidAttrNumber;
 
-	return OidIsValid(relid) && get_attnum(relid, "owner") != InvalidAttrNumber;
+	return att == InvalidAttrNumber ? InvalidOid : get_atttype(relid, att);
+}
+
+/* SQL for the owner's name as text, for the owner column of this type. */
+static const char *
+owner_name_sql(Oid type)
+{
+	if (type == REGROLEOID)
+		return "pg_catalog.pg_get_userbyid(owner)::pg_catalog.text";
+	if (OidIsValid(type))
+		return "owner::pg_catalog.text";
+	return "NULL::pg_catalog.text";
 }
 
 /*
- * Read the named model's version and owner (call inside SPI_connect), with
- * a fresh snapshot in READ COMMITTED or the transaction's otherwise, or with
- * the given snapshot.
+ * Read the named model's row version and owner (call inside SPI_connect),
+ * with a fresh snapshot in READ COMMITTED or the transaction's otherwise,
+ * or with the given snapshot.
  */
 static void
 model_row(Oid nsp, const char *name, Snapshot snapshot, ModelRow *row)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
+	Oid			type = owner_column_type(nsp);
 	SPIPlanPtr	plan;
 	char	   *sql;
 	int			ret;
 	bool		isnull;
+	Datum		d;
 
-	sql = psprintf("SELECT version, %s FROM %s WHERE name OPERATOR(pg_catalog.=) $1",
-				   has_owner_column(nsp) ?
-				   "owner::pg_catalog.oid, pg_catalog.pg_has_role(owner, 'USAGE')" :
-				   "0::pg_catalog.oid, true",
+	sql = psprintf("SELECT ctid, xmin, %s%s FROM %s WHERE name OPERATOR(pg_catalog.=) $1",
+				   owner_name_sql(type),
+				   type == REGROLEOID ? ", owner::pg_catalog.oid" : "",
 				   cf_table(nsp, "cf_models"));
 	plan = SPI_prepare(sql, 1, argtypes);
 	if (plan == NULL)
@@ -200,15 +220,24 @@ model_row(Oid nsp, const char *name, Snapshot snapshot, ModelRow *row)
 		ret = SPI_execute_plan(plan, values, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "model lookup failed: %s", SPI_result_code_string(ret));
+	memset(row, 0, sizeof(*row));
 	row->exists = SPI_processed > 0;
 	if (row->exists)
 	{
-		row->version = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-												   SPI_tuptable->tupdesc, 1, &isnull));
-		row->owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
-													SPI_tuptable->tupdesc, 2, &isnull));
-		row->allowed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-												  SPI_tuptable->tupdesc, 3, &isnull));
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+
+		row->tid = *(ItemPointer) DatumGetPointer(SPI_getbinval(tup, desc, 1, &isnull));
+		row->xmin = DatumGetTransactionId(SPI_getbinval(tup, desc, 2, &isnull));
+		d = SPI_getbinval(tup, desc, 3, &isnull);
+		row->owner = isnull ? NULL : TextDatumGetCString(d);
+		if (type == REGROLEOID)
+			row->owner_oid = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
+		else if (row->owner)
+			row->owner_oid = cf_role_oid(row->owner);
+		/* no owner column: no row-level security, anyone may; a superuser always may */
+		row->allowed = !OidIsValid(type) || superuser() ||
+			cf_has_privileges_of(row->owner_oid);
 	}
 	SPI_freeplan(plan);
 	pfree(sql);
@@ -216,19 +245,19 @@ model_row(Oid nsp, const char *name, Snapshot snapshot, ModelRow *row)
 
 /* Error: the caller lacks the privileges of the model's owner to do what. */
 static void
-report_not_owner(const char *name, Oid owner, const char *what)
+report_not_owner(const char *name, const ModelRow *row, const char *what)
 {
-	char	   *rolname = GetUserNameFromId(owner, true);
-
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied to %s model \"%s\"", what, name),
-			 rolname ?
+			 OidIsValid(row->owner_oid) ?
 			 errdetail("The model belongs to role \"%s\"; only roles with the privileges of that role may replace or drop it.",
-					   rolname) :
-			 errdetail("The model belongs to a dropped role (OID %u); only a superuser may replace or drop it.",
-					   owner),
-			 errhint("Train under another model name, or ask the owner to grant you its role.")));
+					   row->owner) :
+			 errdetail("The model belongs to \"%s\", which is no role of this cluster; only a superuser may replace or drop it.",
+					   row->owner ? row->owner : ""),
+			 OidIsValid(row->owner_oid) ?
+			 errhint("Train under another model name, or ask the owner to grant you its role.") :
+			 errhint("A superuser can give the model to an existing role with UPDATE cf_models SET owner = ... .")));
 }
 
 /*
@@ -276,7 +305,8 @@ cf_check_replace(Oid nsp, const char *name)
 	{
 		model_row(nsp, name, GetLatestSnapshot(), &latest);
 		if (seen.exists != latest.exists ||
-			(seen.exists && seen.version != latest.version))
+			(seen.exists && (seen.xmin != latest.xmin ||
+							 !ItemPointerEquals(&seen.tid, &latest.tid))))
 			ereport(ERROR,
 					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 					 errmsg("could not serialize access to model \"%s\" due to a concurrent training", name),
@@ -285,7 +315,40 @@ cf_check_replace(Oid nsp, const char *name)
 					 errhint("Retry the transaction.  In READ COMMITTED, a training waits for a concurrent training of the same model and then replaces its result.")));
 	}
 	if (seen.exists && !seen.allowed)
-		report_not_owner(name, seen.owner, "replace");
+		report_not_owner(name, &seen, "replace");
+	SPI_finish();
+}
+
+/*
+ * Under the name's lock: error unless no model has this name, as the
+ * caller sees it (42710) or, in REPEATABLE READ or SERIALIZABLE, as a
+ * transaction that committed since this one's snapshot left it (40001,
+ * as for cf_train in the same race).
+ */
+void
+cf_check_new_name(Oid nsp, const char *name)
+{
+	ModelRow	row;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	model_row(nsp, name, InvalidSnapshot, &row);
+	if (row.exists)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("model \"%s\" already exists", name),
+				 errhint("Drop it first with cf_drop_model().")));
+	if (IsolationUsesXactSnapshot())
+	{
+		model_row(nsp, name, GetLatestSnapshot(), &row);
+		if (row.exists)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access to model \"%s\" due to a concurrent change", name),
+					 errdetail("Another transaction stored model \"%s\" after this transaction took its snapshot.",
+							   name),
+					 errhint("Retry the transaction.")));
+	}
 	SPI_finish();
 }
 
@@ -302,8 +365,38 @@ cf_check_owner(Oid nsp, const char *name)
 		elog(ERROR, "SPI_connect failed");
 	model_row(nsp, name, InvalidSnapshot, &row);
 	if (row.exists && !row.allowed)
-		report_not_owner(name, row.owner, "change");
+		report_not_owner(name, &row, "change");
 	SPI_finish();
+}
+
+/*
+ * The role a model's recorded source is read as: its owner (error if no
+ * role has the owner's name), or the caller where the tables record no
+ * owner (before 0.2.0).  Error if the caller sees no such model.
+ */
+Oid
+cf_model_owner(Oid nsp, const char *name)
+{
+	ModelRow	row;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	model_row(nsp, name, InvalidSnapshot, &row);
+	SPI_finish();
+	if (!row.exists)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" does not exist", name),
+				 errhint("Train it with cf_train(), or see the trained models in cf_models.")));
+	if (row.owner == NULL)
+		return GetUserId();
+	if (!OidIsValid(row.owner_oid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("owner \"%s\" of model \"%s\" is no role of this cluster", row.owner, name),
+				 errdetail("The source a model records is read as the model's owner, whose privileges decide what it may read."),
+				 errhint("Give the model to an existing role with UPDATE cf_models SET owner = ... .")));
+	return row.owner_oid;
 }
 
 /* A one-dimensional array of n by-value elements (real[] or bigint[]). */
@@ -465,32 +558,72 @@ has_column(Oid nsp, const char *table, const char *column)
 	return OidIsValid(relid) && get_attnum(relid, column) != InvalidAttrNumber;
 }
 
+/* What store_items stores. */
+typedef struct StoreItems
+{
+	Oid			nsp;
+	const CfTrainedModel *m;
+} StoreItems;
+
+/* Insert a trained model's item rows (inside SPI). */
+static void
+store_items(void *arg)
+{
+	static const Oid item_types[] = {INT8OID, FLOAT4OID, FLOAT4ARRAYOID};
+	Oid			nsp = ((StoreItems *) arg)->nsp;
+	const CfTrainedModel *m = ((StoreItems *) arg)->m;
+	const CfFactors *f = m->factors;
+	RowBatch	b;
+
+	batch_begin(&b, cf_table(nsp, "cf_item_factors"), "model, item_id, bias, factors",
+				3, item_types, m->name);
+	for (int32 i = 0; i < m->data->nitems; i++)
+	{
+		Datum	   *row = batch_row(&b);
+		MemoryContext oldcxt = MemoryContextSwitchTo(b.cxt);
+
+		row[0] = Int64GetDatum(m->data->item_ids[i]);
+		row[1] = Float4GetDatum(f->item_bias[i]);
+		row[2] = flat_array(f->Q + (Size) i * f->stride, f->k, FLOAT4OID, sizeof(float));
+		MemoryContextSwitchTo(oldcxt);
+	}
+	batch_end(&b);
+}
+
 /* Replace the named model by the trained one, in the current transaction. */
 void
 cf_store_model(Oid nsp, const CfTrainedModel *m)
 {
 	static const Oid user_types[] = {INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT8ARRAYOID};
-	static const Oid item_types[] = {INT8OID, FLOAT4OID, FLOAT4ARRAYOID};
 	static const Oid log_types[] = {INT4OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
 	const CfRatings *data = m->data;
 	const CfFactors *f = m->factors;
 	int			k = f->k;
 	StringInfoData sql;
-	Oid			argtypes[20];
-	Datum		values[20];
-	char		nulls[20];
+	Oid			argtypes[24];
+	Datum		values[24];
+	char		nulls[24];
 	RowBatch	b;
 	int64	   *rated;
 	int			ret;
 	MemoryContext oldcxt;
-	bool		keep_owner;		/* replacing a model that has an owner */
-	bool		with_owner = has_owner_column(nsp);
-	Oid			owner = InvalidOid;
+	int			nkept = 0;		/* columns a replaced model keeps */
+	const char *kept[2];
+	Oid			kept_types[2];
+	Datum		kept_values[2];
+	bool		kept_nulls[2];
 	bool		has_epoch_kept = has_column(nsp, "cf_models", "epoch_kept");
 	int			nargs;
-	char	   *extra_columns;
-	char	   *extra_values;
+	StringInfoData extra_columns;
+	StringInfoData extra_values;
 	bool		has_validation = has_column(nsp, "cf_training_log", "validation_rmse");
+	StoreItems	items;
+
+	/* what a replaced model keeps: its owner and reader, where the tables have them */
+	if (has_column(nsp, "cf_models", "owner"))
+		kept[nkept++] = "owner";
+	if (has_column(nsp, "cf_models", "reader"))
+		kept[nkept++] = "reader";
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -501,41 +634,57 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 	 * privileges: then the model exists but was not deleted.
 	 */
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "DELETE FROM %s WHERE name OPERATOR(pg_catalog.=) $1"
-					 " RETURNING %s", cf_table(nsp, "cf_models"),
-					 with_owner ? "owner::pg_catalog.oid" : "0::pg_catalog.oid");
+	appendStringInfo(&sql, "DELETE FROM %s WHERE name OPERATOR(pg_catalog.=) $1 RETURNING 0",
+					 cf_table(nsp, "cf_models"));
+	for (int j = 0; j < nkept; j++)
+		appendStringInfo(&sql, ", %s", kept[j]);
 	argtypes[0] = TEXTOID;
 	values[0] = CStringGetTextDatum(m->name);
 	ret = SPI_execute_with_args(sql.data, 1, argtypes, values, NULL, false, 0);
 	if (ret != SPI_OK_DELETE_RETURNING)
 		elog(ERROR, "deleting the old model failed: %s", SPI_result_code_string(ret));
-	keep_owner = SPI_processed > 0 && with_owner;
-	if (keep_owner)
+	if (SPI_processed > 0)
 	{
-		bool		isnull;
+		for (int j = 0; j < nkept; j++)
+		{
+			Form_pg_attribute att = TupleDescAttr(SPI_tuptable->tupdesc, j + 1);
 
-		owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
-											   SPI_tuptable->tupdesc, 1, &isnull));
+			kept_types[j] = att->atttypid;
+			kept_values[j] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+										   j + 2, &kept_nulls[j]);
+			if (!kept_nulls[j])
+				kept_values[j] = datumCopy(kept_values[j], att->attbyval, att->attlen);
+		}
 	}
-	else if (SPI_processed == 0)
+	else
 	{
 		ModelRow	row;
 
 		model_row(nsp, m->name, InvalidSnapshot, &row);
 		if (row.exists)
-			report_not_owner(m->name, row.owner, "replace");
+			report_not_owner(m->name, &row, "replace");
+		nkept = 0;				/* a new model: the column defaults */
 	}
 
 	/*
 	 * The model row.  A replaced model keeps its owner (as CREATE OR REPLACE
-	 * keeps a function's); a new one gets the column default, the caller.
-	 * Columns added by 0.2.0 only where the tables have them.
+	 * keeps a function's) and its reader; a new one gets the column
+	 * defaults, the caller and none.  Columns added since 0.1.0 only where
+	 * the tables have them.
 	 */
-	nargs = 18 + (has_epoch_kept ? 1 : 0) + (keep_owner ? 1 : 0);
-	extra_columns = psprintf("%s%s", has_epoch_kept ? ", epoch_kept" : "",
-							 keep_owner ? ", owner" : "");
-	extra_values = psprintf("%s%s", has_epoch_kept ? ", $19" : "",
-							keep_owner ? (has_epoch_kept ? ", $20" : ", $19") : "");
+	nargs = 18;
+	initStringInfo(&extra_columns);
+	initStringInfo(&extra_values);
+	if (has_epoch_kept)
+	{
+		appendStringInfoString(&extra_columns, ", epoch_kept");
+		appendStringInfo(&extra_values, ", $%d", ++nargs);
+	}
+	for (int j = 0; j < nkept; j++)
+	{
+		appendStringInfo(&extra_columns, ", %s", kept[j]);
+		appendStringInfo(&extra_values, ", $%d", ++nargs);
+	}
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "INSERT INTO %s (name, version, source, user_column, item_column,"
@@ -546,9 +695,9 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 					 " $5, $6, $7::pg_catalog.jsonb, $8, $9, $10, $11, $12, $13, $14, $15,"
 					 " $16, $17, $18, pg_catalog.clock_timestamp()%s)",
 					 cf_table(nsp, "cf_models"),
-					 extra_columns,
+					 extra_columns.data,
 					 quote_literal_cstr(cf_table(nsp, "cf_model_version_seq")),
-					 extra_values);
+					 extra_values.data);
 	memset(nulls, ' ', sizeof(nulls));
 	argtypes[0] = TEXTOID;
 	values[0] = CStringGetTextDatum(m->name);
@@ -598,11 +747,11 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 	values[18] = Int32GetDatum(m->epoch_kept);
 	if (m->epoch_kept <= 0)
 		nulls[18] = 'n';
-	if (keep_owner)
+	for (int j = 0; j < nkept; j++)
 	{
-		argtypes[nargs - 1] = REGROLEOID;
-		values[nargs - 1] = ObjectIdGetDatum(owner);
-		nulls[nargs - 1] = ' ';
+		argtypes[nargs - nkept + j] = kept_types[j];
+		values[nargs - nkept + j] = kept_values[j];
+		nulls[nargs - nkept + j] = kept_nulls[j] ? 'n' : ' ';
 	}
 	ret = SPI_execute_with_args(sql.data, nargs, argtypes, values, nulls, false, 0);
 	if (ret != SPI_OK_INSERT)
@@ -634,20 +783,10 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 	batch_end(&b);
 	pfree(rated);
 
-	/* items */
-	batch_begin(&b, cf_table(nsp, "cf_item_factors"), "model, item_id, bias, factors",
-				3, item_types, m->name);
-	for (int32 i = 0; i < data->nitems; i++)
-	{
-		Datum	   *row = batch_row(&b);
-
-		oldcxt = MemoryContextSwitchTo(b.cxt);
-		row[0] = Int64GetDatum(data->item_ids[i]);
-		row[1] = Float4GetDatum(f->item_bias[i]);
-		row[2] = flat_array(f->Q + (Size) i * f->stride, k, FLOAT4OID, sizeof(float));
-		MemoryContextSwitchTo(oldcxt);
-	}
-	batch_end(&b);
+	/* items (a new row version of cf_models: no invalidation needed) */
+	items.nsp = nsp;
+	items.m = m;
+	cf_own_item_writes(store_items, &items);
 
 	/* the training trace */
 	batch_begin(&b, cf_table(nsp, "cf_training_log"),
@@ -687,8 +826,9 @@ static SPIPlanPtr plans[CF_NUM_QUERIES];
 	"m.tableoid, m.version, m.factors, m.global_mean, m.rating_min, m.rating_max," \
 	" m.items, m.algorithm, m.hyperparameters OPERATOR(pg_catalog.->>) 'regularization'," \
 	" m.hyperparameters OPERATOR(pg_catalog.->>) 'alpha'," \
-	" m.hyperparameters OPERATOR(pg_catalog.->>) 'regularization_exponent'"
-#define MODEL_NCOLUMNS 11
+	" m.hyperparameters OPERATOR(pg_catalog.->>) 'regularization_exponent'," \
+	" m.ctid, m.xmin, pg_catalog.pg_relation_filenode(m.tableoid)"
+#define MODEL_NCOLUMNS 14
 
 /* The SQL text of a query, its argument count and types. */
 static char *
@@ -931,6 +1071,9 @@ cf_lookup(Oid nsp, const char *name, CfModelInfo *info, CfUserPart part,
 	info->regularization = stored_setting(9);
 	info->alpha = stored_setting(10);
 	info->regularization_exponent = stored_setting(11);
+	info->tid = *(ItemPointer) DatumGetPointer(result_value(0, 12));
+	info->xmin = DatumGetTransactionId(result_value(0, 13));
+	info->filenode = DatumGetObjectId(result_value(0, 14));
 	if (info->k < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),

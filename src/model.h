@@ -64,9 +64,18 @@ typedef struct CfTrainedModel
 /* A stored model's row in cf_models, as the scorer needs it. */
 typedef struct CfModelInfo
 {
-	Oid			relid;			/* cf_models itself: a reinstalled extension
-								 * starts the versions again */
-	int64		version;		/* new on every training */
+	/*
+	 * The identity of the cf_models row version read, which no value in
+	 * the tables can forge: the table, its file, the row's place and its
+	 * inserting transaction.  Every training, edit of the row, or change
+	 * of the model's item rows by hand (cf_item_factors_changed) makes a
+	 * new one.  The factor cache is keyed on it.
+	 */
+	Oid			relid;
+	Oid			filenode;
+	ItemPointerData tid;
+	TransactionId xmin;
+	int64		version;		/* cf_models.version (shown, not trusted) */
 	int			k;
 	double		mean;
 	double		min;
@@ -151,8 +160,21 @@ extern void cf_lock_model(const char *name);
  */
 extern void cf_check_replace(Oid nsp, const char *name);
 
+/*
+ * Under the name's lock: error unless no model has the name, as the caller
+ * sees it (42710) or as the latest snapshot does (40001, in REPEATABLE
+ * READ and SERIALIZABLE).
+ */
+extern void cf_check_new_name(Oid nsp, const char *name);
+
 /* Error unless the caller may change the named model's rows (its owner's privileges). */
 extern void cf_check_owner(Oid nsp, const char *name);
+
+/*
+ * The role the source a model records is read as (cf_refresh_users,
+ * cf_explain): its owner; error if no role has the owner's name.
+ */
+extern Oid	cf_model_owner(Oid nsp, const char *name);
 
 /* Replace the named model by the trained one, in the current transaction. */
 extern void cf_store_model(Oid nsp, const CfTrainedModel *m);

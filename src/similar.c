@@ -391,10 +391,10 @@ explain_linear(ReturnSetInfo *rsinfo, Oid nsp, const char *model, CfModelInfo *i
 	double		total = 0;
 	float	   *sim;
 
-	cf_model_source(nsp, model, &src);
-	cf_load_user_ratings(&src, PointerGetDatum(construct_array(&uid, 1, INT8OID, sizeof(int64),
-															   true, TYPALIGN_DOUBLE)),
-						 &data);
+	cf_load_model_source(nsp, model,
+						 PointerGetDatum(construct_array(&uid, 1, INT8OID, sizeof(int64),
+														 true, TYPALIGN_DOUBLE)),
+						 &src, &data);
 	items = cf_items_acquire(nsp, model, info);
 	i = cf_item_index(items, item_id);
 	if (i < 0)
