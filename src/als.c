@@ -2130,12 +2130,6 @@ end_iteration(AlsState *st, AlsLeader *ld)
 		log->rmse = sqrt(u.sse / sh->nnz);
 	}
 	log->seconds = cf_seconds_since(ld->start);
-	if (isnan(log->loss) || isinf(log->loss))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("training diverged in epoch %d", sh->iteration + 1),
-				 errdetail("The loss is no longer a finite number."),
-				 errhint("Look for ratings far outside their usual scale, or raise regularization.")));
 	ld->fit->loss = log->loss;
 	ld->fit->rmse = log->rmse;
 	report_phases(st);

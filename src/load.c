@@ -744,7 +744,7 @@ load_all(const CfSource *src, CfRatings *out, bool read_only)
 	load_query(&st, src, NULL, NULL, estimated_rows(src->relid), read_only);
 	if (st.n == 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
+				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("relation \"%s\" has no ratings", get_rel_name(src->relid)),
 				 st.skipped > 0 ?
 				 errdetail("All %lld rows have a NULL user, item or rating.",

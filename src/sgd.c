@@ -495,20 +495,6 @@ end_epoch(SgdState *st, SgdLeader *ld)
 	log->loss = (sse + ld->params->regularization * reg_term) / sh->n;
 	log->seconds = cf_seconds_since(ld->epoch_start);
 
-	if (isnan(log->loss) || isinf(log->loss))
-	{
-		/* each update scales the factors by 1 - learning_rate * regularization */
-		double		shrink = ld->params->learning_rate * ld->params->regularization;
-
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("training diverged in epoch %d", sh->epoch + 1),
-				 errdetail("The loss is no longer a finite number."),
-				 shrink >= 1 ?
-				 errhint("The product of learning_rate and regularization is %g; every update scales the factors by 1 minus it, so keep it well below 1: lower learning_rate or regularization.",
-						 shrink) :
-				 errhint("Lower learning_rate, or look for ratings far outside their usual scale.")));
-	}
 	view.nusers = sh->nusers;
 	view.nitems = sh->nitems;
 	view.k = sh->k;

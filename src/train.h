@@ -142,6 +142,8 @@ typedef struct CfTrainer
  *   the epochs run in fit->epochs.  cf_train afterwards puts the kept
  *   epoch's factors in place of the final ones and measures their fit
  *   (CfTrainer.fit), so trainers need do nothing else.
+ * - It raises the error of a diverged training when log->loss is not
+ *   finite: trainers need not check.
  * - It may raise an error (a cancel, say); trainers clean up as for any
  *   error (workers are terminated by the transaction's abort).
  */
