@@ -51,11 +51,6 @@
 /* A baseline epoch that moves no bias by more than this ends training. */
 #define CONVERGED 1e-6
 
-/* n zeroed elements of a type, n possibly large */
-#define zeroed_array(type, n) \
-	((type *) palloc_extended(cf_mul_size(Max((n), 1), sizeof(type)), \
-							  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO))
-
 /* Bytes baseline_train allocates. */
 static Size
 baseline_bytes(const CfRatings *data, const CfTrainParams *params, int workers)
@@ -116,10 +111,10 @@ baseline_train(const CfRatings *data, const CfTrainParams *params, int workers,
 {
 	double		lambda = params->regularization;
 	double		mu = data->mean;
-	double	   *bu = zeroed_array(double, data->nusers);
-	double	   *bi = zeroed_array(double, data->nitems);
-	double	   *sum = zeroed_array(double, data->nitems);
-	int64	   *count = zeroed_array(int64, data->nitems);
+	double	   *bu = cf_palloc0_huge_array(double, data->nusers);
+	double	   *bi = cf_palloc0_huge_array(double, data->nitems);
+	double	   *sum = cf_palloc0_huge_array(double, data->nitems);
+	int64	   *count = cf_palloc0_huge_array(int64, data->nitems);
 	int			epoch;
 
 	cf_factors_alloc(f, data->nusers, data->nitems, 0);
@@ -213,7 +208,7 @@ static void
 popular_train(const CfRatings *data, const CfTrainParams *params, int workers,
 			  CfFactors *f, CfEpoch *log, CfFit *fit)
 {
-	int64	   *users = zeroed_array(int64, data->nitems);
+	int64	   *users = cf_palloc0_huge_array(int64, data->nitems);
 
 	cf_factors_alloc(f, data->nusers, data->nitems, 0);
 	for (int32 u = 0; u < data->nusers; u++)

@@ -354,8 +354,8 @@ batch_begin(FunctionCallInfo fcinfo)
 	st->base = palloc(st->block * sizeof(double));
 	st->ex = palloc(st->block * sizeof(int32 *));
 	st->nex = palloc(st->block * sizeof(int32));
-	st->P = palloc_extended(cf_mul_size(cf_mul_size(st->block, Max(k, 1)), sizeof(float)), MCXT_ALLOC_HUGE);
-	st->S = palloc_extended(cf_mul_size(cf_mul_size(st->block, st->tile), sizeof(float)), MCXT_ALLOC_HUGE);
+	st->P = cf_palloc_huge_array(float, cf_mul_size(st->block, Max(k, 1)));
+	st->S = cf_palloc_huge_array(float, cf_mul_size(st->block, st->tile));
 	st->tops = palloc(st->block * sizeof(CfTopN));
 	for (int32 b = 0; b < st->block; b++)
 		cf_topn_init(&st->tops[b], st->limit);

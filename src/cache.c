@@ -320,9 +320,9 @@ items_read(Oid nsp, const char *name, const CfModelInfo *info, Datum ids,
 	else
 		cap = (int32) Min(Max(info->items, 0), PG_INT32_MAX / 2);
 	cap = Max(cap, 1);
-	it->ids = palloc_extended(cf_mul_size(cap, sizeof(int64)), MCXT_ALLOC_HUGE);
-	it->bias = palloc_extended(cf_mul_size(cap, sizeof(float)), MCXT_ALLOC_HUGE);
-	it->Q = palloc_extended(cf_mul_size(cf_mul_size(cap, it->k), sizeof(float)), MCXT_ALLOC_HUGE);
+	it->ids = cf_palloc_huge_array(int64, cap);
+	it->bias = cf_palloc_huge_array(float, cap);
+	it->Q = cf_palloc_huge_array(float, cf_mul_size(cap, it->k));
 
 	memset(&r, 0, sizeof(r));
 	cf_init_receiver(&r.pub, reader_receive);

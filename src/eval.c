@@ -210,9 +210,8 @@ eval_begin(const CfItems *items, double mean, double min, double max,
 						   cf_mul_size(ev->tile + kf, sizeof(float)));
 	ev->block = (int32) Max(1, Min(MAX_BLOCK, (Size) work_mem * 1024 / per_user));
 	ev->pending = palloc(ev->block * sizeof(EvalUser *));
-	ev->P = palloc_extended(cf_mul_size(cf_mul_size(ev->block, kf), sizeof(float)), MCXT_ALLOC_HUGE);
-	ev->S = palloc_extended(cf_mul_size(cf_mul_size(ev->block, ev->tile), sizeof(float)),
-							MCXT_ALLOC_HUGE);
+	ev->P = cf_palloc_huge_array(float, cf_mul_size(ev->block, kf));
+	ev->S = cf_palloc_huge_array(float, cf_mul_size(ev->block, ev->tile));
 	ev->tops = palloc(ev->block * sizeof(CfTopN));
 	ev->topp = palloc(ev->block * sizeof(CfTopN *));
 	ev->ex = palloc(ev->block * sizeof(int32 *));
@@ -459,8 +458,7 @@ cf_evaluate_factors(const CfRatings *train, const CfFactors *f, bool predicts_ra
 	int32		t = 0;
 
 	/* the item side as the cache would hold it: k floats a row */
-	Q = palloc_extended(cf_mul_size(cf_mul_size(Max(f->nitems, 1), Max(f->k, 1)), sizeof(float)),
-						MCXT_ALLOC_HUGE);
+	Q = cf_palloc_huge_array(float, cf_mul_size(Max(f->nitems, 1), Max(f->k, 1)));
 	for (int32 i = 0; i < f->nitems && f->k > 0; i++)
 		memcpy(Q + (Size) i * f->k, f->Q + (Size) i * f->stride, sizeof(float) * f->k);
 	memset(&items, 0, sizeof(items));

@@ -216,10 +216,9 @@ cf_fold_system(CfItems *items, const CfModelInfo *info, const char *model,
 		elog(ERROR, "no fold-in system for algorithm \"%s\"", info->algorithm);
 	sys->d = d;
 	sys->bias = kind == FOLD_EXPLICIT ? 0 : -1;
-	sys->idx = palloc_extended(cf_mul_size(Max(n, 1), sizeof(int32)), MCXT_ALLOC_HUGE);
-	sys->coef = palloc_extended(cf_mul_size(Max(n, 1), sizeof(float)), MCXT_ALLOC_HUGE);
-	sys->A = palloc_extended(cf_mul_size(cf_mul_size(Max(n, 1), d), sizeof(float)),
-							 MCXT_ALLOC_HUGE);
+	sys->idx = cf_palloc_huge_array(int32, n);
+	sys->coef = cf_palloc_huge_array(float, n);
+	sys->A = cf_palloc_huge_array(float, cf_mul_size(Max(n, 1), d));
 	sys->U = palloc(sizeof(float) * d * d);
 	sys->b = palloc0(sizeof(float) * d);
 	G = palloc0(sizeof(float) * d * d);
@@ -672,9 +671,9 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 
 		for (int32 v = 0; v < data.nusers; v++)
 			longest = Max(longest, data.user_start[v + 1] - data.user_start[v]);
-		idx = palloc_extended(cf_mul_size(longest + 1, sizeof(int32)), MCXT_ALLOC_HUGE);
-		r = palloc_extended(cf_mul_size(longest + 1, sizeof(float)), MCXT_ALLOC_HUGE);
-		rated = palloc_extended(cf_mul_size(longest + 1, sizeof(int64)), MCXT_ALLOC_HUGE);
+		idx = cf_palloc_huge_array(int32, longest + 1);
+		r = cf_palloc_huge_array(float, longest + 1);
+		rated = cf_palloc_huge_array(int64, longest + 1);
 	}
 	p = palloc(sizeof(float) * info.k);
 

@@ -460,9 +460,9 @@ static int32 *
 renumber(IdList *list)
 {
 	int32		n = list->n;
-	int32	   *order = palloc_extended(cf_mul_size(n, sizeof(int32)), MCXT_ALLOC_HUGE);
-	int32	   *remap = palloc_extended(cf_mul_size(n, sizeof(int32)), MCXT_ALLOC_HUGE);
-	int64	   *sorted = palloc_extended(cf_mul_size(n, sizeof(int64)), MCXT_ALLOC_HUGE);
+	int32	   *order = cf_palloc_huge_array(int32, n);
+	int32	   *remap = cf_palloc_huge_array(int32, n);
+	int64	   *sorted = cf_palloc_huge_array(int64, n);
 
 	cf_order_by_key(order, n, list->ids, false);
 	for (int32 i = 0; i < n; i++)
@@ -539,7 +539,7 @@ radix_init(RadixSort *rs, int32 nitems, const int64 *start, int32 nusers)
 		longest = Max(longest, start[u + 1] - start[u]);
 	longest = Min(longest, RADIX_MAX);
 	rs->tmp = longest >= RADIX_MIN ?
-		palloc_extended(cf_mul_size(longest, sizeof(uint64)), MCXT_ALLOC_HUGE) : NULL;
+		cf_palloc_huge_array(uint64, longest) : NULL;
 }
 
 /* Sort n keys of one user in place (see RadixSort). */
@@ -609,9 +609,9 @@ sort_canonical(LoadState *st, CfRatings *out)
 	int32		nusers = st->users.n;
 	int32	   *uremap = renumber(&st->users);
 	int32	   *iremap = renumber(&st->items);
-	int64	   *start = palloc_extended(cf_mul_size(nusers + 1, sizeof(int64)), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	int64	   *start = cf_palloc0_huge_array(int64, nusers + 1);
 	int64	   *next;
-	uint64	   *keys = palloc_extended(cf_mul_size(n, sizeof(uint64)), MCXT_ALLOC_HUGE);
+	uint64	   *keys = cf_palloc_huge_array(uint64, n);
 	CfRating   *sorted;
 	RadixSort	radix;
 	double		sum = 0;
@@ -621,7 +621,7 @@ sort_canonical(LoadState *st, CfRatings *out)
 		start[uremap[st->r[j].user] + 1]++;
 	for (int32 u = 0; u < nusers; u++)
 		start[u + 1] += start[u];
-	next = palloc_extended(cf_mul_size(nusers, sizeof(int64)), MCXT_ALLOC_HUGE);
+	next = cf_palloc_huge_array(int64, nusers);
 	memcpy(next, start, nusers * sizeof(int64));
 	for (int64 j = 0; j < n; j++)
 	{

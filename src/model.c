@@ -99,7 +99,6 @@ cf_factors_bytes(int32 nusers, int32 nitems, int k)
 void
 cf_factors_alloc(CfFactors *f, int32 nusers, int32 nitems, int k)
 {
-	int			flags = MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO;
 	Size		pbytes;
 	Size		qbytes;
 
@@ -107,8 +106,8 @@ cf_factors_alloc(CfFactors *f, int32 nusers, int32 nitems, int k)
 	f->nitems = nitems;
 	f->k = k;
 	f->stride = factor_stride(k);
-	f->user_bias = palloc_extended(cf_mul_size(Max(nusers, 1), sizeof(float)), flags);
-	f->item_bias = palloc_extended(cf_mul_size(Max(nitems, 1), sizeof(float)), flags);
+	f->user_bias = cf_palloc0_huge_array(float, nusers);
+	f->item_bias = cf_palloc0_huge_array(float, nitems);
 	/* (the factors can be gigabytes: zeroed in cancellable pieces) */
 	pbytes = cf_mul_size(cf_mul_size(Max(nusers, 1), f->stride), sizeof(float));
 	qbytes = cf_mul_size(cf_mul_size(Max(nitems, 1), f->stride), sizeof(float));
@@ -758,7 +757,7 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 		elog(ERROR, "inserting the model failed: %s", SPI_result_code_string(ret));
 
 	/* users, with the distinct items each rated */
-	rated = palloc_extended(cf_mul_size(data->nitems, sizeof(int64)), MCXT_ALLOC_HUGE);
+	rated = cf_palloc_huge_array(int64, data->nitems);
 	batch_begin(&b, cf_table(nsp, "cf_user_factors"), "model, user_id, bias, factors, rated_items",
 				4, user_types, m->name);
 	for (int32 u = 0; u < data->nusers; u++)

@@ -187,8 +187,7 @@ best_first(const void *a, const void *b)
 int32
 cf_topn_sort(CfTopN *t)
 {
-	ScoredKey  *v = palloc_extended(cf_mul_size(Max(t->size, 1), sizeof(ScoredKey)),
-									MCXT_ALLOC_HUGE);
+	ScoredKey  *v = cf_palloc_huge_array(ScoredKey, t->size);
 
 	for (int32 j = 0; j < t->size; j++)
 	{
@@ -294,7 +293,7 @@ cf_rank_items(const CfItems *items, const CfRankSpec *spec, CfTopN *t)
 	/* every item: b_i + Q p in one sgemv */
 	if (spec->user && n > 0 && k > 0)
 	{
-		buf = palloc_extended(cf_mul_size(n, sizeof(float)), MCXT_ALLOC_HUGE);
+		buf = cf_palloc_huge_array(float, n);
 		memcpy(buf, items->bias, (Size) n * sizeof(float));
 		cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1.0f, items->Q, k,
 					spec->user, 1, 1.0f, buf, 1);

@@ -132,8 +132,7 @@ cf_fold_holdout(int64 seed, int folds, int fold)
 int32 *
 cf_match_ids(const int64 *from, int32 nfrom, const int64 *to, int32 nto)
 {
-	int32	   *match = palloc_extended(cf_mul_size(Max(nfrom, 1), sizeof(int32)),
-										MCXT_ALLOC_HUGE);
+	int32	   *match = cf_palloc_huge_array(int32, nfrom);
 	int32		t = 0;
 
 	for (int32 f = 0; f < nfrom; f++)
@@ -153,10 +152,8 @@ cf_match_ids(const int64 *from, int32 nfrom, const int64 *to, int32 nto)
 static void
 build_part(const CfRatings *all, const uint8 *side, uint8 which, CfRatings *out)
 {
-	int32	   *umap = palloc_extended(cf_mul_size(Max(all->nusers, 1), sizeof(int32)),
-									   MCXT_ALLOC_HUGE);
-	int32	   *imap = palloc_extended(cf_mul_size(Max(all->nitems, 1), sizeof(int32)),
-									   MCXT_ALLOC_HUGE);
+	int32	   *umap = cf_palloc_huge_array(int32, all->nusers);
+	int32	   *imap = cf_palloc_huge_array(int32, all->nitems);
 	int64		n = 0;
 	int32		nusers = 0;
 	int32		nitems = 0;
@@ -183,10 +180,10 @@ build_part(const CfRatings *all, const uint8 *side, uint8 which, CfRatings *out)
 	out->n = n;
 	out->nusers = nusers;
 	out->nitems = nitems;
-	out->r = palloc_extended(cf_mul_size(Max(n, 1), sizeof(CfRating)), MCXT_ALLOC_HUGE);
-	out->user_start = palloc_extended(cf_mul_size(nusers + 1, sizeof(int64)), MCXT_ALLOC_HUGE);
-	out->user_ids = palloc_extended(cf_mul_size(Max(nusers, 1), sizeof(int64)), MCXT_ALLOC_HUGE);
-	out->item_ids = palloc_extended(cf_mul_size(Max(nitems, 1), sizeof(int64)), MCXT_ALLOC_HUGE);
+	out->r = cf_palloc_huge_array(CfRating, n);
+	out->user_start = cf_palloc_huge_array(int64, nusers + 1);
+	out->user_ids = cf_palloc_huge_array(int64, nusers);
+	out->item_ids = cf_palloc_huge_array(int64, nitems);
 	for (int32 u = 0; u < all->nusers; u++)
 		if (umap[u] >= 0)
 			out->user_ids[umap[u]] = all->user_ids[u];
@@ -227,7 +224,7 @@ build_part(const CfRatings *all, const uint8 *side, uint8 which, CfRatings *out)
 void
 cf_split_ratings(const CfRatings *all, const CfHoldout *h, CfRatings *kept, CfRatings *held)
 {
-	uint8	   *side = palloc_extended(Max(all->n, 1), MCXT_ALLOC_HUGE);
+	uint8	   *side = cf_palloc_huge_array(uint8, all->n);
 
 	for (int64 j = 0; j < all->n; j++)
 	{

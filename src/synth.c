@@ -64,7 +64,7 @@ typedef struct SynthState
 static int32 *
 permutation(pg_prng_state *rng, int32 n)
 {
-	int32	   *perm = palloc_extended(cf_mul_size(n, sizeof(int32)), MCXT_ALLOC_HUGE);
+	int32	   *perm = cf_palloc_huge_array(int32, n);
 
 	cf_permute(perm, n, rng);
 	return perm;
@@ -75,7 +75,7 @@ static double *
 weights(pg_prng_state *rng, int32 n, double skew)
 {
 	int32	   *rank = permutation(rng, n);
-	double	   *w = palloc_extended(cf_mul_size(n, sizeof(double)), MCXT_ALLOC_HUGE);
+	double	   *w = cf_palloc_huge_array(double, n);
 	double		sum = 0;
 
 	for (int32 j = 0; j < n; j++)
@@ -124,8 +124,8 @@ user_counts(SynthState *st, int64 total, double skew)
 {
 	int32		users = st->users;
 	double	   *w = weights(&st->rng, users, skew);
-	int64	   *count = palloc_extended(cf_mul_size(users, sizeof(int64)), MCXT_ALLOC_HUGE);
-	int32	   *order = palloc_extended(cf_mul_size(users, sizeof(int32)), MCXT_ALLOC_HUGE);
+	int64	   *count = cf_palloc_huge_array(int64, users);
+	int32	   *order = cf_palloc_huge_array(int32, users);
 	int64		assigned = 0;
 	int64		excess = 0;
 
@@ -255,10 +255,10 @@ synth_init(FunctionCallInfo fcinfo)
 					"generating the ratings");
 
 	pg_prng_seed(&st->rng, (uint64) seed);
-	st->P = palloc_extended(cf_mul_size(cf_mul_size(st->users, st->k), sizeof(float)), MCXT_ALLOC_HUGE);
-	st->Q = palloc_extended(cf_mul_size(cf_mul_size(st->items, st->k), sizeof(float)), MCXT_ALLOC_HUGE);
-	st->bu = palloc_extended(cf_mul_size(st->users, sizeof(float)), MCXT_ALLOC_HUGE);
-	st->bi = palloc_extended(cf_mul_size(st->items, sizeof(float)), MCXT_ALLOC_HUGE);
+	st->P = cf_palloc_huge_array(float, cf_mul_size(st->users, st->k));
+	st->Q = cf_palloc_huge_array(float, cf_mul_size(st->items, st->k));
+	st->bu = cf_palloc_huge_array(float, st->users);
+	st->bi = cf_palloc_huge_array(float, st->items);
 	/* factor f's entries have variance c/(f+1), c making var(p.q) = 1 */
 	for (int f = 0; f < st->k; f++)
 		norm += 1.0 / ((f + 1.0) * (f + 1.0));
@@ -278,8 +278,8 @@ synth_init(FunctionCallInfo fcinfo)
 			st->item_cdf[i] += st->item_cdf[i - 1];
 	}
 	st->count = user_counts(st, total, skew);
-	st->stamp = palloc_extended(cf_mul_size(st->items, sizeof(int32)), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	st->chosen = palloc_extended(cf_mul_size(st->items, sizeof(int32)), MCXT_ALLOC_HUGE);
+	st->stamp = cf_palloc0_huge_array(int32, st->items);
+	st->chosen = cf_palloc_huge_array(int32, st->items);
 	st->user = -1;
 	return st;
 }

@@ -444,9 +444,9 @@ hold_out(CfRatings *data, const CfTrainParams *params)
 
 	v = palloc0(sizeof(CfValidation));
 	v->n = held.n;
-	v->user = palloc_extended(cf_mul_size(held.n, sizeof(int32)), MCXT_ALLOC_HUGE);
-	v->item = palloc_extended(cf_mul_size(held.n, sizeof(int32)), MCXT_ALLOC_HUGE);
-	v->rating = palloc_extended(cf_mul_size(held.n, sizeof(float)), MCXT_ALLOC_HUGE);
+	v->user = cf_palloc_huge_array(int32, held.n);
+	v->item = cf_palloc_huge_array(int32, held.n);
+	v->rating = cf_palloc_huge_array(float, held.n);
 	umatch = cf_match_ids(held.user_ids, held.nusers, kept.user_ids, kept.nusers);
 	imatch = cf_match_ids(held.item_ids, held.nitems, kept.item_ids, kept.nitems);
 	for (int64 j = 0; j < held.n; j++)

@@ -96,6 +96,13 @@ cf_check_float_arg(const char *argname, double value,
 	}
 }
 
+/* n elements of size bytes, huge allowed, at least one (cf_palloc_huge_array). */
+void *
+cf_alloc_huge_array(Size n, Size size, int flags)
+{
+	return palloc_extended(cf_mul_size(Max(n, 1), size), MCXT_ALLOC_HUGE | flags);
+}
+
 /* a * b for sizes, with a clear error on overflow. */
 Size
 cf_mul_size(Size a, Size b)

@@ -44,6 +44,15 @@ extern void cf_check_float_arg(const char *argname, double value,
 extern Size cf_mul_size(Size a, Size b);
 extern Size cf_add_size(Size a, Size b);
 
+/*
+ * n elements of type T in CurrentMemoryContext, past 1 GB if need be, the
+ * size multiplied with an overflow check; at least one, so n may be 0.
+ * cf_palloc0_huge_array zeroes them.
+ */
+#define cf_palloc_huge_array(T, n) ((T *) cf_alloc_huge_array((n), sizeof(T), 0))
+#define cf_palloc0_huge_array(T, n) ((T *) cf_alloc_huge_array((n), sizeof(T), MCXT_ALLOC_ZERO))
+extern void *cf_alloc_huge_array(Size n, Size size, int flags);
+
 /* memset(p, 0, bytes) in pieces, cancellable between them. */
 extern void cf_zero_huge(void *p, Size bytes);
 
