@@ -5,6 +5,7 @@
 #   make installcheck         run the pg_regress suite against a running server
 #   make WERROR=1             treat warnings as errors (the test command does)
 #   make SANITIZE=1           build with ASan + UBSan (see test/memcheck.sh)
+#   make BENCH=1              add the benchmarks' measuring helpers (test/bench)
 #   make BLAS_CFLAGS=... BLAS_LIBS=...   use another BLAS/LAPACK
 #
 # The source of the extension's version is cf_extension.control; the build
@@ -20,7 +21,6 @@ OBJS = \
 	src/als.o \
 	src/baseline.o \
 	src/batch.o \
-	src/bench.o \
 	src/cache.o \
 	src/cf.o \
 	src/eval.o \
@@ -69,6 +69,13 @@ ifdef WERROR
 PG_CFLAGS += -Werror
 endif
 
+# make BENCH=1: the measuring helpers of test/bench (src/bench.c: cf_bench_stream,
+# cf_bench_sgemm, not declared by the extension's SQL); a release ships
+# without them.
+ifdef BENCH
+OBJS += src/bench.o
+endif
+
 # make SANITIZE=1: AddressSanitizer and UndefinedBehaviorSanitizer in cf's
 # own code (test/memcheck.sh asan; src/sanitize.c says how it runs).
 ifdef SANITIZE
@@ -89,6 +96,14 @@ $(EXTENSION).control: cf_extension.control
 	cp $< $@
 
 $(OBJS): $(wildcard src/*.h)
+
+# Changing BENCH or SANITIZE rebuilds everything: the objects depend on a
+# stamp that holds them, rewritten only when they change.
+BUILD_FLAGS_STAMP = .cf-build-flags
+$(shell echo 'BENCH=$(BENCH) SANITIZE=$(SANITIZE)' | cmp -s - $(BUILD_FLAGS_STAMP) || \
+	echo 'BENCH=$(BENCH) SANITIZE=$(SANITIZE)' > $(BUILD_FLAGS_STAMP))
+$(OBJS): $(BUILD_FLAGS_STAMP)
+EXTRA_CLEAN += $(BUILD_FLAGS_STAMP)
 
 # The training kernels (and the benchmark's streaming pass) want the loop
 # vectorizer at full strength.

@@ -122,12 +122,15 @@ ensure_packages() {
 # then install as root.  MODE "quiet" runs make -s (errors still show),
 # "verbose" shows every command.
 build_install() {
-	local flags=()
+	local flags=() extra=()
 	case $1 in
 	quiet) flags=(-s) ;;
 	verbose) ;;
 	*) die "build_install: mode must be quiet or verbose, not '$1'" ;;
 	esac
+	# CF_MAKE_ARGS: more make variables, words (BENCH=1 for the benchmarks)
+	read -ra extra <<<"${CF_MAKE_ARGS:-}"
+	flags+=("${extra[@]}")
 	heading "Building and installing cf"
 	make "${flags[@]}" -C "$TOP" PG_CONFIG="$PG_CONFIG" WERROR=1
 	if [[ -n ${CF_INSTALL_ROOT:-} ]]; then
