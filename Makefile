@@ -19,6 +19,8 @@ MODULE_big = cf
 OBJS = \
 	src/access.o \
 	src/als.o \
+	src/als_kernels.o \
+	src/als_solve.o \
 	src/baseline.o \
 	src/batch.o \
 	src/cache.o \
@@ -107,6 +109,6 @@ EXTRA_CLEAN += $(BUILD_FLAGS_STAMP)
 
 # The training kernels (and the benchmark's streaming pass) want the loop
 # vectorizer at full strength.
-src/sgd.o src/als.o src/bench.o: CFLAGS += -O3
+src/sgd.o src/als.o src/als_kernels.o src/als_solve.o src/bench.o: CFLAGS += -O3
 # (als.c never reads errno after a math function; without it sqrtf vectorizes)
-src/als.o: CFLAGS += -fno-math-errno
+src/als.o src/als_kernels.o src/als_solve.o: CFLAGS += -fno-math-errno

@@ -35,6 +35,7 @@
 #include "blas.h"
 #include "cache.h"
 #include "model.h"
+#include "simd.h"
 #include "util.h"
 
 PG_FUNCTION_INFO_V1(cf_bench_stream);
@@ -45,43 +46,25 @@ PG_FUNCTION_INFO_V1(cf_bench_sgemm);
  * independent accumulators keep enough vector adds in flight that memory,
  * not the add latency, is the limit (SSE2: 16 vectors; AVX2: 8).
  */
-#define STREAM_BODY \
-	float		acc[64] = {0}; \
-	float		sum = 0; \
-	Size		i; \
-	for (i = 0; i + 64 <= n; i += 64) \
-		for (int j = 0; j < 64; j++) \
-			acc[j] += x[i + j]; \
-	for (; i < n; i++) \
-		sum += x[i]; \
-	for (int j = 0; j < 64; j++) \
-		sum += acc[j]; \
-	return sum
-
-static float
-stream_sum_generic(const float *x, Size n)
+static pg_attribute_always_inline float
+stream_sum_body(const float *x, Size n)
 {
-	STREAM_BODY;
+	float		acc[64] = {0};
+	float		sum = 0;
+	Size		i;
+
+	for (i = 0; i + 64 <= n; i += 64)
+		for (int j = 0; j < 64; j++)
+			acc[j] += x[i + j];
+	for (; i < n; i++)
+		sum += x[i];
+	for (int j = 0; j < 64; j++)
+		sum += acc[j];
+	return sum;
 }
 
-#ifdef CF_HAVE_X86_TARGETS
-cf_target_avx2_fma static float
-stream_sum_avx2(const float *x, Size n)
-{
-	STREAM_BODY;
-}
-#endif
-
-/* The streaming pass, on the widest vectors this CPU has. */
-static float
-stream_sum(const float *x, Size n)
-{
-#ifdef CF_HAVE_X86_TARGETS
-	if (cf_cpu_has_avx2_fma())
-		return stream_sum_avx2(x, n);
-#endif
-	return stream_sum_generic(x, n);
-}
+/* The streaming pass, on the widest vectors this CPU has (chosen in cf_bench_stream). */
+CF_KERNEL(float, stream_sum, (const float *x, Size n), (x, n));
 
 /* qsort order of doubles. */
 static int
@@ -124,10 +107,11 @@ cf_bench_stream(PG_FUNCTION_ARGS)
 	stream = palloc(sizeof(double) * passes);
 	gemv = palloc(sizeof(double) * passes);
 	p = palloc(sizeof(float) * items->k);
-	y = palloc_extended(cf_mul_size(Max(items->n, 1), sizeof(float)), MCXT_ALLOC_HUGE);
+	y = cf_palloc_huge_array(float, items->n);
 	for (int c = 0; c < items->k; c++)
 		p[c] = 0.01f * (c + 1);
 
+	CF_CHOOSE_KERNEL(stream_sum);
 	sink += stream_sum(items->Q, floats);
 	for (int j = 0; j < passes; j++)
 	{
@@ -180,9 +164,9 @@ cf_bench_sgemm(PG_FUNCTION_ARGS)
 
 	cf_check_int_arg("n", n, 1, 8192);
 	cf_check_int_arg("passes", passes, 1, 100000);
-	A = palloc_extended(cf_mul_size(cf_mul_size(n, n), sizeof(float)), MCXT_ALLOC_HUGE);
-	B = palloc_extended(cf_mul_size(cf_mul_size(n, n), sizeof(float)), MCXT_ALLOC_HUGE);
-	C = palloc_extended(cf_mul_size(cf_mul_size(n, n), sizeof(float)), MCXT_ALLOC_HUGE);
+	A = cf_palloc_huge_array(float, cf_mul_size(n, n));
+	B = cf_palloc_huge_array(float, cf_mul_size(n, n));
+	C = cf_palloc_huge_array(float, cf_mul_size(n, n));
 	rate = palloc(sizeof(double) * passes);
 	pg_prng_seed(&rng, 42);
 	for (Size j = 0; j < (Size) n * n; j++)

@@ -17,8 +17,10 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include "als.h"
 #include "blas.h"
 #include "cf.h"
+#include "sgd.h"
 
 PG_MODULE_MAGIC;
 
@@ -66,6 +68,10 @@ _PG_init(void)
 
 	/* The assign hook does not run for the boot value. */
 	openblas_set_num_threads(cf_blas_threads);
+
+	/* the training kernels' variants for this CPU, the same in every process */
+	cf_sgd_init_kernels();
+	cf_als_init_kernels();
 
 #ifdef CF_SANITIZE
 	cf_sanitize_init();

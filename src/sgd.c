@@ -37,7 +37,7 @@
  * across its ratings and the stripe's rows are walked in address order,
  * which the hardware prefetcher follows.  A pass takes the block's two
  * halves (cut between users) in alternation, so two independent chains of
- * updates overlap in the processor (sgd_pass_body).  Shuffling inside
+ * updates overlap in the processor (sgd_pass_rows).  Shuffling inside
  * blocks every epoch cost twice the time (10M ratings, k = 64: 1.2 s
  * against 0.5 s an epoch) for the same accuracy (MovieLens 100K: test RMSE
  * 0.9182 against 0.9181), and a random user order within blocks a third
@@ -224,7 +224,7 @@ sgd_update2(const CfRating *x, const CfRating *y, float *P, float *Q, float *bu,
  * other, so every pass is exactly sequential SGD in that order.
  */
 static pg_attribute_always_inline double
-sgd_pass_body(const CfRating *r, int64 n, float *P, float *Q, float *bu,
+sgd_pass_rows(const CfRating *r, int64 n, float *P, float *Q, float *bu,
 			  float *bi, int stride, float mean, float lr, float reg)
 {
 	double		sse = 0;
@@ -285,7 +285,7 @@ sgd_pass_body(const CfRating *r, int64 n, float *P, float *Q, float *bu,
 
 /* Squared error of the model over r[0..n). */
 static pg_attribute_always_inline double
-fit_body(const CfRating *r, int64 n, const float *P, const float *Q,
+block_fit_body(const CfRating *r, int64 n, const float *P, const float *Q,
 		 const float *bu, const float *bi, int stride, float mean)
 {
 	double		sse = 0;
@@ -305,86 +305,49 @@ fit_body(const CfRating *r, int64 n, const float *P, const float *Q,
 }
 
 /*
- * sgd_pass_body with the common row lengths as constants, so that the
+ * sgd_pass_rows with the common row lengths as constants, so that the
  * compiler unrolls the row loops and keeps rows in registers.
  */
 static pg_attribute_always_inline double
-sgd_pass_unrolled(const CfRating *r, int64 n, float *P, float *Q, float *bu,
+sgd_pass_body(const CfRating *r, int64 n, float *P, float *Q, float *bu,
 				  float *bi, int stride, float mean, float lr, float reg)
 {
 	switch (stride)
 	{
 		case 16:
-			return sgd_pass_body(r, n, P, Q, bu, bi, 16, mean, lr, reg);
+			return sgd_pass_rows(r, n, P, Q, bu, bi, 16, mean, lr, reg);
 		case 32:
-			return sgd_pass_body(r, n, P, Q, bu, bi, 32, mean, lr, reg);
+			return sgd_pass_rows(r, n, P, Q, bu, bi, 32, mean, lr, reg);
 		case 64:
-			return sgd_pass_body(r, n, P, Q, bu, bi, 64, mean, lr, reg);
+			return sgd_pass_rows(r, n, P, Q, bu, bi, 64, mean, lr, reg);
 		case 128:
-			return sgd_pass_body(r, n, P, Q, bu, bi, 128, mean, lr, reg);
+			return sgd_pass_rows(r, n, P, Q, bu, bi, 128, mean, lr, reg);
 		default:
-			return sgd_pass_body(r, n, P, Q, bu, bi, stride, mean, lr, reg);
+			return sgd_pass_rows(r, n, P, Q, bu, bi, stride, mean, lr, reg);
 	}
 }
 
-typedef double (*sgd_pass_fn) (const CfRating *r, int64 n, float *P, float *Q,
-							   float *bu, float *bi, int stride, float mean,
-							   float lr, float reg);
-typedef double (*fit_fn) (const CfRating *r, int64 n, const float *P, const float *Q,
-						  const float *bu, const float *bi, int stride, float mean);
+/* The kernels, compiled for any CPU and for AVX2 with FMA (simd.h). */
+CF_KERNEL(double, sgd_pass,
+		  (const CfRating *r, int64 n, float *P, float *Q, float *bu, float *bi, int stride,
+		   float mean, float lr, float reg),
+		  (r, n, P, Q, bu, bi, stride, mean, lr, reg));
+CF_KERNEL(double, block_fit,
+		  (const CfRating *r, int64 n, const float *P, const float *Q, const float *bu,
+		   const float *bi, int stride, float mean),
+		  (r, n, P, Q, bu, bi, stride, mean));
 
-/* The kernels compiled for any x86-64 (or other) CPU. */
-static double
-sgd_pass_generic(const CfRating *r, int64 n, float *P, float *Q, float *bu,
-				 float *bi, int stride, float mean, float lr, float reg)
+/* Point the kernels at the fastest variants this CPU runs (from _PG_init). */
+void
+cf_sgd_init_kernels(void)
 {
-	return sgd_pass_unrolled(r, n, P, Q, bu, bi, stride, mean, lr, reg);
-}
-
-static double
-fit_generic(const CfRating *r, int64 n, const float *P, const float *Q,
-			const float *bu, const float *bi, int stride, float mean)
-{
-	return fit_body(r, n, P, Q, bu, bi, stride, mean);
-}
-
-#ifdef CF_HAVE_X86_TARGETS
-/* The kernels compiled for AVX2 and FMA, chosen at run time where available. */
-cf_target_avx2_fma
-static double
-sgd_pass_avx2(const CfRating *r, int64 n, float *P, float *Q, float *bu,
-			  float *bi, int stride, float mean, float lr, float reg)
-{
-	return sgd_pass_unrolled(r, n, P, Q, bu, bi, stride, mean, lr, reg);
-}
-
-cf_target_avx2_fma
-static double
-fit_avx2(const CfRating *r, int64 n, const float *P, const float *Q,
-		 const float *bu, const float *bi, int stride, float mean)
-{
-	return fit_body(r, n, P, Q, bu, bi, stride, mean);
-}
-#endif
-
-/* The fastest SGD pass and fit this CPU runs. */
-static void
-choose_kernels(sgd_pass_fn *pass, fit_fn *fit)
-{
-	*pass = sgd_pass_generic;
-	*fit = fit_generic;
-#ifdef CF_HAVE_X86_TARGETS
-	if (cf_cpu_has_avx2_fma())
-	{
-		*pass = sgd_pass_avx2;
-		*fit = fit_avx2;
-	}
-#endif
+	CF_CHOOSE_KERNEL(sgd_pass);
+	CF_CHOOSE_KERNEL(block_fit);
 }
 
 /* Run the blocks of one epoch's rounds that this process takes. */
 static void
-run_epoch(SgdState *st, sgd_pass_fn pass)
+run_epoch(SgdState *st)
 {
 	SgdShared  *sh = st->shared;
 	int			grid = sh->grid;
@@ -399,9 +362,9 @@ run_epoch(SgdState *st, sgd_pass_fn pass)
 				sh->item_stripe[(slot + sh->shift[round]) % grid];
 			int64		start = sh->block_start[block];
 
-			sh->block_sse[block] = pass(st->r + start, sh->block_start[block + 1] - start,
-										st->P, st->Q, st->user_bias, st->item_bias,
-										sh->stride, sh->mean, sh->lr, sh->reg);
+			sh->block_sse[block] = sgd_pass(st->r + start, sh->block_start[block + 1] - start,
+											st->P, st->Q, st->user_bias, st->item_bias,
+											sh->stride, sh->mean, sh->lr, sh->reg);
 		}
 		cf_parallel_barrier(&sh->sync);
 	}
@@ -409,7 +372,7 @@ run_epoch(SgdState *st, sgd_pass_fn pass)
 
 /* Measure the final model's error on the blocks this process takes. */
 static void
-run_fit(SgdState *st, fit_fn fit)
+run_fit(SgdState *st)
 {
 	SgdShared  *sh = st->shared;
 	uint32		block;
@@ -418,9 +381,9 @@ run_fit(SgdState *st, fit_fn fit)
 	{
 		int64		start = sh->block_start[block];
 
-		sh->block_sse[block] = fit(st->r + start, sh->block_start[block + 1] - start,
-								   st->P, st->Q, st->user_bias, st->item_bias,
-								   sh->stride, sh->mean);
+		sh->block_sse[block] = block_fit(st->r + start, sh->block_start[block + 1] - start,
+										 st->P, st->Q, st->user_bias, st->item_bias,
+										 sh->stride, sh->mean);
 	}
 	cf_parallel_barrier(&sh->sync);
 }
@@ -520,20 +483,16 @@ end_epoch(SgdState *st, SgdLeader *ld)
 static void
 train_loop(SgdState *st, SgdLeader *ld)
 {
-	sgd_pass_fn pass;
-	fit_fn		fit;
-
-	choose_kernels(&pass, &fit);
 	for (;;)
 	{
-		run_epoch(st, pass);
+		run_epoch(st);
 		if (ld)
 			end_epoch(st, ld);
 		cf_parallel_barrier(&st->shared->sync);
 		if (st->shared->stop)
 			break;
 	}
-	run_fit(st, fit);
+	run_fit(st);
 }
 
 /* Entry point of a parallel worker. */
@@ -581,10 +540,9 @@ static void
 build_blocks(const CfRatings *data, const int64 *item_count, int grid,
 			 CfRating *blocked, int64 *block_start)
 {
-	int64	   *item_prefix = palloc_extended(cf_mul_size(data->nitems + 1, sizeof(int64)),
-											  MCXT_ALLOC_HUGE);
-	uint8	   *ustripe = palloc_extended(Max(data->nusers, 1), MCXT_ALLOC_HUGE);
-	uint8	   *istripe = palloc_extended(Max(data->nitems, 1), MCXT_ALLOC_HUGE);
+	int64	   *item_prefix = cf_palloc_huge_array(int64, data->nitems + 1);
+	uint8	   *ustripe = cf_palloc_huge_array(uint8, data->nusers);
+	uint8	   *istripe = cf_palloc_huge_array(uint8, data->nitems);
 	int64	   *next = palloc(sizeof(int64) * grid * grid);
 
 	item_prefix[0] = 0;
@@ -664,11 +622,10 @@ sgd_train(const CfRatings *data, const CfTrainParams *params, int workers,
 	/* ratings per user and per item, for the regularization term */
 	ld.params = params;
 	ld.log = log;
-	ld.user_count = palloc_extended(cf_mul_size(Max(data->nusers, 1), sizeof(int64)), MCXT_ALLOC_HUGE);
+	ld.user_count = cf_palloc_huge_array(int64, data->nusers);
 	for (int32 u = 0; u < data->nusers; u++)
 		ld.user_count[u] = data->user_start[u + 1] - data->user_start[u];
-	ld.item_count = palloc_extended(cf_mul_size(Max(data->nitems, 1), sizeof(int64)),
-									MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	ld.item_count = cf_palloc0_huge_array(int64, data->nitems);
 	for (int64 j = 0; j < data->n; j++)
 		ld.item_count[data->r[j].item]++;
 
@@ -714,7 +671,7 @@ sgd_train(const CfRatings *data, const CfTrainParams *params, int workers,
 	if (pcxt == NULL)
 	{
 		sh = palloc(sizeof(SgdShared));
-		st.r = palloc_extended(cf_mul_size(Max(data->n, 1), sizeof(CfRating)), MCXT_ALLOC_HUGE);
+		st.r = cf_palloc_huge_array(CfRating, data->n);
 		st.P = f->P;
 		st.Q = f->Q;
 		st.user_bias = f->user_bias;

@@ -16,6 +16,9 @@
 /* The SGD trainer (algorithm 'sgd'). */
 extern const CfTrainer cf_sgd_trainer;
 
+/* Point SGD's kernels at the fastest variants this CPU runs (from _PG_init). */
+extern void cf_sgd_init_kernels(void);
+
 /* Entry point of a parallel worker (named in CreateParallelContext). */
 extern PGDLLEXPORT void cf_sgd_worker_main(dsm_segment *seg, shm_toc *toc);
 

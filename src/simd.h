@@ -1,17 +1,78 @@
 /*-------------------------------------------------------------------------
  *
  * simd.h
- *	  Vectors of 8 floats for the training kernels (GCC/Clang vector
- *	  extensions): one AVX register in the kernels compiled for AVX2, two
- *	  SSE registers (or scalars) elsewhere.  Factor rows are padded with
- *	  zeros to a multiple of 8 floats (CF_LANES), so whole vectors cover
- *	  them.  Everything here is always inlined into the kernels of sgd.c and
- *	  als.c, which are compiled once per target (see util.h).
+ *	  The training kernels' vectors of 8 floats, and how a kernel is
+ *	  compiled for several CPUs and chosen for the one it runs on.
+ *
+ * A kernel is an always-inline function name##_body; CF_KERNEL makes of
+ * it two functions, name##_generic (any CPU) and, on x86-64 with GCC or
+ * Clang, name##_avx2 (compiled for AVX2 with FMA), and the pointer `name`
+ * that callers use.  The pointer starts at the generic variant;
+ * CF_CHOOSE_KERNEL(name) sets it to the fastest this CPU runs, which each
+ * kernel file does in its init function, called once from _PG_init (in
+ * every process, parallel workers included, so all choose alike).  The
+ * same scheme as pgvector's halfvec distance functions.
+ *
+ * The vectors (GCC/Clang vector extensions) are one AVX register in the
+ * AVX2 variants, two SSE registers (or scalars) elsewhere.  Factor rows
+ * are padded with zeros to a multiple of 8 floats (CF_LANES), so whole
+ * vectors cover them.
  *
  *-------------------------------------------------------------------------
  */
 #ifndef CF_SIMD_H
 #define CF_SIMD_H
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CF_HAVE_X86_TARGETS 1
+#define CF_TARGET_AVX2 __attribute__((target("avx2,fma")))
+
+/* Whether this CPU runs the AVX2 + FMA variants. */
+extern bool cf_cpu_has_avx2_fma(void);
+#endif
+
+/*
+ * CF_KERNEL(ret, name, params, args): the variants of a kernel returning
+ * ret whose parameters are params, each calling name##_body args, and its
+ * pointer `name` (static to the file; CF_KERNEL_EXTERN instead names it in
+ * a header and CF_KERNEL_POINTER defines it).  CF_KERNEL_VOID for kernels
+ * that return nothing.  CF_KERNEL_AVX2_ONLY: no generic variant, the
+ * pointer NULL where the CPU cannot run the AVX2 one (callers have a
+ * fallback of their own).
+ */
+#ifdef CF_HAVE_X86_TARGETS
+#define CF_KERNEL_VARIANTS(ret, name, params, args) \
+	static ret name##_generic params { return name##_body args; } \
+	CF_TARGET_AVX2 static ret name##_avx2 params { return name##_body args; }
+#define CF_KERNEL_VARIANTS_VOID(name, params, args) \
+	static void name##_generic params { name##_body args; } \
+	CF_TARGET_AVX2 static void name##_avx2 params { name##_body args; }
+#define CF_CHOOSE_KERNEL(name) \
+	((name) = cf_cpu_has_avx2_fma() ? name##_avx2 : name##_generic)
+#define CF_KERNEL_AVX2_ONLY(name, params, args) \
+	CF_TARGET_AVX2 static void name##_avx2 params { name##_body args; }
+#define CF_CHOOSE_KERNEL_AVX2_ONLY(name) \
+	((name) = cf_cpu_has_avx2_fma() ? name##_avx2 : NULL)
+#else
+#define CF_KERNEL_VARIANTS(ret, name, params, args) \
+	static ret name##_generic params { return name##_body args; }
+#define CF_KERNEL_VARIANTS_VOID(name, params, args) \
+	static void name##_generic params { name##_body args; }
+#define CF_CHOOSE_KERNEL(name) ((name) = name##_generic)
+#define CF_KERNEL_AVX2_ONLY(name, params, args)
+#define CF_CHOOSE_KERNEL_AVX2_ONLY(name) ((name) = NULL)
+#endif
+
+#define CF_KERNEL(ret, name, params, args) \
+	CF_KERNEL_VARIANTS(ret, name, params, args) \
+	static ret (*name) params = name##_generic
+#define CF_KERNEL_VOID(name, params, args) \
+	CF_KERNEL_VARIANTS_VOID(name, params, args) \
+	static void (*name) params = name##_generic
+#define CF_KERNEL_EXTERN(ret, name, params) \
+	extern ret (*name) params
+#define CF_KERNEL_POINTER(ret, name, params) \
+	ret (*name) params = name##_generic
 
 /* 8 floats as one vector, unaligned. */
 typedef float v8 __attribute__((vector_size(32), aligned(4)));

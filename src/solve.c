@@ -67,6 +67,17 @@ factor_with_ridge(const float *G, int d, double ridge, float *U)
 }
 
 /*
+ * The ridge of the one retry of a system that was not positive definite
+ * with ridge lambda: a tiny extra ridge, 1e-6 of the mean diagonal (trace
+ * / d, at least 1e-6).  The one rule for every solver (ALS's too).
+ */
+double
+cf_retry_ridge(double lambda, double trace, int d)
+{
+	return lambda + 1e-6 * Max(trace / d, 1e-6);
+}
+
+/*
  * U = Cholesky factor of G + lambda I (upper); one retry with a tiny extra
  * ridge if that is not positive definite.  False if still not.
  */
@@ -79,7 +90,7 @@ cf_cholesky_factor(const float *G, int d, double lambda, float *U)
 		return true;
 	for (int c = 0; c < d; c++)
 		trace += G[c * d + c];
-	return factor_with_ridge(G, d, lambda + 1e-6 * Max(trace / d, 1e-6), U);
+	return factor_with_ridge(G, d, cf_retry_ridge(lambda, trace, d), U);
 }
 
 /* b := S^-1 b for S = U^T U. */
@@ -92,26 +103,4 @@ cf_cholesky_solve(const float *U, int d, float *b)
 	spotrs_("U", &d, &one, U, &d, b, &d, &info);
 	if (info != 0)
 		elog(ERROR, "spotrs failed with info %d", info);
-}
-
-/*
- * x = argmin |A x - y|^2 + lambda |x|^2 (A: n rows of d floats, stride
- * lda).  work: 2 d^2 floats.  Returns false if even a tiny extra ridge
- * leaves the system singular.
- */
-bool
-cf_ridge_solve(const float *A, int n, int d, int lda, const float *y,
-			   double lambda, float *x, float *work)
-{
-	float	   *G = work;
-	float	   *U = work + (Size) d * d;
-
-	memset(G, 0, sizeof(float) * d * d);
-	memset(x, 0, sizeof(float) * d);
-	cf_gram_add(G, A, n, d, lda);
-	if (!cf_cholesky_factor(G, d, lambda, U))
-		return false;
-	cf_rhs_add(x, A, n, d, lda, y);
-	cf_cholesky_solve(U, d, x);
-	return true;
 }

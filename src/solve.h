@@ -32,16 +32,13 @@ extern void cf_rhs_add(float *b, const float *A, int n, int d, int lda, const fl
  */
 extern bool cf_cholesky_factor(const float *G, int d, double lambda, float *U);
 
+/*
+ * The ridge of the one retry of a system that was not positive definite
+ * with ridge lambda (trace: of its matrix without the ridge, order d).
+ */
+extern double cf_retry_ridge(double lambda, double trace, int d);
+
 /* b := S^-1 b for S factored by cf_cholesky_factor (spotrs). */
 extern void cf_cholesky_solve(const float *U, int d, float *b);
-
-/*
- * x = argmin |A x - y|^2 + lambda |x|^2, for A with n rows of d floats
- * (row j at A + j * lda, lda >= d), by the normal equations
- * (A^T A + lambda I) x = A^T y.  work holds 2 d^2 floats.  Returns false
- * if the system stays singular even with a tiny extra ridge.
- */
-extern bool cf_ridge_solve(const float *A, int n, int d, int lda, const float *y,
-						   double lambda, float *x, float *work);
 
 #endif							/* CF_SOLVE_H */

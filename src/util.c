@@ -18,6 +18,7 @@
 #include "utils/float.h"
 #include "utils/lsyscache.h"
 
+#include "simd.h"
 #include "util.h"
 
 #ifdef CF_HAVE_X86_TARGETS

@@ -14,16 +14,6 @@
 #include "portability/instr_time.h"
 #include "tcop/dest.h"
 
-/*
- * Kernels are compiled twice on x86-64: for any CPU, and for AVX2 with FMA
- * (cf_target_avx2_fma); cf_cpu_has_avx2_fma() picks one at run time.
- */
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define CF_HAVE_X86_TARGETS 1
-#define cf_target_avx2_fma __attribute__((target("avx2,fma")))
-extern bool cf_cpu_has_avx2_fma(void);
-#endif
-
 /* Schema the extension lives in (the namespace of the calling function). */
 extern Oid	cf_extension_schema(FunctionCallInfo fcinfo);
 
