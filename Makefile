@@ -18,6 +18,7 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 MODULE_big = cf
 OBJS = \
 	src/access.o \
+	src/algorithm.o \
 	src/als.o \
 	src/als_kernels.o \
 	src/als_solve.o \

@@ -523,22 +523,21 @@ layout(AlsShared *sh)
 
 /* Unknowns per row: the factors, plus the bias for explicit ratings. */
 static int
-unknowns(const CfTrainer *trainer, int k)
+unknowns(bool implicit, int k)
 {
-	return trainer->implicit ? k : k + 1;
+	return implicit ? k : k + 1;
 }
 
 /* Bytes als_train allocates for this data, these settings and workers. */
 static Size
-als_bytes_for(const CfTrainer *trainer, const CfRatings *data,
-			  const CfTrainParams *params, int workers)
+als_bytes_for(bool implicit, const CfRatings *data, const CfTrainParams *params, int workers)
 {
 	AlsShared	sh;
 	Size		bytes;
 
 	memset(&sh, 0, sizeof(sh));
 	sh.k = params->factors;
-	sh.d = unknowns(trainer, params->factors);
+	sh.d = unknowns(implicit, params->factors);
 	sh.stride = (params->factors + CF_LANES - 1) / CF_LANES * CF_LANES;
 	sh.rows[SIDE_USERS] = data->nusers;
 	sh.rows[SIDE_ITEMS] = data->nitems;
@@ -560,18 +559,18 @@ als_bytes_for(const CfTrainer *trainer, const CfRatings *data,
 static Size
 als_bytes(const CfRatings *data, const CfTrainParams *params, int workers)
 {
-	return als_bytes_for(&cf_als_trainer, data, params, workers);
+	return als_bytes_for(false, data, params, workers);
 }
 
 static Size
 ials_bytes(const CfRatings *data, const CfTrainParams *params, int workers)
 {
-	return als_bytes_for(&cf_ials_trainer, data, params, workers);
+	return als_bytes_for(true, data, params, workers);
 }
 
 /* Train; fills *f (allocated in CurrentMemoryContext), log[0..epochs-1], *fit. */
 static void
-als_train_for(const CfTrainer *trainer, const CfRatings *data, const CfTrainParams *params,
+als_train_for(bool implicit, const CfRatings *data, const CfTrainParams *params,
 			  int workers, CfFactors *f, CfEpoch *log, CfFit *fit)
 {
 	int			k = params->factors;
@@ -588,11 +587,11 @@ als_train_for(const CfTrainer *trainer, const CfRatings *data, const CfTrainPara
 
 	/* the settings and the arena's layout */
 	memset(&setup, 0, sizeof(setup));
-	setup.implicit = trainer->implicit;
+	setup.implicit = implicit;
 	setup.solver = params->solver;
 	setup.cg_steps = params->cg_steps;
 	setup.k = k;
-	setup.d = unknowns(trainer, k);
+	setup.d = unknowns(implicit, k);
 	setup.stride = f->stride;
 	setup.mean = (float) data->mean;
 	setup.lambda = params->regularization;
@@ -600,7 +599,7 @@ als_train_for(const CfTrainer *trainer, const CfRatings *data, const CfTrainPara
 	setup.exponent = params->regularization_exponent;
 	setup.rows[SIDE_USERS] = data->nusers;
 	setup.rows[SIDE_ITEMS] = data->nitems;
-	setup.nnz = user_entries(data, trainer->implicit, NULL, NULL, NULL);
+	setup.nnz = user_entries(data, implicit, NULL, NULL, NULL);
 	setup.nprocs = workers + 1;
 	setup.timing = message_level_is_interesting(DEBUG1);
 	layout(&setup);
@@ -644,7 +643,7 @@ als_train_for(const CfTrainer *trainer, const CfRatings *data, const CfTrainPara
 	/* the two sides' lists, and their blocks */
 	pos[SIDE_USERS] = cf_palloc_huge_array(int32, data->nusers);
 	pos[SIDE_ITEMS] = cf_palloc_huge_array(int32, data->nitems);
-	build_lists(&st, data, trainer->implicit, pos);
+	build_lists(&st, data, implicit, pos);
 	for (int s = 0; s < 2; s++)
 		sh->nblocks[s] = cut_blocks(sh, st.start[s], sh->rows[s], st.blocks[s]);
 
@@ -694,21 +693,24 @@ static void
 als_train(const CfRatings *data, const CfTrainParams *params, int workers,
 		  CfFactors *f, CfEpoch *log, CfFit *fit)
 {
-	als_train_for(&cf_als_trainer, data, params, workers, f, log, fit);
+	als_train_for(false, data, params, workers, f, log, fit);
 }
 
 static void
 ials_train(const CfRatings *data, const CfTrainParams *params, int workers,
 		   CfFactors *f, CfEpoch *log, CfFit *fit)
 {
-	als_train_for(&cf_ials_trainer, data, params, workers, f, log, fit);
+	als_train_for(true, data, params, workers, f, log, fit);
 }
 
-const CfTrainer cf_als_trainer = {
+const CfAlgorithm cf_als_algorithm = {
 	.name = "als",
 	.uses = CF_ARG_FACTORS | CF_ARG_EPOCHS | CF_ARG_REGULARIZATION | CF_ARG_SOLVER |
 	CF_ARG_CG_STEPS | CF_ARG_REG_EXPONENT,
-	.implicit = false,
+	.predicts_ratings = true,
+	.has_biases = true,
+	.fold = CF_FOLD_EXPLICIT,
+	.explain = CF_EXPLAIN_LINEAR,
 	.default_epochs = 15,
 	.default_regularization = 0.12,
 	.default_solver = CF_SOLVER_CHOLESKY,
@@ -718,11 +720,15 @@ const CfTrainer cf_als_trainer = {
 	.train = als_train,
 };
 
-const CfTrainer cf_ials_trainer = {
+const CfAlgorithm cf_ials_algorithm = {
 	.name = "ials",
 	.uses = CF_ARG_FACTORS | CF_ARG_EPOCHS | CF_ARG_REGULARIZATION | CF_ARG_SOLVER |
 	CF_ARG_CG_STEPS | CF_ARG_ALPHA | CF_ARG_REG_EXPONENT | CF_ARG_NO_RATINGS,
-	.implicit = true,
+	.predicts_ratings = false,
+	.has_biases = false,
+	.amounts = true,
+	.fold = CF_FOLD_IMPLICIT,
+	.explain = CF_EXPLAIN_LINEAR,
 	.default_epochs = 15,
 	.default_regularization = 0.03,
 	.default_solver = CF_SOLVER_CG,

@@ -26,8 +26,8 @@
 #include "train.h"
 
 /* The trainers (algorithms 'als' and 'ials'). */
-extern const CfTrainer cf_als_trainer;
-extern const CfTrainer cf_ials_trainer;
+extern const CfAlgorithm cf_als_algorithm;
+extern const CfAlgorithm cf_ials_algorithm;
 
 /* Entry point of a parallel worker (named in CreateParallelContext). */
 extern PGDLLEXPORT void cf_als_worker_main(dsm_segment *seg, shm_toc *toc);

@@ -91,7 +91,7 @@ sum_squares(const float *b, int32 n)
 	return s;
 }
 
-/* The baseline objective's fit of biases f over data (CfTrainer.fit). */
+/* The baseline objective's fit of biases f over data (CfAlgorithm.fit). */
 static void
 baseline_fit(const CfRatings *data, const CfTrainParams *params, const CfFactors *f,
 			 CfFit *fit)
@@ -185,9 +185,13 @@ baseline_train(const CfRatings *data, const CfTrainParams *params, int workers,
 	pfree(count);
 }
 
-const CfTrainer cf_baseline_trainer = {
+const CfAlgorithm cf_baseline_algorithm = {
 	.name = "baseline",
 	.uses = CF_ARG_EPOCHS | CF_ARG_REGULARIZATION,
+	.predicts_ratings = true,
+	.has_biases = true,
+	.fold = CF_FOLD_BASELINE,
+	.explain = CF_EXPLAIN_UNSUPPORTED,	/* no factor vectors */
 	.default_epochs = 60,		/* at most: it converges in fewer */
 	.default_regularization = 3,	/* see docs/algorithms/baselines.md */
 	.bytes = baseline_bytes,
@@ -229,9 +233,13 @@ popular_train(const CfRatings *data, const CfTrainParams *params, int workers,
 	fit->epochs = 0;
 }
 
-const CfTrainer cf_popular_trainer = {
+const CfAlgorithm cf_popular_algorithm = {
 	.name = "popular",
 	.uses = CF_ARG_NO_RATINGS,	/* no settings; the ratings' values play no part */
+	.predicts_ratings = false,	/* the share of users who rated an item */
+	.has_biases = true,			/* b_i is that share */
+	.fold = CF_FOLD_NONE,
+	.explain = CF_EXPLAIN_UNSUPPORTED,
 	.bytes = popular_bytes,
 	.train = popular_train,
 	.fit = NULL,

@@ -11,9 +11,9 @@
 #include "train.h"
 
 /* mu + b_u + b_i, regularized, by alternating least squares (algorithm 'baseline'). */
-extern const CfTrainer cf_baseline_trainer;
+extern const CfAlgorithm cf_baseline_algorithm;
 
 /* Items ranked by the share of users who rated them (algorithm 'popular'). */
-extern const CfTrainer cf_popular_trainer;
+extern const CfAlgorithm cf_popular_algorithm;
 
 #endif							/* CF_BASELINE_H */

@@ -37,10 +37,10 @@
  * are an error), lambda_u = lambda (|I| + alpha sum_j r_j)^nu, and the
  * Gramian Y^T Y of all items computed once per cached model (cache.c).
  * Their scores are x . y_i alone (no mean, no biases, not clipped:
- * cf_algorithm_predicts_ratings); a user without feedback gets no rows
- * (cf_algorithm_has_biases).
- * fold_kind() maps an algorithm to its system; any algorithm without one
- * is refused with a clear error.  cf_fold_system() builds and factors the
+ * CfAlgorithm.predicts_ratings); a user without feedback gets no rows
+ * (CfAlgorithm.has_biases).
+ * Each algorithm's descriptor names its fold-in (CfAlgorithm.fold); an
+ * algorithm without one is refused with a clear error.  cf_fold_system() builds and factors the
  * system of the explicit and implicit kinds; cf_explain (similar.c)
  * decomposes scores with it.
  *
@@ -73,6 +73,7 @@
 #include "utils/varlena.h"
 
 #include "access.h"
+#include "algorithm.h"
 #include "cache.h"
 #include "foldin.h"
 #include "load.h"
@@ -84,33 +85,20 @@
 PG_FUNCTION_INFO_V1(cf_recommend_for_ratings);
 PG_FUNCTION_INFO_V1(cf_refresh_users);
 
-/* What a fold-in solves for. */
-typedef enum FoldKind
-{
-	FOLD_EXPLICIT,				/* biased explicit MF: sgd, als */
-	FOLD_IMPLICIT,				/* confidence-weighted preferences: ials */
-	FOLD_BASELINE,				/* biases only, lambda per bias: baseline */
-	FOLD_NONE					/* no user part: popular */
-} FoldKind;
-
-/* The fold-in of a model's algorithm; error if it has none. */
-static FoldKind
+/* The fold-in of a model's algorithm (CfAlgorithm.fold); error if it has none. */
+static CfFoldKind
 fold_kind(const CfModelInfo *info, const char *function)
 {
-	if (strcmp(info->algorithm, "sgd") == 0 || strcmp(info->algorithm, "als") == 0)
-		return FOLD_EXPLICIT;
-	if (strcmp(info->algorithm, "ials") == 0)
-		return FOLD_IMPLICIT;
-	if (strcmp(info->algorithm, "baseline") == 0)
-		return FOLD_BASELINE;
-	if (strcmp(info->algorithm, "popular") == 0)
-		return FOLD_NONE;
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("%s does not support models trained with algorithm \"%s\"",
-					function, info->algorithm),
-			 errdetail("Users can be folded into models trained with the algorithms \"sgd\", \"als\", \"ials\", \"baseline\" and \"popular\".")));
-	return FOLD_EXPLICIT;		/* keep the compiler quiet */
+	CfFoldKind	kind = info->alg ? info->alg->fold : CF_FOLD_UNSUPPORTED;
+
+	if (kind == CF_FOLD_UNSUPPORTED)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s does not support models trained with algorithm \"%s\"",
+						function, info->algorithm),
+				 errdetail("Users can be folded into models trained with the algorithms %s.",
+						   cf_algorithm_list(cf_algorithm_folds, 0, CF_LIST_QUOTED_AND))));
+	return kind;
 }
 
 /* A setting the fold-in needs; error if cf_models does not record it. */
@@ -130,14 +118,14 @@ fold_setting(double value, const char *name, const char *model)
  * Check that the model has a fold-in and records the settings it needs;
  * returns its kind.
  */
-static FoldKind
+static CfFoldKind
 fold_check(const CfModelInfo *info, const char *model, const char *function)
 {
-	FoldKind	kind = fold_kind(info, function);
+	CfFoldKind	kind = fold_kind(info, function);
 
-	if (kind != FOLD_NONE)
+	if (kind != CF_FOLD_NONE)
 		(void) fold_setting(info->regularization, "regularization", model);
-	if (kind == FOLD_IMPLICIT)
+	if (kind == CF_FOLD_IMPLICIT)
 	{
 		(void) fold_setting(info->alpha, "alpha", model);
 		(void) fold_setting(info->regularization_exponent, "regularization_exponent", model);
@@ -205,17 +193,17 @@ cf_fold_system(CfItems *items, const CfModelInfo *info, const char *model,
 			   const char *function, const int64 *user_id, const int32 *idx,
 			   const float *r, int32 n, CfFoldSystem *sys)
 {
-	FoldKind	kind = fold_kind(info, function);
+	CfFoldKind	kind = fold_kind(info, function);
 	double		lambda = fold_setting(info->regularization, "regularization", model);
 	int			k = items->k;
-	int			d = kind == FOLD_EXPLICIT ? k + 1 : k;
+	int			d = kind == CF_FOLD_EXPLICIT ? k + 1 : k;
 	float	   *G;
 	double		ridge;
 
-	if (kind != FOLD_EXPLICIT && kind != FOLD_IMPLICIT)
+	if (kind != CF_FOLD_EXPLICIT && kind != CF_FOLD_IMPLICIT)
 		elog(ERROR, "no fold-in system for algorithm \"%s\"", info->algorithm);
 	sys->d = d;
-	sys->bias = kind == FOLD_EXPLICIT ? 0 : -1;
+	sys->bias = kind == CF_FOLD_EXPLICIT ? 0 : -1;
 	sys->idx = cf_palloc_huge_array(int32, n);
 	sys->coef = cf_palloc_huge_array(float, n);
 	sys->A = cf_palloc_huge_array(float, cf_mul_size(Max(n, 1), d));
@@ -223,7 +211,7 @@ cf_fold_system(CfItems *items, const CfModelInfo *info, const char *model,
 	sys->b = palloc0(sizeof(float) * d);
 	G = palloc0(sizeof(float) * d * d);
 
-	if (kind == FOLD_EXPLICIT)
+	if (kind == CF_FOLD_EXPLICIT)
 	{
 		double		nu = isnan(info->regularization_exponent) ? 1 : info->regularization_exponent;
 
@@ -319,7 +307,7 @@ cf_fold_solve(const CfFoldSystem *sys, float *x)
  * they are, for errors (NULL: given ones).
  */
 static void
-fold_in(FoldKind kind, CfItems *items, const CfModelInfo *info, const char *model,
+fold_in(CfFoldKind kind, CfItems *items, const CfModelInfo *info, const char *model,
 		const char *function, const int64 *user_id, const int32 *idx, const float *r,
 		int32 n, float *bias, float *p)
 {
@@ -329,9 +317,9 @@ fold_in(FoldKind kind, CfItems *items, const CfModelInfo *info, const char *mode
 
 	*bias = 0;
 	memset(p, 0, sizeof(float) * items->k);
-	if (n == 0 || kind == FOLD_NONE)
+	if (n == 0 || kind == CF_FOLD_NONE)
 		return;
-	if (kind == FOLD_BASELINE)
+	if (kind == CF_FOLD_BASELINE)
 	{
 		/* the bias alone, under the baseline's lambda per bias */
 		for (int32 j = 0; j < n; j++)
@@ -392,7 +380,7 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 	int32		nex = 0;
 	CfRankSpec	spec;
 	CfTopN		top;
-	FoldKind	kind;
+	CfFoldKind	kind;
 
 	cf_require_arg(fcinfo, 0, "item_ids");
 	cf_require_arg(fcinfo, 1, "ratings");
@@ -628,7 +616,7 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 	CfSource	src;
 	CfItems    *items;
 	CfRatings	data;
-	FoldKind	kind;
+	CfFoldKind	kind;
 	int32		u = 0;
 	int32	   *idx;
 	float	   *r;

@@ -48,6 +48,7 @@
 #include "utils/snapmgr.h"
 
 #include "access.h"
+#include "algorithm.h"
 #include "cache.h"
 #include "model.h"
 #include "util.h"
@@ -62,28 +63,6 @@ static int
 factor_stride(int k)
 {
 	return (k + CF_LANES - 1) / CF_LANES * CF_LANES;
-}
-
-/*
- * Whether a model of this algorithm predicts ratings.  Popularity ranks
- * items by how many users rated them, and implicit-feedback models (iALS)
- * score preferences: neither predicts a rating.
- */
-bool
-cf_algorithm_predicts_ratings(const char *algorithm)
-{
-	return strcmp(algorithm, "popular") != 0 && strcmp(algorithm, "ials") != 0;
-}
-
-/*
- * Whether a model of this algorithm has biases b_u and b_i.  Implicit-
- * feedback models (iALS) have none: their score is x_u . y_i alone, so a
- * user without a vector has nothing to be ranked by.
- */
-bool
-cf_algorithm_has_biases(const char *algorithm)
-{
-	return strcmp(algorithm, "ials") != 0;
 }
 
 /* Bytes of a CfFactors of this shape. */
@@ -1065,8 +1044,10 @@ cf_lookup(Oid nsp, const char *name, CfModelInfo *info, CfUserPart part,
 	info->max = DatumGetFloat8(result_value(0, 6));
 	info->items = DatumGetInt64(result_value(0, 7));
 	info->algorithm = MemoryContextStrdup(outer, TextDatumGetCString(result_value(0, 8)));
-	info->predicts_ratings = cf_algorithm_predicts_ratings(info->algorithm);
-	info->has_biases = cf_algorithm_has_biases(info->algorithm);
+	/* an algorithm cf does not know (a hand-made row) serves as biased MF */
+	info->alg = cf_algorithm_by_name(info->algorithm);
+	info->predicts_ratings = info->alg ? info->alg->predicts_ratings : true;
+	info->has_biases = info->alg ? info->alg->has_biases : true;
 	info->regularization = stored_setting(9);
 	info->alpha = stored_setting(10);
 	info->regularization_exponent = stored_setting(11);

@@ -82,8 +82,10 @@ typedef struct CfModelInfo
 	double		max;
 	int64		items;			/* items at training (a size hint) */
 	char	   *algorithm;
-	bool		predicts_ratings;	/* see cf_algorithm_predicts_ratings */
-	bool		has_biases;		/* see cf_algorithm_has_biases */
+	const struct CfAlgorithm *alg;	/* its descriptor, NULL if cf knows no such
+									 * algorithm */
+	bool		predicts_ratings;	/* alg's (true for an unknown one) */
+	bool		has_biases;		/* alg's (true for an unknown one) */
 	double		regularization; /* hyperparameters->'regularization', or NaN */
 	double		alpha;			/* hyperparameters->'alpha', or NaN */
 	double		regularization_exponent;	/* hyperparameters->'regularization_exponent', or NaN */
@@ -122,23 +124,6 @@ typedef enum CfQuery
 	CF_Q_DELETE_USER,			/* $1 name, $2 user */
 	CF_NUM_QUERIES
 } CfQuery;
-
-/*
- * Whether a model of this algorithm predicts ratings: r = mean + b_u + b_i +
- * p_u . q_i, clipped to the rating range.  Models that do not (popular,
- * implicit feedback) score items by b_u + b_i + p_u . q_i, unclipped, and
- * have no rating error (cf_evaluate's rmse and mae are NULL).  The one
- * place that lists them.
- */
-extern bool cf_algorithm_predicts_ratings(const char *algorithm);
-
-/*
- * Whether a model of this algorithm has biases b_u and b_i (all but
- * implicit-feedback models, whose score is x_u . y_i).  Without them a user
- * the model does not know, or one folded in without any feedback, has no
- * baseline to be ranked by and gets no recommendations.
- */
-extern bool cf_algorithm_has_biases(const char *algorithm);
 
 /* Bytes of a CfFactors of this shape. */
 extern Size cf_factors_bytes(int32 nusers, int32 nitems, int k);

@@ -739,7 +739,7 @@ sgd_train(const CfRatings *data, const CfTrainParams *params, int workers,
 
 /*
  * The exact fit of factors f over data under the objective above, in one
- * serial pass (CfTrainer.fit: early stopping kept an earlier epoch, whose
+ * serial pass (CfAlgorithm.fit: early stopping kept an earlier epoch, whose
  * log entry was measured during its pass, not exactly).
  */
 static void
@@ -775,9 +775,13 @@ sgd_fit(const CfRatings *data, const CfTrainParams *params, const CfFactors *f, 
 	fit->loss = (sse + params->regularization * norms) / data->n;
 }
 
-const CfTrainer cf_sgd_trainer = {
+const CfAlgorithm cf_sgd_algorithm = {
 	.name = "sgd",
 	.uses = CF_ARG_FACTORS | CF_ARG_EPOCHS | CF_ARG_REGULARIZATION | CF_ARG_LEARNING_RATE,
+	.predicts_ratings = true,
+	.has_biases = true,
+	.fold = CF_FOLD_EXPLICIT,
+	.explain = CF_EXPLAIN_BY_SIMILARITY,
 	.default_epochs = 60,
 	.default_regularization = 0.1,
 	.default_learning_rate = 0.01,

@@ -14,7 +14,7 @@
 #include "train.h"
 
 /* The SGD trainer (algorithm 'sgd'). */
-extern const CfTrainer cf_sgd_trainer;
+extern const CfAlgorithm cf_sgd_algorithm;
 
 /* Point SGD's kernels at the fastest variants this CPU runs (from _PG_init). */
 extern void cf_sgd_init_kernels(void);

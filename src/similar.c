@@ -49,6 +49,7 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
+#include "algorithm.h"
 #include "blas.h"
 #include "cache.h"
 #include "foldin.h"
@@ -316,27 +317,20 @@ cf_similar_users(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* How an algorithm's scores are explained. */
-typedef enum ExplainKind
-{
-	EXPLAIN_BY_SIMILARITY,		/* SGD: cosine of the item vectors */
-	EXPLAIN_LINEAR				/* ALS, iALS: the score's exact per-item terms */
-} ExplainKind;
-
-/* The explanation an algorithm gets; error if none. */
-static ExplainKind
+/* The explanation of a model's algorithm (CfAlgorithm.explain); error if none. */
+static CfExplainKind
 explain_kind(const CfModelInfo *info)
 {
-	if (strcmp(info->algorithm, "sgd") == 0)
-		return EXPLAIN_BY_SIMILARITY;
-	if (strcmp(info->algorithm, "als") == 0 || strcmp(info->algorithm, "ials") == 0)
-		return EXPLAIN_LINEAR;
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("cf_explain does not support models trained with algorithm \"%s\"",
-					info->algorithm),
-			 errdetail("Explanations exist for the algorithms \"sgd\", \"als\" and \"ials\".")));
-	return EXPLAIN_BY_SIMILARITY;	/* keep the compiler quiet */
+	CfExplainKind kind = info->alg ? info->alg->explain : CF_EXPLAIN_UNSUPPORTED;
+
+	if (kind == CF_EXPLAIN_UNSUPPORTED)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cf_explain does not support models trained with algorithm \"%s\"",
+						info->algorithm),
+				 errdetail("Explanations exist for the algorithms %s.",
+						   cf_algorithm_list(cf_algorithm_explains, 0, CF_LIST_QUOTED_AND))));
+	return kind;
 }
 
 /* Emit the kept (item, similarity) rows with share = contribution / total. */
@@ -498,7 +492,7 @@ cf_explain(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (!cf_lookup(nsp, model, &info, CF_USER_RATED, user_id, &user))
 		unknown_user(user_id, model);
-	if (explain_kind(&info) == EXPLAIN_LINEAR)
+	if (explain_kind(&info) == CF_EXPLAIN_LINEAR)
 	{
 		explain_linear(rsinfo, nsp, model, &info, user_id, item_id, n);
 		return (Datum) 0;

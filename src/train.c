@@ -13,7 +13,7 @@
  * put back the kept epoch's factors if early stopping chose an earlier
  * one; replace the stored model (model.c).
  *
- * The algorithm decides which arguments apply (CfTrainer.uses) and the
+ * The algorithm decides which arguments apply (CfAlgorithm.uses) and the
  * defaults of those left NULL (epochs, learning_rate, regularization and
  * ALS's and iALS's own); giving an argument the algorithm does not take is
  * an error.  cf_complete_train_params() does this for cf_train and the
@@ -33,7 +33,7 @@
  * cf_predict would score them had the model been stored then: mean + b_u
  * + b_i + p_u . q_i (sdot), the terms of unknown users or items left out,
  * clipped to the rating range.  Only models that predict ratings
- * (cf_algorithm_predicts_ratings) can be validated so.
+ * (CfAlgorithm.predicts_ratings) can be validated so.
  *
  * Early stopping (Prechelt, "Early Stopping -- But When?", 1998, the
  * simplest of his criteria): training stops once `patience` epochs in a
@@ -59,6 +59,7 @@
 #include "utils/float.h"
 #include "utils/memutils.h"
 
+#include "algorithm.h"
 #include "als.h"
 #include "baseline.h"
 #include "blas.h"
@@ -109,77 +110,34 @@ enum
 
 PG_FUNCTION_INFO_V1(cf_train);
 
-/* The training algorithms, by the name the algorithm argument takes. */
-static const CfTrainer *const trainers[] = {
-	&cf_sgd_trainer,
-	&cf_als_trainer,
-	&cf_ials_trainer,
-	&cf_baseline_trainer,
-	&cf_popular_trainer,
-};
-
-/* The trainer of an algorithm name; error if there is none. */
-const CfTrainer *
-cf_find_trainer(const char *name)
-{
-	StringInfoData names;
-
-	for (int j = 0; j < lengthof(trainers); j++)
-		if (strcmp(trainers[j]->name, name) == 0)
-			return trainers[j];
-
-	initStringInfo(&names);
-	for (int j = 0; j < lengthof(trainers); j++)
-		appendStringInfo(&names, "%s%s", j > 0 ? ", " : "", trainers[j]->name);
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown algorithm \"%s\"", name),
-			 errhint("The algorithms are: %s.", names.data)));
-	return NULL;				/* keep compiler quiet */
-}
-
-/* The algorithms that take every argument in mask, as a list for a message. */
-static char *
-algorithms_using(int mask)
-{
-	StringInfoData names;
-	int			found = 0;
-
-	initStringInfo(&names);
-	for (int j = 0; j < lengthof(trainers); j++)
-		if ((trainers[j]->uses & mask) == mask)
-			appendStringInfo(&names, "%s\"%s\"", found++ > 0 ? ", " : "", trainers[j]->name);
-	return names.data;
-}
-
 /*
  * The rating_column argument (argument argno): a column name, or NULL
  * (every row one event) for the algorithms that train without ratings.
  */
 char *
-cf_rating_column_arg(FunctionCallInfo fcinfo, int argno, const CfTrainer *trainer)
+cf_rating_column_arg(FunctionCallInfo fcinfo, int argno, const CfAlgorithm *alg)
 {
 	if (!PG_ARGISNULL(argno))
 		return pstrdup(NameStr(*PG_GETARG_NAME(argno)));
-	if ((trainer->uses & CF_ARG_NO_RATINGS) == 0)
+	if ((alg->uses & CF_ARG_NO_RATINGS) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("argument \"rating_column\" must not be null"),
 				 errhint("Only these algorithms train without a rating column: %s.",
-						 algorithms_using(CF_ARG_NO_RATINGS))));
+						 cf_algorithm_list(cf_algorithm_uses, CF_ARG_NO_RATINGS, CF_LIST_QUOTED))));
 	return NULL;
 }
 
 /* Error out if an argument the algorithm does not take was given. */
 static void
-check_applies(const CfTrainer *trainer, int given, int flag, const char *argname)
+check_applies(const CfAlgorithm *alg, int given, int flag, const char *argname)
 {
-	if ((given & flag) != 0 && (trainer->uses & flag) == 0)
+	if ((given & flag) != 0 && (alg->uses & flag) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("argument \"%s\" does not apply to algorithm \"%s\"",
-						argname, trainer->name),
-				 errdetail("Only these algorithms take it: %s.", algorithms_using(flag)),
+						argname, alg->name),
+				 errdetail("Only these algorithms take it: %s.", cf_algorithm_list(cf_algorithm_uses, flag, CF_LIST_QUOTED)),
 				 errhint("Leave it out or pass NULL.")));
 }
 
@@ -192,36 +150,36 @@ solver_name(CfSolver solver)
 
 /* Complete and check the settings of a training (see train.h). */
 void
-cf_complete_train_params(const CfTrainer *trainer, int given, CfTrainParams *params)
+cf_complete_train_params(const CfAlgorithm *alg, int given, CfTrainParams *params)
 {
-	int			uses = trainer->uses;
+	int			uses = alg->uses;
 
-	check_applies(trainer, given, CF_ARG_EPOCHS, "epochs");
-	check_applies(trainer, given, CF_ARG_LEARNING_RATE, "learning_rate");
-	check_applies(trainer, given, CF_ARG_REGULARIZATION, "regularization");
-	check_applies(trainer, given, CF_ARG_ALPHA, "alpha");
-	check_applies(trainer, given, CF_ARG_SOLVER, "solver");
-	check_applies(trainer, given, CF_ARG_CG_STEPS, "cg_steps");
-	check_applies(trainer, given, CF_ARG_REG_EXPONENT, "regularization_exponent");
+	check_applies(alg, given, CF_ARG_EPOCHS, "epochs");
+	check_applies(alg, given, CF_ARG_LEARNING_RATE, "learning_rate");
+	check_applies(alg, given, CF_ARG_REGULARIZATION, "regularization");
+	check_applies(alg, given, CF_ARG_ALPHA, "alpha");
+	check_applies(alg, given, CF_ARG_SOLVER, "solver");
+	check_applies(alg, given, CF_ARG_CG_STEPS, "cg_steps");
+	check_applies(alg, given, CF_ARG_REG_EXPONENT, "regularization_exponent");
 
 	/* the defaults of those not given; 0 for those the algorithm does not take */
 	if (!(given & CF_ARG_EPOCHS))
-		params->epochs = (uses & CF_ARG_EPOCHS) ? trainer->default_epochs : 0;
+		params->epochs = (uses & CF_ARG_EPOCHS) ? alg->default_epochs : 0;
 	if (!(given & CF_ARG_LEARNING_RATE))
-		params->learning_rate = (uses & CF_ARG_LEARNING_RATE) ? trainer->default_learning_rate : 0;
+		params->learning_rate = (uses & CF_ARG_LEARNING_RATE) ? alg->default_learning_rate : 0;
 	if (!(given & CF_ARG_REGULARIZATION))
 		params->regularization = (uses & CF_ARG_REGULARIZATION) ?
-			trainer->default_regularization : 0;
+			alg->default_regularization : 0;
 	if (!(given & CF_ARG_ALPHA))
-		params->alpha = (uses & CF_ARG_ALPHA) ? trainer->default_alpha : 0;
+		params->alpha = (uses & CF_ARG_ALPHA) ? alg->default_alpha : 0;
 	if (!(given & CF_ARG_SOLVER))
-		params->solver = (uses & CF_ARG_SOLVER) ? trainer->default_solver : CF_SOLVER_CHOLESKY;
+		params->solver = (uses & CF_ARG_SOLVER) ? alg->default_solver : CF_SOLVER_CHOLESKY;
 	if (!(given & CF_ARG_CG_STEPS))
 		params->cg_steps = (uses & CF_ARG_CG_STEPS) && params->solver == CF_SOLVER_CG ?
-			trainer->default_cg_steps : 0;
+			alg->default_cg_steps : 0;
 	if (!(given & CF_ARG_REG_EXPONENT))
 		params->regularization_exponent = (uses & CF_ARG_REG_EXPONENT) ?
-			trainer->default_regularization_exponent : 0;
+			alg->default_regularization_exponent : 0;
 
 	/* the ranges (the defaults are in them) */
 	cf_check_int_arg("factors", params->factors, 1, MAX_FACTORS);
@@ -257,15 +215,15 @@ cf_complete_train_params(const CfTrainer *trainer, int given, CfTrainParams *par
 
 /* Check loaded ratings against what the algorithm reads (see train.h). */
 void
-cf_check_ratings(const CfTrainer *trainer, const CfSource *src, const CfRatings *data)
+cf_check_ratings(const CfAlgorithm *alg, const CfSource *src, const CfRatings *data)
 {
-	if (trainer->implicit && data->n > 0 && data->min < 0)
+	if (alg->amounts && data->n > 0 && data->min < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("rating column \"%s\" contains the negative value \"%g\"",
 						src->rating_column, data->min),
 				 errdetail("Algorithm \"%s\" reads each rating as an amount of feedback (a count, a duration, a weight), which cannot be negative.",
-						   trainer->name),
+						   alg->name),
 				 errhint("Filter such rows out, for example with a view.")));
 }
 
@@ -490,30 +448,30 @@ name_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
  * algorithm takes, defaults filled in, and the validation settings.
  */
 static char *
-hyperparameters(const CfTrainer *trainer, const CfTrainParams *params)
+hyperparameters(const CfAlgorithm *alg, const CfTrainParams *params)
 {
 	StringInfoData s;
 
 	initStringInfo(&s);
 	appendStringInfo(&s, "{\"seed\": " INT64_FORMAT, params->seed);
-	if (trainer->uses & CF_ARG_FACTORS)
+	if (alg->uses & CF_ARG_FACTORS)
 		appendStringInfo(&s, ", \"factors\": %d", params->factors);
-	if (trainer->uses & CF_ARG_EPOCHS)
+	if (alg->uses & CF_ARG_EPOCHS)
 		appendStringInfo(&s, ", \"epochs\": %d", params->epochs);
-	if (trainer->uses & CF_ARG_LEARNING_RATE)
+	if (alg->uses & CF_ARG_LEARNING_RATE)
 		appendStringInfo(&s, ", \"learning_rate\": %s",
 						 float8out_internal(params->learning_rate));
-	if (trainer->uses & CF_ARG_REGULARIZATION)
+	if (alg->uses & CF_ARG_REGULARIZATION)
 		appendStringInfo(&s, ", \"regularization\": %s",
 						 float8out_internal(params->regularization));
-	if (trainer->uses & CF_ARG_REG_EXPONENT)
+	if (alg->uses & CF_ARG_REG_EXPONENT)
 		appendStringInfo(&s, ", \"regularization_exponent\": %s",
 						 float8out_internal(params->regularization_exponent));
-	if (trainer->uses & CF_ARG_ALPHA)
+	if (alg->uses & CF_ARG_ALPHA)
 		appendStringInfo(&s, ", \"alpha\": %s", float8out_internal(params->alpha));
-	if (trainer->uses & CF_ARG_SOLVER)
+	if (alg->uses & CF_ARG_SOLVER)
 		appendStringInfo(&s, ", \"solver\": \"%s\"", solver_name(params->solver));
-	if ((trainer->uses & CF_ARG_CG_STEPS) && params->solver == CF_SOLVER_CG)
+	if ((alg->uses & CF_ARG_CG_STEPS) && params->solver == CF_SOLVER_CG)
 		appendStringInfo(&s, ", \"cg_steps\": %d", params->cg_steps);
 	if (params->validation_fraction > 0)
 		appendStringInfo(&s, ", \"validation_fraction\": %s, \"early_stopping\": %s",
@@ -527,7 +485,7 @@ hyperparameters(const CfTrainer *trainer, const CfTrainParams *params)
 
 /* Train on loaded ratings without validation or storing (see train.h). */
 void
-cf_train_ratings(const CfRatings *data, const CfTrainer *trainer,
+cf_train_ratings(const CfRatings *data, const CfAlgorithm *alg,
 				 const CfTrainParams *params, int workers,
 				 CfFactors *f, CfEpoch *log, CfFit *fit)
 {
@@ -536,12 +494,12 @@ cf_train_ratings(const CfRatings *data, const CfTrainer *trainer,
 	p.validation = NULL;
 	p.early_stopping = false;
 	p.validation_fraction = 0;
-	trainer->train(data, &p, cf_parallel_workers(workers, data->n), f, log, fit);
+	alg->train(data, &p, cf_parallel_workers(workers, data->n), f, log, fit);
 }
 
 /* Load, hold out, train and store (see train.h). */
 void
-cf_train_and_store(Oid nsp, CfSource *src, const char *model, const CfTrainer *trainer,
+cf_train_and_store(Oid nsp, CfSource *src, const char *model, const CfAlgorithm *alg,
 				   CfTrainParams *params, int workers, CfTrainResult *result)
 {
 	MemoryContext cxt;
@@ -557,11 +515,11 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, const CfTrainer *t
 	int64		loaded;
 
 	INSTR_TIME_SET_CURRENT(start);
-	if (params->validation_fraction > 0 && !cf_algorithm_predicts_ratings(trainer->name))
+	if (params->validation_fraction > 0 && !alg->predicts_ratings)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("algorithm \"%s\" does not predict ratings, so it cannot be validated",
-						trainer->name),
+						alg->name),
 				 errdetail("Validation measures the RMSE of predicted ratings on the held-out ratings."),
 				 errhint("Evaluate its rankings with cf_evaluate instead.")));
 
@@ -578,7 +536,7 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, const CfTrainer *t
 		ereport(NOTICE,
 				(errmsg("skipped %lld rows with a NULL user, item or rating",
 						(long long) data.skipped)));
-	cf_check_ratings(trainer, src, &data);
+	cf_check_ratings(alg, src, &data);
 	if (params->verbose)
 		ereport(NOTICE,
 				(errmsg("read %lld ratings of %d users and %d items in %.3f s",
@@ -606,7 +564,7 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, const CfTrainer *t
 	}
 
 	workers = cf_parallel_workers(workers, data.n);
-	footprint = cf_add_size(footprint, trainer->bytes(&data, params, workers));
+	footprint = cf_add_size(footprint, alg->bytes(&data, params, workers));
 	if (v != NULL && v->keep)
 		footprint = cf_add_size(footprint,
 								cf_factors_bytes(data.nusers, data.nitems, params->factors));
@@ -620,7 +578,7 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, const CfTrainer *t
 
 	log = palloc(sizeof(CfEpoch) * params->epochs);
 	memset(&fit, 0, sizeof(fit));
-	trainer->train(&data, params, workers, &factors, log, &fit);
+	alg->train(&data, params, workers, &factors, log, &fit);
 
 	result->epochs = fit.epochs;
 	result->epoch_kept = fit.epochs;
@@ -635,8 +593,8 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, const CfTrainer *t
 			if (result->epoch_kept != fit.epochs)
 			{
 				copy_factors(&v->kept, &factors);
-				if (trainer->fit)
-					trainer->fit(&data, params, &factors, &fit);
+				if (alg->fit)
+					alg->fit(&data, params, &factors, &fit);
 				else
 				{
 					/* an exact log: the kept epoch's fit is in it */
@@ -661,10 +619,10 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, const CfTrainer *t
 
 	m.name = model;
 	m.source = src;
-	m.algorithm = trainer->name;
-	m.hyperparameters = hyperparameters(trainer, params);
-	/* implicit-feedback models score preferences: no mean */
-	m.global_mean = trainer->implicit ? 0 : data.mean;
+	m.algorithm = alg->name;
+	m.hyperparameters = hyperparameters(alg, params);
+	/* models without biases (implicit feedback) score preferences: no mean */
+	m.global_mean = alg->has_biases ? data.mean : 0;
 	m.data = &data;
 	m.factors = &factors;
 	m.log = log;
@@ -717,7 +675,7 @@ solver_arg(const char *name)
  * from alpha on; a NULL in any other is an error).
  */
 static void
-read_params(FunctionCallInfo fcinfo, const CfTrainer *trainer, CfTrainParams *params)
+read_params(FunctionCallInfo fcinfo, const CfAlgorithm *alg, CfTrainParams *params)
 {
 	int			given = 0;
 
@@ -753,7 +711,7 @@ read_params(FunctionCallInfo fcinfo, const CfTrainer *trainer, CfTrainParams *pa
 	{
 		given |= CF_ARG_SOLVER;
 		/* named only for an algorithm that takes one: else "does not apply" */
-		if (trainer->uses & CF_ARG_SOLVER)
+		if (alg->uses & CF_ARG_SOLVER)
 			params->solver = solver_arg(text_to_cstring(PG_GETARG_TEXT_PP(ARG_SOLVER)));
 	}
 	if (arg_given(fcinfo, ARG_CG_STEPS))
@@ -783,7 +741,7 @@ read_params(FunctionCallInfo fcinfo, const CfTrainer *trainer, CfTrainParams *pa
 		cf_require_arg(fcinfo, ARG_PATIENCE, "patience");
 		params->patience = PG_GETARG_INT32(ARG_PATIENCE);
 	}
-	cf_complete_train_params(trainer, given, params);
+	cf_complete_train_params(alg, given, params);
 }
 
 /*
@@ -801,7 +759,7 @@ cf_train(PG_FUNCTION_ARGS)
 	Oid			nsp = cf_extension_schema(fcinfo);
 	CfSource	src;
 	CfTrainParams params;
-	const CfTrainer *trainer;
+	const CfAlgorithm *alg;
 	CfTrainResult result;
 	const char *model;
 	TupleDesc	tupdesc;
@@ -815,11 +773,11 @@ cf_train(PG_FUNCTION_ARGS)
 	 * if the declaration passes them (a backend may still run the 0.1.0
 	 * one, before ALTER EXTENSION cf UPDATE).
 	 */
-	trainer = &cf_sgd_trainer;
+	alg = &cf_sgd_algorithm;
 	if (PG_NARGS() > ARG_ALGORITHM)
 	{
 		cf_require_arg(fcinfo, ARG_ALGORITHM, "algorithm");
-		trainer = cf_find_trainer(text_to_cstring(PG_GETARG_TEXT_PP(ARG_ALGORITHM)));
+		alg = cf_find_algorithm(text_to_cstring(PG_GETARG_TEXT_PP(ARG_ALGORITHM)));
 	}
 
 	cf_require_arg(fcinfo, ARG_SOURCE, "source");
@@ -827,9 +785,9 @@ cf_train(PG_FUNCTION_ARGS)
 	src.relid = PG_GETARG_OID(ARG_SOURCE);
 	src.user_column = name_arg(fcinfo, ARG_USER_COLUMN, "user_column");
 	src.item_column = name_arg(fcinfo, ARG_ITEM_COLUMN, "item_column");
-	src.rating_column = cf_rating_column_arg(fcinfo, ARG_RATING_COLUMN, trainer);
+	src.rating_column = cf_rating_column_arg(fcinfo, ARG_RATING_COLUMN, alg);
 	model = cf_model_name_arg(fcinfo, ARG_MODEL);
-	read_params(fcinfo, trainer, &params);
+	read_params(fcinfo, alg, &params);
 	workers = -1;				/* automatic, also when NULL */
 	if (arg_given(fcinfo, ARG_WORKERS))
 	{
@@ -840,7 +798,7 @@ cf_train(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
-	cf_train_and_store(nsp, &src, model, trainer, &params, workers, &result);
+	cf_train_and_store(nsp, &src, model, alg, &params, workers, &result);
 
 	values[0] = CStringGetTextDatum(model);
 	values[1] = Int64GetDatum(result.users);

@@ -4,9 +4,10 @@
  *	  What every training algorithm receives and provides.
  *
  * cf_train (train.c) checks the arguments, loads the ratings, holds out a
- * validation set if asked, and picks the trainer by the algorithm argument;
- * each trainer (sgd.c, baseline.c, ...) fills the factors, the per-epoch
- * trace and the final fit, and calls cf_epoch_done() after every epoch.
+ * validation set if asked, and picks the algorithm's descriptor
+ * (CfAlgorithm, the table in algorithm.c) by the algorithm argument; each
+ * alg (sgd.c, baseline.c, ...) fills the factors, the per-epoch trace
+ * and the final fit, and calls cf_epoch_done() after every epoch.
  *
  *-------------------------------------------------------------------------
  */
@@ -66,7 +67,7 @@ typedef struct CfFit
 } CfFit;
 
 /*
- * The training arguments that only some algorithms use (CfTrainer.uses is
+ * The training arguments that only some algorithms use (CfAlgorithm.uses is
  * a mask of these); giving one to another algorithm is an error.  They are
  * NULL by default, meaning the algorithm's default.  factors (not NULL by
  * default) is left alone by the algorithms without factor vectors.
@@ -81,12 +82,45 @@ typedef struct CfFit
 #define CF_ARG_REGULARIZATION	(1 << 7)
 #define CF_ARG_FACTORS			(1 << 8)	/* factor vectors of params->factors */
 
-/* A training algorithm. */
-typedef struct CfTrainer
+/* What folding a user into a model solves for (foldin.c). */
+typedef enum CfFoldKind
+{
+	CF_FOLD_UNSUPPORTED,		/* no fold-in: an error */
+	CF_FOLD_EXPLICIT,			/* biased explicit MF: bias and vector */
+	CF_FOLD_IMPLICIT,			/* confidence-weighted preferences: vector */
+	CF_FOLD_BASELINE,			/* biases only, lambda per bias: bias */
+	CF_FOLD_NONE				/* no user part: nothing to solve */
+} CfFoldKind;
+
+/* How cf_explain explains a model's scores (explain.c). */
+typedef enum CfExplainKind
+{
+	CF_EXPLAIN_UNSUPPORTED,		/* no explanation: an error */
+	CF_EXPLAIN_BY_SIMILARITY,	/* the cosine of the item vectors */
+	CF_EXPLAIN_LINEAR			/* the exact per-item terms of the fold-in system */
+} CfExplainKind;
+
+/*
+ * An algorithm: one descriptor each, in the table of algorithm.c, with
+ * everything the rest of cf asks about it -- how it trains, its defaults,
+ * what its models predict and how they are served, folded into and
+ * explained.  No module compares algorithm names.  (As PostgreSQL's index
+ * access methods describe themselves by one struct, bloom's blhandler.)
+ */
+typedef struct CfAlgorithm
 {
 	const char *name;			/* the algorithm argument's value */
 	int			uses;			/* CF_ARG_* it takes */
-	bool		implicit;		/* preference scores, no baseline (iALS) */
+
+	/* its models */
+	bool		predicts_ratings;	/* mean + biases + dot, clipped; else an unclipped
+									 * preference score, and no rating error */
+	bool		has_biases;		/* b_u, b_i (and the global mean); else a user
+								 * without a vector has nothing to be ranked by */
+	bool		amounts;		/* reads ratings as amounts of feedback (never
+								 * negative; an item's ratings add up) */
+	CfFoldKind	fold;
+	CfExplainKind explain;
 
 	/* defaults of the arguments that are NULL by default */
 	int			default_epochs;
@@ -118,7 +152,7 @@ typedef struct CfTrainer
 	 */
 	void		(*fit) (const CfRatings *data, const CfTrainParams *params,
 						const CfFactors *f, CfFit *fit);
-} CfTrainer;
+} CfAlgorithm;
 
 /*
  * The contract of cf_epoch_done, for every trainer:
@@ -141,7 +175,7 @@ typedef struct CfTrainer
  *   The trainer then stops as if that had been the last epoch and reports
  *   the epochs run in fit->epochs.  cf_train afterwards puts the kept
  *   epoch's factors in place of the final ones and measures their fit
- *   (CfTrainer.fit), so trainers need do nothing else.
+ *   (CfAlgorithm.fit), so trainers need do nothing else.
  * - It raises the error of a diverged training when log->loss is not
  *   finite: trainers need not check.
  * - It may raise an error (a cancel, say); trainers clean up as for any
@@ -150,18 +184,15 @@ typedef struct CfTrainer
 extern bool cf_epoch_done(const CfTrainParams *params, int epoch,
 						  const CfFactors *current, CfEpoch *log);
 
-/* The trainer of an algorithm name; error if there is none. */
-extern const CfTrainer *cf_find_trainer(const char *name);
-
 /*
  * The rating_column argument argno of a training or tuning call: a column
  * name, or NULL (every row one event) where the algorithm allows it.
  */
 extern char *cf_rating_column_arg(FunctionCallInfo fcinfo, int argno,
-								  const CfTrainer *trainer);
+								  const CfAlgorithm *alg);
 
 /*
- * Complete and check the settings of a training with trainer: *params
+ * Complete and check the settings of a training with algorithm alg: *params
  * holds the values of the arguments whose CF_ARG_* bit is in `given`
  * (and factors, seed, verbose and the validation settings).  An argument
  * given that the algorithm does not take is an error; one not given takes
@@ -169,14 +200,14 @@ extern char *cf_rating_column_arg(FunctionCallInfo fcinfo, int argno,
  * checked (the ranges of cf_train's arguments, validation against early
  * stopping).
  */
-extern void cf_complete_train_params(const CfTrainer *trainer, int given,
+extern void cf_complete_train_params(const CfAlgorithm *alg, int given,
 									 CfTrainParams *params);
 
 /*
  * Check loaded ratings against what the algorithm reads (iALS: amounts of
  * feedback, never negative); src names the rating column in errors.
  */
-extern void cf_check_ratings(const CfTrainer *trainer, const CfSource *src,
+extern void cf_check_ratings(const CfAlgorithm *alg, const CfSource *src,
 							 const CfRatings *data);
 
 /* What a stored training produced: cf_train's result row. */
@@ -201,14 +232,14 @@ typedef struct CfTrainResult
  * transaction.  workers < 0: automatic.
  */
 extern void cf_train_and_store(Oid nsp, CfSource *src, const char *model,
-							   const CfTrainer *trainer, CfTrainParams *params,
+							   const CfAlgorithm *alg, CfTrainParams *params,
 							   int workers, CfTrainResult *result);
 
 /*
  * Train on ratings already loaded, without validation and without storing
  * (cross-validation): fills *f, log[0..params->epochs - 1] and *fit.
  */
-extern void cf_train_ratings(const CfRatings *data, const CfTrainer *trainer,
+extern void cf_train_ratings(const CfRatings *data, const CfAlgorithm *alg,
 							 const CfTrainParams *params, int workers,
 							 CfFactors *f, CfEpoch *log, CfFit *fit);
 

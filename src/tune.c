@@ -13,7 +13,7 @@
  * deviation over the folds.
  *
  * Nothing is stored while tuning: the source is read once, each fold's
- * training and evaluation run in memory (trainer->train, then
+ * training and evaluation run in memory (alg->train, then
  * cf_evaluate_factors) in a memory context reset after the fold, so no
  * model rows pile up and no dead tuples are left for VACUUM.  Only
  * cf_grid_search's model argument stores something: the best setting,
@@ -41,6 +41,7 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
+#include "algorithm.h"
 #include "eval.h"
 #include "load.h"
 #include "model.h"
@@ -107,13 +108,12 @@ summarize(CvResult *cv, int folds)
  * fold in memory (see the top of the file), filling *cv.
  */
 static void
-cross_validate(const CfRatings *all, const CfTrainer *trainer, const CfTrainParams *params,
+cross_validate(const CfRatings *all, const CfAlgorithm *alg, const CfTrainParams *params,
 			   int folds, int k, double threshold, int workers, bool verbose, CvResult *cv)
 {
 	MemoryContext foldcxt = AllocSetContextCreate(CurrentMemoryContext, "cf fold",
 												  ALLOCSET_DEFAULT_SIZES);
-	bool		predicts = cf_algorithm_predicts_ratings(trainer->name);
-	bool		biases = cf_algorithm_has_biases(trainer->name);
+
 	instr_time	start;
 
 	INSTR_TIME_SET_CURRENT(start);
@@ -141,14 +141,14 @@ cross_validate(const CfRatings *all, const CfTrainer *trainer, const CfTrainPara
 							f + 1, folds, test.n == 0 ? "none" : "all", (long long) all->n),
 					 errhint("Use fewer folds, or more ratings.")));
 		footprint = cf_add_size(cf_mul_size(cf_ratings_bytes(all->n, all->nusers, all->nitems), 2),
-								trainer->bytes(&train, params, Max(workers, 0)));
+								alg->bytes(&train, params, Max(workers, 0)));
 		footprint = cf_add_size(footprint,
 								cf_items_bytes(train.nitems, params->factors));
 		cf_check_memory(footprint, "cross-validation");
 
 		log = palloc(sizeof(CfEpoch) * params->epochs);
-		cf_train_ratings(&train, trainer, params, workers, &factors, log, &fit);
-		cf_evaluate_factors(&train, &factors, predicts, biases, &test, k, threshold,
+		cf_train_ratings(&train, alg, params, workers, &factors, log, &fit);
+		cf_evaluate_factors(&train, &factors, alg->predicts_ratings, alg->has_biases, &test, k, threshold,
 							&cv->fold[f]);
 		if (verbose)
 			ereport(NOTICE,
@@ -168,7 +168,7 @@ cross_validate(const CfRatings *all, const CfTrainer *trainer, const CfTrainPara
  * NULL where the algorithm trains without one, as cf_train takes it).
  */
 static void
-source_args(FunctionCallInfo fcinfo, int relarg, int colarg, const CfTrainer *trainer,
+source_args(FunctionCallInfo fcinfo, int relarg, int colarg, const CfAlgorithm *alg,
 			CfSource *src)
 {
 	cf_require_arg(fcinfo, relarg, "source");
@@ -176,7 +176,7 @@ source_args(FunctionCallInfo fcinfo, int relarg, int colarg, const CfTrainer *tr
 	src->relid = PG_GETARG_OID(relarg);
 	src->user_column = name_arg(fcinfo, colarg, "user_column");
 	src->item_column = name_arg(fcinfo, colarg + 1, "item_column");
-	src->rating_column = cf_rating_column_arg(fcinfo, colarg + 2, trainer);
+	src->rating_column = cf_rating_column_arg(fcinfo, colarg + 2, alg);
 }
 
 /* k, threshold (NaN: none), workers (-1: automatic) arguments. */
@@ -206,7 +206,7 @@ eval_args(FunctionCallInfo fcinfo, int karg, int targ, int warg,
 
 /* Load a source for tuning (read-only: tuning functions may be STABLE). */
 static void
-load_source(CfSource *src, const CfTrainer *trainer, CfRatings *all, bool verbose)
+load_source(CfSource *src, const CfAlgorithm *alg, CfRatings *all, bool verbose)
 {
 	instr_time	start;
 
@@ -217,7 +217,7 @@ load_source(CfSource *src, const CfTrainer *trainer, CfRatings *all, bool verbos
 		ereport(NOTICE,
 				(errmsg("skipped %lld rows with a NULL user, item or rating",
 						(long long) all->skipped)));
-	cf_check_ratings(trainer, src, all);
+	cf_check_ratings(alg, src, all);
 	if (verbose)
 		ereport(NOTICE,
 				(errmsg("read %lld ratings of %d users and %d items in %.3f s",
@@ -239,7 +239,7 @@ cf_cross_validate(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	CfSource	src;
 	CfTrainParams params;
-	const CfTrainer *trainer;
+	const CfAlgorithm *alg;
 	CfRatings	all;
 	CvResult	cv;
 	int			folds;
@@ -251,8 +251,8 @@ cf_cross_validate(PG_FUNCTION_ARGS)
 	MemoryContext oldcxt;
 
 	cf_require_arg(fcinfo, 5, "algorithm");
-	trainer = cf_find_trainer(text_to_cstring(PG_GETARG_TEXT_PP(5)));
-	source_args(fcinfo, 0, 2, trainer, &src);
+	alg = cf_find_algorithm(text_to_cstring(PG_GETARG_TEXT_PP(5)));
+	source_args(fcinfo, 0, 2, alg, &src);
 	cf_require_arg(fcinfo, 1, "folds");
 	folds = PG_GETARG_INT32(1);
 	cf_check_int_arg("folds", folds, 2, MAX_FOLDS);
@@ -280,15 +280,15 @@ cf_cross_validate(PG_FUNCTION_ARGS)
 	params.seed = PG_GETARG_INT64(10);
 	params.verbose = false;		/* no NOTICE per epoch */
 	params.patience = 1;
-	cf_complete_train_params(trainer, given, &params);
+	cf_complete_train_params(alg, given, &params);
 	eval_args(fcinfo, 11, 12, 14, &k, &threshold, &workers);
 
 	InitMaterializedSRF(fcinfo, 0);
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "cf cross-validation",
 								ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(cxt);
-	load_source(&src, trainer, &all, PG_GETARG_BOOL(13));
-	cross_validate(&all, trainer, &params, folds, k, threshold, workers,
+	load_source(&src, alg, &all, PG_GETARG_BOOL(13));
+	cross_validate(&all, alg, &params, folds, k, threshold, workers,
 				   PG_GETARG_BOOL(13), &cv);
 	MemoryContextSwitchTo(oldcxt);
 
@@ -378,17 +378,17 @@ grid_arg(FunctionCallInfo fcinfo, int argno, const char *argname, Oid elemtype, 
 
 /* A setting as a grid search's NOTICE names it: the arguments the algorithm takes. */
 static char *
-describe_setting(const CfTrainer *trainer, const CfTrainParams *p)
+describe_setting(const CfAlgorithm *alg, const CfTrainParams *p)
 {
 	StringInfoData s;
 
 	initStringInfo(&s);
 	appendStringInfo(&s, "factors %d", p->factors);
-	if (trainer->uses & CF_ARG_REGULARIZATION)
+	if (alg->uses & CF_ARG_REGULARIZATION)
 		appendStringInfo(&s, ", regularization %g", p->regularization);
-	if (trainer->uses & CF_ARG_LEARNING_RATE)
+	if (alg->uses & CF_ARG_LEARNING_RATE)
 		appendStringInfo(&s, ", learning_rate %g", p->learning_rate);
-	if (trainer->uses & CF_ARG_EPOCHS)
+	if (alg->uses & CF_ARG_EPOCHS)
 		appendStringInfo(&s, ", epochs %d", p->epochs);
 	return s.data;
 }
@@ -409,7 +409,7 @@ cf_grid_search(PG_FUNCTION_ARGS)
 	Oid			nsp = cf_extension_schema(fcinfo);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	CfSource	src;
-	const CfTrainer *trainer;
+	const CfAlgorithm *alg;
 	int32	   *factors;
 	float8	   *regularization;
 	float8	   *learning_rate;
@@ -452,13 +452,13 @@ cf_grid_search(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(7))
 		model = cf_model_name_arg(fcinfo, 7);
 	cf_require_arg(fcinfo, 11, "algorithm");
-	trainer = cf_find_trainer(text_to_cstring(PG_GETARG_TEXT_PP(11)));
-	source_args(fcinfo, 0, 8, trainer, &src);
-	if (!cf_algorithm_predicts_ratings(trainer->name) && !cf_metric_higher_is_better(metric))
+	alg = cf_find_algorithm(text_to_cstring(PG_GETARG_TEXT_PP(11)));
+	source_args(fcinfo, 0, 8, alg, &src);
+	if (!alg->predicts_ratings && !cf_metric_higher_is_better(metric))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("algorithm \"%s\" does not predict ratings, so it has no %s",
-						trainer->name, cf_metric_names[metric]),
+						alg->name, cf_metric_names[metric]),
 				 errhint("Rank the settings by a ranking metric, for example metric => 'ndcg_at_k'.")));
 	cf_require_arg(fcinfo, 12, "seed");
 	seed = PG_GETARG_INT64(12);
@@ -496,7 +496,7 @@ cf_grid_search(PG_FUNCTION_ARGS)
 					}
 					p->seed = seed;
 					p->patience = 1;
-					cf_complete_train_params(trainer, given, p);
+					cf_complete_train_params(alg, given, p);
 					s++;
 				}
 
@@ -504,17 +504,17 @@ cf_grid_search(PG_FUNCTION_ARGS)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "cf grid search",
 								ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(cxt);
-	load_source(&src, trainer, &all, verbose);
+	load_source(&src, alg, &all, verbose);
 	for (s = 0; s < nsettings; s++)
 	{
 		Setting    *st = &settings[s];
 
-		cross_validate(&all, trainer, &st->params, folds, k, threshold, workers, false, &st->cv);
+		cross_validate(&all, alg, &st->params, folds, k, threshold, workers, false, &st->cv);
 		st->score = st->cv.mean[metric];
 		if (verbose)
 			ereport(NOTICE,
 					(errmsg("setting %d of %lld (%s): %s %.6f (sd %.6f), %.3f s",
-							s + 1, (long long) nsettings, describe_setting(trainer, &st->params),
+							s + 1, (long long) nsettings, describe_setting(alg, &st->params),
 							cf_metric_names[metric], st->score,
 							st->cv.stddev[metric], st->cv.seconds)));
 	}
@@ -529,7 +529,7 @@ cf_grid_search(PG_FUNCTION_ARGS)
 
 		MemoryContextReset(cxt);
 		best.verbose = false;
-		cf_train_and_store(nsp, &src, model, trainer, &best, workers, &result);
+		cf_train_and_store(nsp, &src, model, alg, &best, workers, &result);
 		settings[0].stored = true;
 		if (verbose)
 			ereport(NOTICE,
@@ -547,11 +547,11 @@ cf_grid_search(PG_FUNCTION_ARGS)
 		values[1] = Int32GetDatum(st->params.factors);
 		/* the settings the algorithm does not take are NULL */
 		values[2] = Float8GetDatum(st->params.regularization);
-		nulls[2] = !(trainer->uses & CF_ARG_REGULARIZATION);
+		nulls[2] = !(alg->uses & CF_ARG_REGULARIZATION);
 		values[3] = Float8GetDatum(st->params.learning_rate);
-		nulls[3] = !(trainer->uses & CF_ARG_LEARNING_RATE);
+		nulls[3] = !(alg->uses & CF_ARG_LEARNING_RATE);
 		values[4] = Int32GetDatum(st->params.epochs);
-		nulls[4] = !(trainer->uses & CF_ARG_EPOCHS);
+		nulls[4] = !(alg->uses & CF_ARG_EPOCHS);
 		for (int j = 0; j < CF_NUM_METRICS; j++)
 			values[5 + j] = float_or_null(st->cv.mean[j], &nulls[5 + j]);
 		values[13] = float_or_null(st->cv.stddev[metric], &nulls[13]);
