@@ -27,6 +27,7 @@ OBJS = \
 	src/cache.o \
 	src/cf.o \
 	src/eval.o \
+	src/explain.o \
 	src/foldin.o \
 	src/load.o \
 	src/manage.o \

@@ -49,16 +49,7 @@ PG_FUNCTION_INFO_V1(cf_recommend_batch);
 #define MAX_BLOCK 256			/* users per block */
 #define FETCH_ROWS 256			/* user rows per cursor fetch */
 
-/* One fetched user row, copied out of SPI. */
-typedef struct UserRow
-{
-	int64		id;
-	float		bias;
-	float	   *factors;
-	int64	   *rated;
-	int			nrated;
-} UserRow;
-
+/* A cf_recommend_batch call's state, kept across its value-per-call rows. */
 typedef struct BatchState
 {
 	Oid			nsp;
@@ -78,7 +69,7 @@ typedef struct BatchState
 	char	   *portal;
 	bool		cursor_done;
 	MemoryContext fetchcxt;
-	UserRow    *rows;
+	CfUserRow    *rows;
 	int32		nrows;
 	int32		next_row;
 
@@ -148,34 +139,19 @@ fetch_rows(BatchState *st)
 	SPI_cursor_fetch(portal, true, FETCH_ROWS);
 	if (SPI_processed < FETCH_ROWS)
 		st->cursor_done = true;
-	st->rows = MemoryContextAlloc(st->fetchcxt, Max(SPI_processed, 1) * sizeof(UserRow));
+	st->rows = MemoryContextAlloc(st->fetchcxt, Max(SPI_processed, 1) * sizeof(CfUserRow));
 	for (uint64 j = 0; j < SPI_processed; j++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[j];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		UserRow    *row = &st->rows[j];
+		CfUserRow    *row = &st->rows[j];
 		MemoryContext oldcxt;
 		bool		isnull[4];
 		Datum		d[4];
 
 		for (int c = 0; c < 4; c++)
-			d[c] = SPI_getbinval(tup, desc, c + 1, &isnull[c]);
-		if (isnull[0] || isnull[1] || isnull[2] || isnull[3])
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("stored model has a NULL in a user row")));
+			d[c] = SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, c + 1, &isnull[c]);
 		oldcxt = MemoryContextSwitchTo(st->fetchcxt);
-		row->id = DatumGetInt64(d[0]);
-		row->bias = DatumGetFloat4(d[1]);
-		row->factors = palloc(sizeof(float) * st->info.k);
-		cf_copy_array(d[2], FLOAT4OID, sizeof(float), st->info.k, row->factors, NULL,
-					  "user factor vector");
-		cf_check_stored_row("user", row->id, st->model, row->factors, st->info.k, &row->bias);
-		row->rated = NULL;
-		row->nrated = 0;
-		if (st->exclude_rated)
-			row->rated = cf_copy_array(d[3], INT8OID, sizeof(int64), -1, NULL, &row->nrated,
-									   "list of rated items");
+		row->factors = NULL;
+		cf_read_user_row(d, isnull, st->exclude_rated, st->info.k, st->model, row);
 		MemoryContextSwitchTo(oldcxt);
 	}
 	st->nrows = (int32) SPI_processed;
@@ -185,7 +161,7 @@ fetch_rows(BatchState *st)
 }
 
 /* The next fetched row without using it, or NULL at the end. */
-static UserRow *
+static CfUserRow *
 peek_row(BatchState *st)
 {
 	if (st->next_row == st->nrows && !fetch_rows(st))
@@ -198,9 +174,9 @@ peek_row(BatchState *st)
  * (the pointer stays valid until the next call).  false when done.
  */
 static bool
-next_user(BatchState *st, int64 *id, UserRow **row)
+next_user(BatchState *st, int64 *id, CfUserRow **row)
 {
-	UserRow    *r;
+	CfUserRow    *r;
 
 	if (st->given == NULL)
 	{
@@ -246,7 +222,7 @@ next_block(BatchState *st)
 	while (st->nb < st->block)
 	{
 		int64		id;
-		UserRow    *row;
+		CfUserRow    *row;
 		int32		b = st->nb;
 
 		if (!next_user(st, &id, &row))

@@ -508,6 +508,37 @@ cf_item_index(const CfItems *items, int64 id)
 	return e ? e->index : -1;
 }
 
+/*
+ * Store the item indices of the ids given at dst (room for nids); unknown
+ * ids are left out.  Returns how many were stored.
+ */
+int32
+cf_item_indices_into(const CfItems *items, const int64 *ids, int nids, int32 *dst)
+{
+	int32		m = 0;
+
+	for (int j = 0; j < nids; j++)
+	{
+		int32		i = cf_item_index(items, ids[j]);
+
+		if (i >= 0)
+			dst[m++] = i;
+		if ((j & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	return m;
+}
+
+/* Item indices of the ids given; unknown ids are left out. */
+int32 *
+cf_item_indices(const CfItems *items, const int64 *ids, int nids, int32 *count)
+{
+	int32	   *idx = palloc(Max(nids, 1) * sizeof(int32));
+
+	*count = cf_item_indices_into(items, ids, nids, idx);
+	return idx;
+}
+
 /* Q^T Q of all items (k x k, upper), computed once per entry (ssyrk). */
 const float *
 cf_items_gram(CfItems *items)

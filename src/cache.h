@@ -69,6 +69,12 @@ extern void cf_items_release(CfItems *items);
 /* Index of an item id, or -1. */
 extern int32 cf_item_index(const CfItems *items, int64 id);
 
+/* Item indices of the ids given (a bigint[] argument's); unknown ids are left out. */
+extern int32 *cf_item_indices(const CfItems *items, const int64 *ids, int nids, int32 *count);
+
+/* The same, stored at dst (room for nids); returns how many. */
+extern int32 cf_item_indices_into(const CfItems *items, const int64 *ids, int nids, int32 *dst);
+
 /*
  * The Gramian Q^T Q of all the model's items (column-major k x k, upper
  * triangle), computed on first use and kept with the entry: what

@@ -519,12 +519,10 @@ cf_evaluate_factors(const CfRatings *train, const CfFactors *f, bool predicts_ra
  *		map_at_k, hit_rate, coverage float8, users bigint, ratings bigint)
  */
 
-/* One model user row fetched from the cursor. */
+/* One model user row fetched from the cursor, its rated items as item indices. */
 typedef struct UserRow
 {
-	int64		id;
-	float		bias;
-	float	   *factors;
+	CfUserRow	row;
 	int32	   *rated;			/* item indices */
 	int32		nrated;
 } UserRow;
@@ -542,29 +540,15 @@ fetch_users(Portal portal, const CfItems *items, MemoryContext cxt, UserRow **ro
 	*rows = palloc(Max(n, 1) * sizeof(UserRow));
 	for (int32 j = 0; j < n; j++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[j];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
 		UserRow    *row = &(*rows)[j];
 		bool		isnull[4];
 		Datum		d[4];
-		int64	   *ids;
-		int			nids;
 
 		for (int c = 0; c < 4; c++)
-			d[c] = SPI_getbinval(tup, desc, c + 1, &isnull[c]);
-		if (isnull[0] || isnull[1] || isnull[2] || isnull[3])
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("stored model has a NULL in a user row")));
-		row->id = DatumGetInt64(d[0]);
-		row->bias = DatumGetFloat4(d[1]);
-		row->factors = palloc(sizeof(float) * Max(items->k, 1));
-		cf_copy_array(d[2], FLOAT4OID, sizeof(float), items->k, row->factors, NULL,
-					  "user factor vector");
-		cf_check_stored_row("user", row->id, items->name, row->factors, items->k, &row->bias);
-		ids = cf_copy_array(d[3], INT8OID, sizeof(int64), -1, NULL, &nids,
-							"list of rated items");
-		row->rated = cf_item_indices(items, ids, nids, &row->nrated);
+			d[c] = SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, c + 1, &isnull[c]);
+		row->row.factors = palloc(sizeof(float) * Max(items->k, 1));
+		cf_read_user_row(d, isnull, true, items->k, items->name, &row->row);
+		row->rated = cf_item_indices(items, row->row.rated, row->row.nrated, &row->nrated);
 	}
 	MemoryContextSwitchTo(oldcxt);
 	SPI_freetuptable(SPI_tuptable);
@@ -595,9 +579,6 @@ cf_evaluate(PG_FUNCTION_ARGS)
 	double		threshold = get_float8_nan();
 	CfModelInfo info;
 	CfSource	src;
-	char	   *ucol;
-	char	   *icol;
-	char	   *rcol;
 	CfItems    *items;
 	CfRatings	test;
 	int32	   *item_map;
@@ -636,12 +617,14 @@ cf_evaluate(PG_FUNCTION_ARGS)
 
 	/* the model, and the test relation's columns (the model's by default) */
 	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
-	cf_model_columns(nsp, model, &ucol, &icol, &rcol);
-	memset(&src, 0, sizeof(src));
+	(void) cf_model_source(nsp, model, &src);
 	src.relid = PG_GETARG_OID(1);
-	src.user_column = PG_ARGISNULL(2) ? ucol : name_or_null(fcinfo, 2);
-	src.item_column = PG_ARGISNULL(3) ? icol : name_or_null(fcinfo, 3);
-	src.rating_column = PG_ARGISNULL(4) ? rcol : name_or_null(fcinfo, 4);
+	if (!PG_ARGISNULL(2))
+		src.user_column = name_or_null(fcinfo, 2);
+	if (!PG_ARGISNULL(3))
+		src.item_column = name_or_null(fcinfo, 3);
+	if (!PG_ARGISNULL(4))
+		src.rating_column = name_or_null(fcinfo, 4);
 	if (!isnan(threshold) && src.rating_column == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -701,15 +684,15 @@ cf_evaluate(PG_FUNCTION_ARGS)
 				next = 0;
 				done = nrows < FETCH_ROWS;
 			}
-			while (next < nrows && rows[next].id < id)
+			while (next < nrows && rows[next].row.id < id)
 				next++;
 			u = &users[nu++];
 			test_rows(&test, t, item_map, threshold, u);
-			if (next < nrows && rows[next].id == id)
+			if (next < nrows && rows[next].row.id == id)
 			{
 				u->known = true;
-				u->bias = rows[next].bias;
-				u->factors = rows[next].factors;
+				u->bias = rows[next].row.bias;
+				u->factors = rows[next].row.factors;
 				u->rated = rows[next].rated;
 				u->nrated = rows[next].nrated;
 				next++;

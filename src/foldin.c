@@ -41,7 +41,7 @@
  * (CfAlgorithm.has_biases).
  * Each algorithm's descriptor names its fold-in (CfAlgorithm.fold); an
  * algorithm without one is refused with a clear error.  cf_fold_system() builds and factors the
- * system of the explicit and implicit kinds; cf_explain (similar.c)
+ * system of the explicit and implicit kinds; cf_explain (explain.c)
  * decomposes scores with it.
  *
  * cf_refresh_users re-solves stored users from the current rows of the
@@ -376,10 +376,6 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 	int32		nknown = 0;
 	float		bias;
 	float	   *p;
-	int32	   *ex;
-	int32		nex = 0;
-	CfRankSpec	spec;
-	CfTopN		top;
 	CfFoldKind	kind;
 
 	cf_require_arg(fcinfo, 0, "item_ids");
@@ -444,34 +440,10 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 		}
 	}
 
-	memset(&spec, 0, sizeof(spec));
-	spec.user = nknown > 0 ? p : NULL;
-	ex = palloc((nknown + nexclude_ids + 1) * sizeof(int32));
-	if (exclude_rated)
-	{
-		memcpy(ex, idx, nknown * sizeof(int32));
-		nex = nknown;
-	}
-	nex += cf_item_indices_into(items, exclude_ids, nexclude_ids, ex + nex);
-	spec.exclude = ex;
-	spec.nexclude = nex;
-	spec.has_candidates = !PG_ARGISNULL(6);
-	if (spec.has_candidates)
-		spec.candidates = cf_item_indices(items, candidate_ids, ncandidate_ids,
-										  &spec.ncandidates);
-
-	cf_topn_init(&top, Min(n, items->n));
-	cf_rank_items(items, &spec, &top);
-	cf_topn_sort(&top);
-	for (int32 j = 0; j < top.size; j++)
-	{
-		Datum		values[2];
-		bool		nulls[2] = {false, false};
-
-		values[0] = Int64GetDatum(items->ids[top.key[j]]);
-		values[1] = Float8GetDatum((info.predicts_ratings ? info.mean : 0) + bias + top.score[j]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	cf_recommend_rows(rsinfo, items, nknown > 0 ? p : NULL,
+					  (info.predicts_ratings ? info.mean : 0) + bias, n, idx,
+					  exclude_rated ? nknown : 0, exclude_ids, nexclude_ids, !PG_ARGISNULL(6),
+					  candidate_ids, ncandidate_ids);
 	cf_items_release(items);
 	return (Datum) 0;
 }
@@ -494,32 +466,11 @@ void
 cf_load_model_source(Oid nsp, const char *model, Datum user_ids, CfSource *src,
 					 CfRatings *data)
 {
-	MemoryContext outer = CurrentMemoryContext;
-	Datum		value = CStringGetTextDatum(model);
 	Oid			owner = cf_model_owner(nsp, model);
-	char	   *source;
-	bool		isnull;
+	char	   *source = cf_model_source(nsp, model, src);
 	RangeVar   *rv;
 	ErrorContextCallback errcallback;
 	CfActingAs	acting;
-	int			ret;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_plan(cf_query_plan(nsp, CF_Q_MODEL_SOURCE), &value, NULL, true, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "reading the model's source failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("model \"%s\" does not exist", model)));
-	source = MemoryContextStrdup(outer, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
-	src->user_column = MemoryContextStrdup(outer, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
-	src->item_column = MemoryContextStrdup(outer, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3));
-	(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
-	src->rating_column = isnull ? NULL :
-		MemoryContextStrdup(outer, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4));
-	SPI_finish();
 
 	errcallback.callback = source_error_context;
 	errcallback.arg = (void *) model;

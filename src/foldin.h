@@ -2,7 +2,7 @@
  *
  * foldin.h
  *	  A user's normal equations against a trained model's fixed items:
- *	  what folding a user in and explaining a score (similar.c) solve.
+ *	  what folding a user in and explaining a score (explain.c) solve.
  *
  *-------------------------------------------------------------------------
  */

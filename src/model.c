@@ -1005,6 +1005,27 @@ cf_check_stored_row(const char *side, int64 id, const char *model, const float *
 						   Side, (long long) id, model, *bias)));
 }
 
+/* One stored user row into *row, checked against the model (see model.h). */
+void
+cf_read_user_row(const Datum *values, const bool *isnull, bool with_rated, int k,
+				 const char *model, CfUserRow *row)
+{
+	if (isnull[0] || isnull[1] || isnull[2] || (with_rated && isnull[3]))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stored model \"%s\" has a NULL in a user row", model)));
+	row->id = DatumGetInt64(values[0]);
+	row->bias = DatumGetFloat4(values[1]);
+	row->factors = cf_copy_array(values[2], FLOAT4OID, sizeof(float), k, row->factors, NULL,
+								 "user factor vector");
+	cf_check_stored_row("user", row->id, model, row->factors, k, &row->bias);
+	row->rated = NULL;
+	row->nrated = 0;
+	if (with_rated)
+		row->rated = cf_copy_array(values[3], INT8OID, sizeof(int64), -1, NULL, &row->nrated,
+								   "list of rated items");
+}
+
 /*
  * The per-call lookup: the model's row (error if the calling role cannot
  * see it) and, unless part is CF_USER_NONE, the user's row, in one query
@@ -1016,18 +1037,16 @@ cf_lookup(Oid nsp, const char *name, CfModelInfo *info, CfUserPart part,
 		  int64 user_id, CfUserRow *user)
 {
 	static const CfQuery queries[] = {CF_Q_MODEL, CF_Q_MODEL_USER, CF_Q_MODEL_USER_RATED};
-	Datum		values[2];
-	bool		isnull;
+	Datum		args[2];
 	bool		found = false;
 	MemoryContext outer = CurrentMemoryContext;
-	Datum		d;
 	int			ret;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	values[0] = CStringGetTextDatum(name);
-	values[1] = Int64GetDatum(user_id);
-	ret = SPI_execute_plan(cf_query_plan(nsp, queries[part]), values, NULL, true, 1);
+	args[0] = CStringGetTextDatum(name);
+	args[1] = Int64GetDatum(user_id);
+	ret = SPI_execute_plan(cf_query_plan(nsp, queries[part]), args, NULL, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "model lookup failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
@@ -1061,23 +1080,22 @@ cf_lookup(Oid nsp, const char *name, CfModelInfo *info, CfUserPart part,
 
 	if (part != CF_USER_NONE)
 	{
-		d = result_value_null(0, MODEL_NCOLUMNS + 1, &isnull);
-		found = !isnull;
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		/* no user row: its columns of the outer join are all NULL */
+		values[1] = result_value_null(0, MODEL_NCOLUMNS + 1, &nulls[1]);
+		found = !nulls[1];
 		if (found)
 		{
 			MemoryContext spicxt = MemoryContextSwitchTo(outer);
 
-			user->bias = DatumGetFloat4(d);
-			user->factors = cf_copy_array(result_value(0, MODEL_NCOLUMNS + 2), FLOAT4OID,
-										  sizeof(float), info->k, NULL, NULL,
-										  "user factor vector");
-			cf_check_stored_row("user", user_id, name, user->factors, info->k, &user->bias);
-			user->rated = NULL;
-			user->nrated = 0;
+			values[0] = Int64GetDatum(user_id);
+			values[2] = result_value_null(0, MODEL_NCOLUMNS + 2, &nulls[2]);
 			if (part == CF_USER_RATED)
-				user->rated = cf_copy_array(result_value(0, MODEL_NCOLUMNS + 3), INT8OID,
-											sizeof(int64), -1, NULL, &user->nrated,
-											"list of rated items");
+				values[3] = result_value_null(0, MODEL_NCOLUMNS + 3, &nulls[3]);
+			user->factors = NULL;
+			cf_read_user_row(values, nulls, part == CF_USER_RATED, info->k, name, user);
 			MemoryContextSwitchTo(spicxt);
 		}
 	}
@@ -1085,13 +1103,17 @@ cf_lookup(Oid nsp, const char *name, CfModelInfo *info, CfUserPart part,
 	return found;
 }
 
-/* The columns a model was trained from (rating NULL if none). */
-void
-cf_model_columns(Oid nsp, const char *name, char **user_column, char **item_column,
-				 char **rating_column)
+/*
+ * The source a model records (its text, a quoted qualified name) and the
+ * columns it was trained from (rating NULL if none), read as the caller;
+ * error if the model does not exist.
+ */
+char *
+cf_model_source(Oid nsp, const char *name, CfSource *src)
 {
 	MemoryContext outer = CurrentMemoryContext;
 	Datum		value = CStringGetTextDatum(name);
+	char	   *source;
 	bool		isnull;
 	Datum		d;
 	int			ret;
@@ -1100,15 +1122,18 @@ cf_model_columns(Oid nsp, const char *name, char **user_column, char **item_colu
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute_plan(cf_query_plan(nsp, CF_Q_MODEL_SOURCE), &value, NULL, true, 1);
 	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "reading the model's columns failed: %s", SPI_result_code_string(ret));
+		elog(ERROR, "reading the model's source failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("model \"%s\" does not exist", name),
 				 errhint("Train it with cf_train(), or see the trained models in cf_models.")));
-	*user_column = MemoryContextStrdup(outer, TextDatumGetCString(result_value(0, 2)));
-	*item_column = MemoryContextStrdup(outer, TextDatumGetCString(result_value(0, 3)));
+	memset(src, 0, sizeof(*src));
+	source = MemoryContextStrdup(outer, TextDatumGetCString(result_value(0, 1)));
+	src->user_column = MemoryContextStrdup(outer, TextDatumGetCString(result_value(0, 2)));
+	src->item_column = MemoryContextStrdup(outer, TextDatumGetCString(result_value(0, 3)));
 	d = result_value_null(0, 4, &isnull);
-	*rating_column = isnull ? NULL : MemoryContextStrdup(outer, TextDatumGetCString(d));
+	src->rating_column = isnull ? NULL : MemoryContextStrdup(outer, TextDatumGetCString(d));
 	SPI_finish();
+	return source;
 }

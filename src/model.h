@@ -102,6 +102,7 @@ typedef enum CfUserPart
 /* A user's stored row. */
 typedef struct CfUserRow
 {
+	int64		id;
 	float		bias;
 	float	   *factors;		/* k */
 	int64	   *rated;			/* sorted item ids the user rated in training */
@@ -177,12 +178,23 @@ extern bool cf_lookup(Oid nsp, const char *name, CfModelInfo *info,
 					  CfUserPart part, int64 user_id, CfUserRow *user);
 
 /*
- * The columns a model was trained from (cf_models.user_column, ...;
- * rating NULL if none), read as the caller; error if the model does not
- * exist.  Allocated in CurrentMemoryContext.
+ * The source a model records in cf_models (returned: its text, a quoted
+ * qualified name) and the columns it was trained from (src's; rating NULL
+ * if none; relid left InvalidOid), read as the caller; error if the model
+ * does not exist.  Allocated in CurrentMemoryContext.
  */
-extern void cf_model_columns(Oid nsp, const char *name, char **user_column,
-							 char **item_column, char **rating_column);
+extern char *cf_model_source(Oid nsp, const char *name, CfSource *src);
+
+/*
+ * One stored user row, as the scorer's queries return it (values: user_id,
+ * bias, factors, rated_items), into *row: checked against the model (no
+ * NULL, k finite factors, a finite bias); rated_items only if with_rated
+ * (else rated is NULL and values[3] is not read).  The factors go into
+ * row->factors if it is not NULL, else a new chunk; arrays in
+ * CurrentMemoryContext.  The one reader of user rows.
+ */
+extern void cf_read_user_row(const Datum *values, const bool *isnull, bool with_rated, int k,
+							 const char *model, CfUserRow *row);
 
 /*
  * Copy a stored one-dimensional array without NULLs of the given element

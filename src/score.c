@@ -380,60 +380,99 @@ cf_rank_block(const CfItems *items, const float *P, int32 nusers,
 }
 
 /*
- * Store the item indices of the ids given at dst (room for nids); unknown
- * ids are left out.  Returns how many were stored.
+ * The recommendation tail shared by cf_recommend and cf_recommend_for_ratings
+ * (see score.h).
  */
-int32
-cf_item_indices_into(const CfItems *items, const int64 *ids, int nids, int32 *dst)
+void
+cf_recommend_rows(ReturnSetInfo *rsinfo, const CfItems *items, const float *user, double base,
+				  int32 n, const int32 *rated, int32 nrated, const int64 *exclude_ids,
+				  int nexclude_ids, bool has_candidates, const int64 *candidate_ids,
+				  int ncandidate_ids)
 {
-	int32		m = 0;
+	CfRankSpec	spec;
+	CfTopN		top;
+	int32	   *ex = palloc((nrated + nexclude_ids + 1) * sizeof(int32));
 
-	for (int j = 0; j < nids; j++)
+	memset(&spec, 0, sizeof(spec));
+	spec.user = user;
+	memcpy(ex, rated, nrated * sizeof(int32));
+	spec.exclude = ex;
+	spec.nexclude = nrated + cf_item_indices_into(items, exclude_ids, nexclude_ids, ex + nrated);
+	spec.has_candidates = has_candidates;
+	if (has_candidates)
+		spec.candidates = cf_item_indices(items, candidate_ids, ncandidate_ids,
+										  &spec.ncandidates);
+
+	cf_topn_init(&top, Min(n, items->n));
+	cf_rank_items(items, &spec, &top);
+	cf_topn_sort(&top);
+	for (int32 j = 0; j < top.size; j++)
 	{
-		int32		i = cf_item_index(items, ids[j]);
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
 
-		if (i >= 0)
-			dst[m++] = i;
-		if ((j & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
+		values[0] = Int64GetDatum(items->ids[top.key[j]]);
+		values[1] = Float8GetDatum(base + top.score[j]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	return m;
-}
-
-/* Item indices of the ids given; unknown ids are left out. */
-int32 *
-cf_item_indices(const CfItems *items, const int64 *ids, int nids, int32 *count)
-{
-	int32	   *idx = palloc(Max(nids, 1) * sizeof(int32));
-
-	*count = cf_item_indices_into(items, ids, nids, idx);
-	return idx;
+	pfree(ex);
 }
 
 /*
- * A one-dimensional array argument without NULLs as a C array; returns the
- * element count (0 for an empty array).
+ * Similarity, and ids a model lacks
  */
-int
-cf_array_arg(FunctionCallInfo fcinfo, int argno, const char *argname, Oid elemtype,
-			 void **values)
-{
-	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(argno);
 
-	if (ARR_ELEMTYPE(a) != elemtype)
-		elog(ERROR, "argument \"%s\" has element type %u, expected %u",
-			 argname, ARR_ELEMTYPE(a), elemtype);
-	if (ARR_NDIM(a) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("argument \"%s\" must be a one-dimensional array", argname),
-				 errdetail("The array given has %d dimensions.", ARR_NDIM(a))));
-	if (array_contains_nulls(a))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("argument \"%s\" must not contain nulls", argname)));
-	*values = ARR_DATA_PTR(a);
-	return ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+/*
+ * The cosine of two vectors from their dot product and squared norms, in
+ * double precision: 0 if either is zero, clamped to [-1, 1] (rounding can
+ * pass it), then rounded to the single precision of the stored factors, so
+ * that vectors of one direction tie exactly (and then come by id).
+ */
+float
+cf_cosine(double dot, double ssa, double ssb)
+{
+	double		c;
+
+	if (!(ssa > 0 && ssb > 0))
+		return 0.0f;
+	c = dot / (sqrt(ssa) * sqrt(ssb));
+	return (float) Max(-1.0, Min(1.0, c));
+}
+
+/* The cosine of two k-vectors (cf_cosine). */
+float
+cf_cosine_of(const float *a, const float *b, int k)
+{
+	double		dot = 0;
+	double		ssa = 0;
+	double		ssb = 0;
+
+	for (int c = 0; c < k; c++)
+	{
+		dot += (double) a[c] * b[c];
+		ssa += (double) a[c] * a[c];
+		ssb += (double) b[c] * b[c];
+	}
+	return cf_cosine(dot, ssa, ssb);
+}
+
+
+/* Error for an item id the model does not have. */
+void
+cf_unknown_item(int64 item_id, const char *model)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("item \"%lld\" is not in model \"%s\"", (long long) item_id, model)));
+}
+
+/* Error for a user id the model does not have. */
+void
+cf_unknown_user(int64 user_id, const char *model)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("user \"%lld\" is not in model \"%s\"", (long long) user_id, model)));
 }
 
 /*
@@ -516,11 +555,8 @@ cf_recommend(PG_FUNCTION_ARGS)
 	CfUserRow	user;
 	bool		have_user;
 	CfItems    *items;
-	CfRankSpec	spec;
-	CfTopN		top;
-	double		base;
-	int32	   *ex;
-	int32		nex = 0;
+	int32	   *rated = NULL;
+	int32		nrated = 0;
 
 	cf_require_arg(fcinfo, 0, "user_id");
 	cf_require_arg(fcinfo, 1, "n");
@@ -547,34 +583,15 @@ cf_recommend(PG_FUNCTION_ARGS)
 	else
 		items = cf_items_acquire(nsp, model, &info);
 
-	memset(&spec, 0, sizeof(spec));
-	spec.user = have_user ? user.factors : NULL;
-	ex = palloc((nexclude_ids + (have_user && exclude_rated ? user.nrated : 0) + 1) *
-				sizeof(int32));
 	if (have_user && exclude_rated)
-		nex = cf_item_indices_into(items, user.rated, user.nrated, ex);
-	nex += cf_item_indices_into(items, exclude_ids, nexclude_ids, ex + nex);
-	spec.exclude = ex;
-	spec.nexclude = nex;
-	spec.has_candidates = has_candidates;
-	if (has_candidates)
-		spec.candidates = cf_item_indices(items, candidate_ids, ncandidate_ids,
-										  &spec.ncandidates);
-
-	cf_topn_init(&top, Min(n, items->n));
-	cf_rank_items(items, &spec, &top);
-	cf_topn_sort(&top);
-
-	base = (info.predicts_ratings ? info.mean : 0) + (have_user ? user.bias : 0);
-	for (int32 j = 0; j < top.size; j++)
 	{
-		Datum		values[2];
-		bool		nulls[2] = {false, false};
-
-		values[0] = Int64GetDatum(items->ids[top.key[j]]);
-		values[1] = Float8GetDatum(base + top.score[j]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		rated = palloc((user.nrated + 1) * sizeof(int32));
+		nrated = cf_item_indices_into(items, user.rated, user.nrated, rated);
 	}
+	cf_recommend_rows(rsinfo, items, have_user ? user.factors : NULL,
+					  (info.predicts_ratings ? info.mean : 0) + (have_user ? user.bias : 0), n,
+					  rated, nrated, exclude_ids, nexclude_ids, has_candidates, candidate_ids,
+					  ncandidate_ids);
 	cf_items_release(items);
 	return (Datum) 0;
 }

@@ -10,6 +10,7 @@
 #define CF_SCORE_H
 
 #include "fmgr.h"
+#include "funcapi.h"
 #include "lib/binaryheap.h"
 
 #include "cache.h"
@@ -116,17 +117,30 @@ extern void cf_rank_block(const CfItems *items, const float *P, int32 nusers,
 						  const int32 *const *ex, const int32 *nex, CfTopN *const *tops,
 						  float *S, int32 tile);
 
-/* Item indices of the ids in a bigint[] argument; unknown ids are left out. */
-extern int32 *cf_item_indices(const CfItems *items, const int64 *ids, int nids, int32 *count);
-
-/* The same, stored at dst (room for nids); returns how many. */
-extern int32 cf_item_indices_into(const CfItems *items, const int64 *ids, int nids, int32 *dst);
+/*
+ * The recommendation tail shared by cf_recommend and cf_recommend_for_ratings:
+ * rank items for the user's vector (NULL: by item bias alone), leaving out
+ * the item indices rated[0..nrated) and the ids exclude_ids (unknown ones
+ * ignored), ranking only the ids candidate_ids if has_candidates, and put
+ * the best n into rsinfo as (item_id, base + score) rows, best first.
+ */
+extern void cf_recommend_rows(ReturnSetInfo *rsinfo, const CfItems *items, const float *user,
+							  double base, int32 n, const int32 *rated, int32 nrated,
+							  const int64 *exclude_ids, int nexclude_ids, bool has_candidates,
+							  const int64 *candidate_ids, int ncandidate_ids);
 
 /*
- * A bigint[] (or real[]) argument as a C array: error if it is not
- * one-dimensional or has NULLs.  Returns the element count.
+ * The cosine of two vectors from their dot product and squared norms, in
+ * double: 0 if either is zero, clamped to [-1, 1], rounded to single
+ * precision (so that vectors of one direction tie exactly).
  */
-extern int	cf_array_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
-						 Oid elemtype, void **values);
+extern float cf_cosine(double dot, double ssa, double ssb);
+
+/* The cosine of two k-vectors, the sums in double (cf_cosine). */
+extern float cf_cosine_of(const float *a, const float *b, int k);
+
+/* Errors for an id the model does not have (22023). */
+extern void cf_unknown_item(int64 item_id, const char *model) pg_attribute_noreturn();
+extern void cf_unknown_user(int64 user_id, const char *model) pg_attribute_noreturn();
 
 #endif							/* CF_SCORE_H */

@@ -14,6 +14,7 @@
 #include "lib/qunique.h"
 #include "miscadmin.h"
 #include "tcop/dest.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/lsyscache.h"
@@ -60,6 +61,32 @@ cf_require_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("argument \"%s\" must not be null", argname)));
+}
+
+/*
+ * A one-dimensional array argument without NULLs as a C array; returns the
+ * element count (0 for an empty array).
+ */
+int
+cf_array_arg(FunctionCallInfo fcinfo, int argno, const char *argname, Oid elemtype,
+			 void **values)
+{
+	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(argno);
+
+	if (ARR_ELEMTYPE(a) != elemtype)
+		elog(ERROR, "argument \"%s\" has element type %u, expected %u",
+			 argname, ARR_ELEMTYPE(a), elemtype);
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("argument \"%s\" must be a one-dimensional array", argname),
+				 errdetail("The array given has %d dimensions.", ARR_NDIM(a))));
+	if (array_contains_nulls(a))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"%s\" must not contain nulls", argname)));
+	*values = ARR_DATA_PTR(a);
+	return ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
 }
 
 /* Error out unless min <= value <= max, naming the argument. */

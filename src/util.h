@@ -23,6 +23,14 @@ extern char *cf_table(Oid nsp, const char *relname);
 /* Error out if argument argno is NULL, naming it. */
 extern void cf_require_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
 
+/*
+ * A one-dimensional array argument without NULLs of the given element type
+ * as a C array: error if it has more dimensions or NULLs.  Returns the
+ * element count (0 for an empty array).
+ */
+extern int	cf_array_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
+						 Oid elemtype, void **values);
+
 /* Error out unless min <= value <= max, naming the argument. */
 extern void cf_check_int_arg(const char *argname, int64 value, int64 min, int64 max);
 
