@@ -2,7 +2,8 @@
 #
 #   make                      build (OpenBLAS found with pkg-config)
 #   make install              install into the server that pg_config names
-#   make installcheck         run the pg_regress suite against a running server
+#   make installcheck         run the pg_regress, isolation and TAP suites against a
+#                             running server (the TAP tests start their own)
 #   make WERROR=1             treat warnings as errors (the test command does)
 #   make SANITIZE=1           build with ASan + UBSan (see test/memcheck.sh)
 #   make BENCH=1              add the benchmarks' measuring helpers (test/bench)
@@ -55,6 +56,18 @@ DOCS =
 REGRESS = setup train predict recommend serving serving_batch serving_foldin cache als split \
 	validation baselines evaluate tuning manage privileges searchpath badinput errors upgrade
 REGRESS_OPTS = --inputdir=. --outputdir=.
+
+# Isolation tests (concurrency): test/isolation/specs/NAME.spec against
+# test/isolation/expected/NAME.out, in a database where cf is created.
+ISOLATION = $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso \
+	--load-extension=cf
+
+# TAP tests (cancellation, crashes, backups): test/t/*.pl, each starting
+# clusters of its own, so they run as a user initdb accepts (not root;
+# test/check.sh runs them as postgres from a copy).
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
 
 EXTRA_CLEAN = cf.control sql/$(EXTENSION)--$(EXTVERSION).sql
 

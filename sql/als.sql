@@ -5,6 +5,7 @@
 -- Training is deterministic for a seed; floats are rounded, and quality is
 -- asserted as bounds that the baselines shown beside cannot meet.
 --
+\ir sql/fixtures/extension.sql
 
 --
 -- ALS: 25,000 ratings from a planted 20-factor model, 10% held out

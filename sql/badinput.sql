@@ -4,6 +4,7 @@
 -- the message (or how many rows it returned), and whether the stored models
 -- changed.  To cover a new function, add its rows to "cases".
 --
+\ir sql/fixtures/extension.sql
 CREATE TABLE bi_ratings AS SELECT * FROM cf_synthetic_ratings(20, 10, 100, seed => 5);
 SELECT model, users, items FROM cf_train('bi_ratings', model => 'bi', factors => 4, epochs => 5,
                                          verbose => false);

@@ -1,6 +1,7 @@
 --
 -- baselines: algorithm 'baseline' (mu + b_u + b_i) and 'popular'
 --
+\ir sql/fixtures/models.sql
 -- Ratings that are exactly additive: mu = 3, user effects +1 / -1, item
 -- effects +0.5, 0, -0.5.
 CREATE TABLE additive (user_id int, item_id int, rating real);

@@ -1,6 +1,7 @@
 --
 -- evaluate: cf_evaluate's metrics on a case computed by hand
 --
+\ir sql/fixtures/models.sql
 -- A hand-made model (k = 1): mean 3, ratings 1..5; items 1..5 with biases
 -- 0.5 .. 0.1 and factor 0 except item 4 (factor 1); user 1 (bias 0.5,
 -- factor -1, rated item 1 in training), user 2 (bias -0.5, factor 2,

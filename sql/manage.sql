@@ -2,10 +2,27 @@
 -- manage: dropping, renaming and copying models, the summary view and the
 -- training chart
 --
+-- Models of every kind: with a validation set (v), with early stopping
+-- (es, es2), a baseline (b1) and popularity (pop).
+\ir sql/fixtures/ratings.sql
+CREATE TABLE manage_r AS SELECT * FROM cf_synthetic_ratings(400, 200, 12000, seed => 11);
+SELECT model FROM cf_train('manage_r', model => 'v', factors => 16, epochs => 30, validation_fraction => 0.1,
+                           verbose => false);
+SELECT model FROM cf_train('manage_r', model => 'es', factors => 32, epochs => 200, learning_rate => 0.05,
+                           regularization => 0.01, validation_fraction => 0.1, early_stopping => true,
+                           patience => 3, verbose => false);
+SELECT model FROM cf_train('manage_r', model => 'es2', factors => 32, epochs => 200, learning_rate => 0.05,
+                           regularization => 0.01, validation_fraction => 0.1, early_stopping => true,
+                           patience => 3, verbose => false);
+SELECT model FROM cf_train('manage_r', model => 'b1', algorithm => 'baseline', regularization => 1,
+                           epochs => 1, verbose => false);
+SELECT model FROM cf_train('manage_r', rating_column => NULL, model => 'pop', algorithm => 'popular',
+                           verbose => false);
+
 SELECT model, algorithm, factors, users, items, ratings, epochs, epoch_kept,
        round(train_rmse, 2) AS train_rmse, round(validation_rmse, 2) AS validation_rmse,
        seconds >= 0 AS timed, trained_at IS NOT NULL AS dated
-FROM cf_model_summary WHERE model IN ('v', 'es', 'pop', 'b1', 'em') ORDER BY model;
+FROM cf_model_summary WHERE model IN ('v', 'es', 'pop', 'b1') ORDER BY model;
 
 -- copy: a new version with every row
 SELECT cf_copy_model('es', 'es copy');
@@ -17,7 +34,7 @@ SELECT (SELECT count(*) FROM cf_user_factors WHERE model = 'es copy') = (SELECT 
        (SELECT count(*) FROM cf_training_log WHERE model = 'es copy' AND validation_rmse IS NOT NULL) =
        (SELECT count(*) FROM cf_training_log WHERE model = 'es') AS log;
 SELECT bool_and(cf_predict(user_id, item_id, 'es copy') = cf_predict(user_id, item_id, 'es')) AS same_predictions
-FROM vr WHERE user_id <= 20;
+FROM manage_r WHERE user_id <= 20;
 
 -- rename: the rows follow, the old name is gone, the new one serves
 SELECT cf_rename_model('es copy', 'es renamed');

@@ -7,6 +7,7 @@
 -- and a role with a name that needs quoting.  The functions run as the
 -- caller, so SET ROLE is all it takes to act as each.
 --
+\ir sql/fixtures/extension.sql
 CREATE ROLE regress_cf_trainers NOLOGIN;
 CREATE ROLE regress_cf_team NOLOGIN;
 CREATE ROLE regress_cf_alice IN ROLE regress_cf_trainers, regress_cf_team;
@@ -331,7 +332,7 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 SELECT role, q, pg_temp.sqlstate_as(role, q) FROM (VALUES
   ('regress_cf_nobody', $$SELECT cf_train('priv_ratings')$$),
-  ('regress_cf_reader', $$SELECT cf_train('ratings', model => 'x')$$),
+  ('regress_cf_reader', $$SELECT cf_train('priv_ratings', model => 'x')$$),
   ('regress_cf_bob', $$SELECT cf_train('priv_ratings', model => 'quoted')$$),
   ('regress_cf_bob', $$INSERT INTO cf_training_log VALUES ('quoted', 99, 0, 0, 0)$$),
   ('regress_cf_nobody', $$SELECT cf_predict(1, 1, 'quoted')$$)

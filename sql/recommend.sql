@@ -1,18 +1,13 @@
 --
 -- recommend: cf_recommend
 --
--- Planted structure: 200 users and 100 items in 4 groups (id % 4); users
--- rate items of their own group 4-5 and the others 1-2; about a fifth of
--- the cells are rated, picked by a quadratic hash so that every user shares
--- items with users of every group.  The best unrated items of a user are
--- the rest of its group.
-CREATE TABLE groups AS
-SELECT u AS user_id, i AS item_id,
-       CASE WHEN u % 4 = i % 4 THEN 4 + (u + i) % 2 ELSE 1 + (u * i) % 2 END AS rating
-FROM generate_series(1, 200) u, generate_series(1, 100) i
-WHERE (u * 1009 + i * 7919)::bigint * (u * 1009 + i * 7919) % 10007 % 5 = 0;
+-- Planted structure (fixtures/models.sql): 200 users and 100 items in 4
+-- groups (id % 4); users rate items of their own group 4-5 and the others
+-- 1-2; about a fifth of the cells are rated, picked by a quadratic hash so
+-- that every user shares items with users of every group.  The best unrated
+-- items of a user are the rest of its group.
+\ir sql/fixtures/models.sql
 SELECT count(*), count(DISTINCT user_id), count(DISTINCT item_id) FROM groups;
-SELECT users, items, ratings FROM cf_train('groups', model => 'groups', factors => 8, verbose => false);
 
 -- n rows, best first, none of them rated by the user, all from its group
 SELECT count(*) AS n,
@@ -57,16 +52,8 @@ SELECT array_agg(item_id ORDER BY score DESC, item_id) =
            ORDER BY bias DESC, item_id LIMIT 10) b) AS unknown_user_by_item_bias
 FROM cf_recommend(999999, 10);
 
--- ties are broken by item id: a hand-made model where items 3 and 1 tie
-INSERT INTO cf_models (name, version, source, user_column, item_column, rating_column,
-                       algorithm, hyperparameters, factors, users, items, ratings,
-                       global_mean, rating_min, rating_max, epochs, seconds)
-VALUES ('handmade', nextval('cf_model_version_seq'), 'none', 'u', 'i', 'r', 'sgd', '{}',
-        2, 1, 4, 1, 3, 1, 5, 0, 0);
-INSERT INTO cf_user_factors VALUES ('handmade', 1, 0.5, '{1, 2}', '{4}');
-INSERT INTO cf_item_factors VALUES
-  ('handmade', 1, 0, '{1, 0}'), ('handmade', 2, 0, '{0, 0}'),
-  ('handmade', 3, 0, '{1, 0}'), ('handmade', 4, 9, '{1, 1}');
+-- ties are broken by item id: the hand-made model (fixtures/models.sql) where
+-- items 3 and 1 tie
 SELECT * FROM cf_recommend(1, 10, 'handmade');
 SELECT * FROM cf_recommend(1, 2, 'handmade');
 SELECT * FROM cf_recommend(1, 10, 'handmade', exclude_rated => false);

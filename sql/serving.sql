@@ -2,8 +2,9 @@
 -- serving: the factor cache, cf_predict through it, cf_recommend's options
 --
 -- Each test file runs in a new backend, so the cache starts empty.  The
--- models come from the earlier tests (default, groups, handmade).
+-- models come from fixtures/models.sql (default, groups, handmade).
 --
+\ir sql/fixtures/models.sql
 SELECT count(*) AS cached FROM cf_cache();
 
 -- a reference top-n in plain SQL, straight from the factor rows
@@ -51,7 +52,7 @@ SELECT count(*) FILTER (WHERE same_top(format('SELECT * FROM cf_recommend(%s, 10
        AS users_matching, count(*) AS users
 FROM generate_series(1, 60) u;
 
--- cf_predict through the cache equals the stored rows (raw_scores from "predict")
+-- cf_predict through the cache equals the stored rows (raw_scores, fixtures/models.sql)
 SELECT max(abs(cf_predict(user_id, item_id) - least(greatest(raw, 1), 5))) < 1e-4 AS predict_matches
 FROM raw_scores;
 

@@ -2,6 +2,7 @@
 -- serving_batch: cf_recommend_batch, cf_similar_items, cf_similar_users,
 -- cf_explain
 --
+\ir sql/fixtures/models.sql
 
 --
 -- cf_recommend_batch
@@ -160,12 +161,6 @@ SELECT * FROM cf_explain(7, 1, n => 0);
 SELECT * FROM cf_explain(NULL, 1);
 SELECT * FROM cf_explain(7, NULL);
 SELECT * FROM cf_explain(7, 1, 'no such model');
--- a model of an algorithm without an explanation (nor a fold-in): made by hand
-INSERT INTO cf_models (name, version, source, user_column, item_column, rating_column,
-                       algorithm, hyperparameters, factors, users, items, ratings,
-                       global_mean, rating_min, rating_max, epochs, seconds)
-VALUES ('implicit', nextval('cf_model_version_seq'), 'none', 'u', 'i', NULL, 'bpr', '{}',
-        2, 1, 1, 1, 1, 1, 1, 0, 0);
-INSERT INTO cf_user_factors VALUES ('implicit', 1, 0, '{1, 0}', '{1}');
-INSERT INTO cf_item_factors VALUES ('implicit', 1, 0, '{1, 0}');
+-- a model of an algorithm without an explanation (nor a fold-in), made by
+-- hand (fixtures/models.sql)
 SELECT * FROM cf_explain(1, 1, 'implicit');

@@ -1,6 +1,7 @@
 --
 -- serving_foldin: cf_recommend_for_ratings and cf_refresh_users
 --
+\ir sql/fixtures/models.sql
 
 --
 -- cf_recommend_for_ratings

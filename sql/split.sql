@@ -5,6 +5,7 @@
 -- finalizer): these exact values hold on every machine, and a Python
 -- reference of the documented algorithm (docs/reference/cf_split_hash.md)
 -- gives the same digits.
+\ir sql/fixtures/extension.sql
 SELECT cf_split_hash(1, 1, 42) AS h1, cf_split_hash(1, 2, 42) AS h2,
        cf_split_hash(1, 1, 43) AS h3, cf_split_hash(-5, 9223372036854775807, 0) AS h4;
 SELECT cf_split_hash(1, 1) = cf_split_hash(1, 1, 42) AS default_seed_42;

@@ -2,14 +2,10 @@
 -- train: cf_train on data with a known answer
 --
 -- Ratings from a planted 20-factor model (cf_synthetic_ratings), 10% held
--- out by a fixed rule.  Training output is deterministic for a seed; floats
+-- out by a fixed rule (fixtures/ratings.sql).  Training output is deterministic for a seed; floats
 -- are rounded so the expected output is stable.
 --
-CREATE TABLE ratings AS
-  SELECT * FROM cf_synthetic_ratings(1000, 500, 25000, seed => 42);
-CREATE TABLE ratings_test AS
-  SELECT * FROM ratings WHERE (user_id * 7919 + item_id * 104729) % 10 = 0;
-DELETE FROM ratings WHERE (user_id * 7919 + item_id * 104729) % 10 = 0;
+\ir sql/fixtures/ratings.sql
 SELECT count(*) AS train, (SELECT count(*) FROM ratings_test) AS test FROM ratings;
 
 -- the one-row summary

@@ -1,6 +1,7 @@
 --
 -- tuning: cf_cross_validate and cf_grid_search
 --
+\ir sql/fixtures/extension.sql
 CREATE TABLE tr AS SELECT * FROM cf_synthetic_ratings(300, 150, 6000, seed => 21);
 
 -- one row per metric: mean, sample standard deviation and the folds' values

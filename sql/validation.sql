@@ -3,6 +3,7 @@
 --
 -- Ratings from a planted model; the validation set is the pairs
 -- cf_split_validation(user, item, validation_fraction, seed) picks.
+\ir sql/fixtures/extension.sql
 CREATE TABLE vr AS SELECT * FROM cf_synthetic_ratings(400, 200, 12000, seed => 11);
 
 SELECT model, users, items, ratings, factors, epochs, epoch_kept,

@@ -73,14 +73,20 @@ show_diffs() {
 
 # ------------------------------------------------------------------ suites
 
+# Every suite runs through PGXS's own "make installcheck" (the Makefile's
+# REGRESS, ISOLATION and TAP_TESTS), one suite at a time: the other two are
+# switched off on the command line, so that a failing suite does not stop
+# the next (make stops a recipe at its first failing command).
+
 # pg_regress: sql/NAME.sql against expected/NAME.out for each NAME in the
-# Makefile's REGRESS, through PGXS's own "make installcheck".  Output goes
-# to results/ and regression.diffs in the checkout.
+# Makefile's REGRESS.  Output goes to results/ and regression.diffs in the
+# checkout.
 suite_regress() {
 	local out=$WORK/regress.out rc=0 p f
 	heading "pg_regress (make installcheck)"
 	rm -f "$TOP/regression.diffs"
-	make -C "$TOP" PG_CONFIG="$PG_CONFIG" installcheck 2>&1 | tee "$out" || rc=$?
+	make -C "$TOP" PG_CONFIG="$PG_CONFIG" installcheck ISOLATION= TAP_TESTS= 2>&1 |
+		tee "$out" || rc=$?
 	read -r p f < <(regress_counts "$out")
 	if ((rc != 0)); then
 		show_diffs "$TOP/regression.diffs"
@@ -92,31 +98,16 @@ suite_regress() {
 	record pg_regress "$p" "$f"
 }
 
-# Isolation tests (concurrency): test/isolation/specs/NAME.spec against
-# test/isolation/expected/NAME.out, every spec there, in a database where
-# cf is already created.  Output goes to test/isolation/output_iso/.  (If
-# the Makefile ever sets ISOLATION, "make installcheck" runs these too; then
-# drop this suite.)
+# Isolation tests (concurrency): the Makefile's ISOLATION, every spec in
+# test/isolation/specs against test/isolation/expected, in a database where
+# cf is created.  Output goes to test/isolation/output_iso/.
 suite_isolation() {
-	local out=$WORK/isolation.out rc=0 p f specs=() spec
-	heading "isolation tests (pg_isolation_regress)"
+	local out=$WORK/isolation.out rc=0 p f
 	local dir=$TOP/test/isolation
-	if [[ ! -d $dir/specs ]]; then
-		skip isolation "no test/isolation/specs/ directory yet"
-		return 0
-	fi
-	for spec in "$dir"/specs/*.spec; do
-		[[ -e $spec ]] && specs+=("$(basename "$spec" .spec)")
-	done
-	if ((${#specs[@]} == 0)); then
-		skip isolation "no test/isolation/specs/*.spec yet"
-		return 0
-	fi
+	heading "isolation tests (make installcheck)"
 	rm -f "$dir/output_iso/regression.diffs"
-	"$PGXS_DIR/src/test/isolation/pg_isolation_regress" \
-		--inputdir="$dir" --outputdir="$dir/output_iso" --bindir="$PGBIN" \
-		--dbname=isolation_regression --load-extension=cf \
-		"${specs[@]}" 2>&1 | tee "$out" || rc=$?
+	make -C "$TOP" PG_CONFIG="$PG_CONFIG" installcheck REGRESS= TAP_TESTS= 2>&1 |
+		tee "$out" || rc=$?
 	read -r p f < <(regress_counts "$out")
 	if ((rc != 0)); then
 		show_diffs "$dir/output_iso/regression.diffs"
@@ -128,38 +119,26 @@ suite_isolation() {
 	record isolation "$p" "$f"
 }
 
-# TAP tests: test/t/*.pl run by prove with PostgreSQL's Perl test modules
-# (PostgreSQL::Test::Cluster); they make their own clusters, not ours.
-# initdb refuses to run as root, so as root the tests are copied into the
-# cluster directory and run as postgres: a TAP test must not read other
-# files from the checkout.  Logs land in tmp_check/ beside the tests.
+# TAP tests: test/t/*.pl run by prove (the Makefile's TAP_TESTS) with
+# PostgreSQL's Perl test modules; they make their own clusters, not ours.
+# initdb refuses to run as root, so as root the Makefile, the control file
+# and test/t are copied into the cluster directory and "make installcheck"
+# runs there as postgres: a TAP test must not read other files of the
+# checkout.  Logs land in tmp_check/ beside the Makefile.
 suite_tap() {
-	local out=$WORK/tap.out rc=0 p=0 f=0 total testdir runner=() tests=() t
-	heading "TAP tests (prove)"
-	if [[ ! -d $TOP/test/t ]]; then
-		skip tap "no test/t/ directory yet"
-		return 0
-	fi
-	testdir=$TOP/test
+	local out=$WORK/tap.out rc=0 p=0 f=0 total dir=$TOP runner=()
+	heading "TAP tests (make installcheck)"
 	if [[ $EUID -eq 0 ]]; then
-		testdir=$CF_BASE/tap
-		as_postgres rm -rf "$testdir"
-		as_postgres mkdir "$testdir"
-		as_root cp -R "$TOP/test/t" "$testdir/t"
-		as_root chown -R postgres:postgres "$testdir/t"
+		dir=$CF_BASE/tap
+		as_postgres rm -rf "$dir"
+		as_postgres mkdir -p "$dir/test"
+		as_root cp "$TOP/Makefile" "$TOP/cf_extension.control" "$dir/"
+		as_root cp -R "$TOP/test/t" "$dir/test/t"
+		as_root chown -R postgres:postgres "$dir"
 		runner=(as_postgres)
 	fi
-	for t in "$testdir"/t/*.pl; do
-		[[ -e $t ]] && tests+=("$t")
-	done
-	if ((${#tests[@]} == 0)); then
-		skip tap "no t/*.pl yet"
-		return 0
-	fi
 	"${runner[@]}" env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE \
-		PATH="$PGBIN:$PATH" TESTDIR="$testdir" \
-		PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
-		prove -I "$PGXS_DIR/src/test/perl" -I "$testdir/t" "${tests[@]}" \
+		make -C "$dir" PG_CONFIG="$PG_CONFIG" installcheck REGRESS= ISOLATION= \
 		2>&1 | tee "$out" || rc=$?
 	# prove's summary: "Files=2, Tests=17, ..." and, per failing file,
 	# "Failed 2/10 subtests".
