@@ -97,6 +97,9 @@ WHERE model = 'charted';
 SELECT * FROM cf_training_chart('charted', width => 12, height => 5);
 UPDATE cf_training_log SET loss = 5e-324, validation_rmse = 5e-324 WHERE model = 'charted';
 SELECT * FROM cf_training_chart('charted', width => 12, height => 3);
+UPDATE cf_training_log SET loss = 1.7976931348623157e308, validation_rmse = NULL
+WHERE model = 'charted';
+SELECT * FROM cf_training_chart('charted', width => 12, height => 3);
 UPDATE cf_training_log SET loss = 'NaN', validation_rmse = NULL WHERE model = 'charted';
 SELECT * FROM cf_training_chart('charted', width => 12, height => 3);
 UPDATE cf_models SET epoch_kept = -5 WHERE name = 'charted';

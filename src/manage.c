@@ -25,6 +25,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -521,8 +522,9 @@ cf_training_chart(PG_FUNCTION_ARGS)
 
 		if (!isfinite(lo))
 			lo = hi = 0;
-		lo -= pad;
-		hi += pad;
+		/* (at the limits of double precision the band stops at them) */
+		lo = Max(lo - pad, -DBL_MAX);
+		hi = Min(hi + pad, DBL_MAX);
 	}
 
 	grid = palloc(height * sizeof(char *));
