@@ -115,9 +115,16 @@ SELECT count(*) FROM cf_recommend(4, 5, 'kept');
 UPDATE cf_models SET factors = 9 WHERE name = 'kept';
 SELECT * FROM cf_predict(4, 2, 'kept');
 SELECT * FROM cf_recommend_for_ratings('{1}', '{5}', 5, 'kept');
+-- a model of factors that says it has none (and rows of none) is refused,
+-- not folded into with empty matrices
+SELECT model FROM cf_train('cache_ratings', model => 'none', algorithm => 'ials', factors => 4,
+                           seed => 1, verbose => false);
+UPDATE cf_item_factors SET factors = '{}' WHERE model = 'none';
+UPDATE cf_models SET factors = 0 WHERE name = 'none';
+SELECT * FROM cf_recommend_for_ratings('{1}', '{5}', 5, 'none');
 
 -- clean up
-DELETE FROM cf_models WHERE name IN ('shrunk', 'kept');
+DELETE FROM cf_models WHERE name IN ('shrunk', 'kept', 'none');
 DROP TABLE cache_ratings, cache_answers;
 DROP FUNCTION cache_answer(text), keep_answer(text, text);
 REVOKE ALL ON cf_models, cf_user_factors, cf_item_factors, cf_training_log

@@ -553,8 +553,9 @@ cf_items_gram(CfItems *items)
 		float	   *g = MemoryContextAllocZero(items->cxt, sizeof(float) * k * k);
 		Size		bytes;
 
-		cblas_ssyrk(CblasColMajor, CblasUpper, CblasNoTrans, k, items->n, 1.0f,
-					items->Q, k, 0.0f, g, k);
+		if (k > 0)
+			cblas_ssyrk(CblasColMajor, CblasUpper, CblasNoTrans, k, items->n, 1.0f,
+						items->Q, k, 0.0f, g, k);
 		items->gram = g;
 		/* the entry grew a little: keep the cache's total exact */
 		bytes = MemoryContextMemAllocated(items->cxt, true);

@@ -1077,6 +1077,12 @@ cf_lookup(Oid nsp, const char *name, CfModelInfo *info, CfUserPart part,
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("stored model \"%s\" has %d factors", name, info->k)));
+	if (info->k == 0 && info->alg && (info->alg->uses & CF_ARG_FACTORS))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stored model \"%s\" has 0 factors", name),
+				 errdetail("Algorithm \"%s\" makes models of at least one factor.",
+						   info->algorithm)));
 
 	if (part != CF_USER_NONE)
 	{
