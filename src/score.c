@@ -395,7 +395,8 @@ cf_recommend_rows(ReturnSetInfo *rsinfo, const CfItems *items, const float *user
 
 	memset(&spec, 0, sizeof(spec));
 	spec.user = user;
-	memcpy(ex, rated, nrated * sizeof(int32));
+	if (nrated > 0)
+		memcpy(ex, rated, nrated * sizeof(int32));
 	spec.exclude = ex;
 	spec.nexclude = nrated + cf_item_indices_into(items, exclude_ids, nexclude_ids, ex + nrated);
 	spec.has_candidates = has_candidates;
