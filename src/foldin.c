@@ -245,8 +245,8 @@ cf_fold_system(CfItems *items, const CfModelInfo *info, const char *model,
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_EXCEPTION),
 						 errmsg("the ratings of model \"%s\" cannot be negative", model),
-						 errdetail("The model was trained by algorithm \"ials\", which reads a rating as an amount of feedback; %g was given for item %lld.",
-								   r[j], (long long) items->ids[idx[j]])));
+						 errdetail("The model was trained by algorithm \"%s\", which reads a rating as an amount of feedback; %g was given for item %lld.",
+								   info->algorithm, r[j], (long long) items->ids[idx[j]])));
 			e[j].idx = idx[j];
 			e[j].r = r[j];
 		}
