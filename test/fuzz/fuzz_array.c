@@ -4,7 +4,7 @@
  *	  libFuzzer harness for the validation of arrays: stored ones
  *	  (src/model.c: cf_copy_array, which reads the factor vectors and the
  *	  rated-item lists of a stored model) and array arguments
- *	  (src/score.c: cf_array_arg, for exclude_items, candidates, user_ids...).
+ *	  (src/util.c: cf_array_arg, for exclude_items, candidates, user_ids...).
  *
  * The model tables' columns are real[] and bigint[], so what can be stored
  * is any well-formed PostgreSQL array of that type, edited by hand: any
@@ -16,8 +16,6 @@
  * exactly the one-dimensional arrays without a NULL element (a NULL bitmap
  * with no NULL in it is fine), returning their values.
  *
- * Also links: src/score.c
- *
  *-------------------------------------------------------------------------
  */
 #include "pgstub.h"
@@ -25,10 +23,6 @@
 #include <stdlib.h>
 
 #include "../../src/model.c"
-
-/* cf_array_arg, from score.c (built by memcheck.sh from that file alone) */
-int			cf_array_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
-						 Oid elemtype, void **values);
 
 #include "fuzzinput.h"
 

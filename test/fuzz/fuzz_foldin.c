@@ -97,7 +97,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const algorithms[] = {"sgd", "als", "ials", "baseline", "popular"};
+	/* the five algorithms' fold-ins, as their descriptors (algorithm.c's table) give them */
+	static const CfAlgorithm algorithms[] = {
+		{.name = "sgd", .predicts_ratings = true, .has_biases = true, .fold = CF_FOLD_EXPLICIT},
+		{.name = "als", .predicts_ratings = true, .has_biases = true, .fold = CF_FOLD_EXPLICIT},
+		{.name = "ials", .amounts = true, .fold = CF_FOLD_IMPLICIT},
+		{.name = "baseline", .predicts_ratings = true, .has_biases = true,
+		.fold = CF_FOLD_BASELINE},
+		{.name = "popular", .has_biases = true, .fold = CF_FOLD_NONE},
+	};
 	FuzzInput	in = {data, size};
 	uint8_t		flags = take_u8(&in);
 	bool		raw = flags & 1;
@@ -116,7 +124,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sigjmp_buf	env;
 
 	memset(&info, 0, sizeof(info));
-	info.algorithm = (char *) algorithms[(flags >> 1) % 5];
+	info.alg = &algorithms[(flags >> 1) % 5];
+	info.algorithm = (char *) info.alg->name;
+	info.predicts_ratings = info.alg->predicts_ratings;
+	info.has_biases = info.alg->has_biases;
 	info.k = 1 + take_u8(&in) % MAX_K;
 	info.mean = take_value(&in, raw);
 	info.regularization = take_setting(&in, 1000);
@@ -151,7 +162,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sigsetjmp(env, 0) == 0)
 	{
 		float		b;
-		FoldKind	kind = fold_check(&info, "fuzz", "fuzz_foldin");
+		CfFoldKind	kind = fold_check(&info, "fuzz", "fuzz_foldin");
 
 		fold_in(kind, &items, &info, "fuzz", "fuzz_foldin", NULL, idx, r, n, &b, p);
 		bias = b;

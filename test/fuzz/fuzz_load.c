@@ -138,7 +138,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	volatile int bad_row = -1;
 	volatile int nrows = 0;
 	volatile int rows_fed = 0;
-	TupleDesc	desc;
 	TupleTableSlot slot;
 	Datum		values[3];
 	bool		isnull[3];
@@ -158,13 +157,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	idlist_init(&st.users, st.cxt, 0);
 	idlist_init(&st.items, st.cxt, 0);
 
-	desc = palloc0(offsetof(struct TupleDescData, attrs) + 3 * sizeof(FormData_pg_attribute));
-	desc->natts = 3;
-	memset(&slot, 0, sizeof(slot));
-	slot.tts_tupleDescriptor = desc;
-	slot.tts_values = values;
-	slot.tts_isnull = isnull;
-	slot.tts_nvalid = 3;
+	stub_slot_init(&slot, 3, values, isnull);
 
 	ref = palloc(sizeof(RefRow) * MAX_ROWS);
 

@@ -12,8 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "executor/spi.h"
 #include "lib/binaryheap.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "nodes/params.h"
+#include "storage/itemptr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -150,6 +154,46 @@ stub_reset_memory(void)
 {
 	context_reset(&top);
 	CurrentMemoryContext = TopMemoryContext;
+	stub_spi_abort();
+}
+
+/* Move a context (and its subtree) under another parent. */
+void
+MemoryContextSetParent(MemoryContext context, MemoryContext new_parent)
+{
+	StubContext *cxt = (StubContext *) context;
+	StubContext *p = (StubContext *) new_parent;
+	StubContext **link;
+
+	if (cxt->parent == p)
+		return;
+	for (link = &cxt->parent->firstchild; *link != cxt; link = &(*link)->nextchild)
+		;
+	*link = cxt->nextchild;
+	cxt->parent = p;
+	cxt->nextchild = p->firstchild;
+	p->firstchild = cxt;
+}
+
+/* Bytes held by a context's chunks, headers included (and its children's). */
+Size
+MemoryContextMemAllocated(MemoryContext context, bool recurse)
+{
+	StubContext *cxt = (StubContext *) context;
+	Size		total = 0;
+
+	for (StubChunk *c = cxt->chunks; c; c = c->next)
+		total += sizeof(StubChunk) + c->size;
+	if (recurse)
+		for (StubContext *child = cxt->firstchild; child; child = child->nextchild)
+			total += MemoryContextMemAllocated((MemoryContext) child, true);
+	return total;
+}
+
+/* Identifiers only label contexts in memory dumps. */
+void
+MemoryContextSetIdentifier(MemoryContext context, const char *id)
+{
 }
 
 void *
@@ -262,6 +306,213 @@ text_to_cstring(const text *t)
 	memcpy(result, VARDATA_ANY(v), len);
 	result[len] = '\0';
 	return result;
+}
+
+/* A text datum of len bytes from s, as varlena.c. */
+text *
+cstring_to_text_with_len(const char *s, int len)
+{
+	text	   *result = palloc(len + VARHDRSZ);
+
+	SET_VARSIZE(result, len + VARHDRSZ);
+	memcpy(VARDATA(result), s, len);
+	return result;
+}
+
+/* A text datum of a C string. */
+text *
+cstring_to_text(const char *s)
+{
+	return cstring_to_text_with_len(s, strlen(s));
+}
+
+/* Every schema is "cf_fuzz" (a palloc'd copy, as lsyscache.c returns). */
+char *
+get_namespace_name(Oid nspid)
+{
+	return pstrdup("cf_fuzz");
+}
+
+/* qualifier.ident; the harnesses' names need no quotes. */
+char *
+quote_qualified_identifier(const char *qualifier, const char *ident)
+{
+	return psprintf("%s.%s", qualifier, ident);
+}
+
+/* Whether two item pointers are equal, as storage/page/itemptr.c. */
+bool
+ItemPointerEquals(ItemPointer pointer1, ItemPointer pointer2)
+{
+	return ItemPointerGetBlockNumber(pointer1) == ItemPointerGetBlockNumber(pointer2) &&
+		ItemPointerGetOffsetNumber(pointer1) == ItemPointerGetOffsetNumber(pointer2);
+}
+
+/* An empty parameter list of numParams entries, as params.c. */
+ParamListInfo
+makeParamList(int numParams)
+{
+	ParamListInfo p = palloc0(offsetof(ParamListInfoData, params) +
+							  numParams * sizeof(ParamExternData));
+
+	p->numParams = numParams;
+	return p;
+}
+
+/* -------------------------------------------------------- stringinfo */
+
+/* As common/stringinfo.c: a 1 kB buffer, doubled as needed. */
+void
+initStringInfo(StringInfo str)
+{
+	str->maxlen = 1024;
+	str->data = palloc(str->maxlen);
+	resetStringInfo(str);
+}
+
+/* Empty the buffer (keeping it). */
+void
+resetStringInfo(StringInfo str)
+{
+	str->data[0] = '\0';
+	str->len = 0;
+	str->cursor = 0;
+}
+
+/* Room for needed more bytes and a NUL (up to MaxAllocSize). */
+void
+enlargeStringInfo(StringInfo str, int needed)
+{
+	int			newlen = str->maxlen;
+
+	if (needed < 0 || (Size) needed >= MaxAllocSize - (Size) str->len)
+		elog(ERROR, "invalid string enlargement request size: %d", needed);
+	needed += str->len + 1;
+	while (needed > newlen)
+		newlen = Min(2 * (Size) newlen, MaxAllocSize);
+	if (newlen > str->maxlen)
+		str->data = repalloc(str->data, newlen);
+	str->maxlen = newlen;
+}
+
+/* Append formatted text, enlarging and formatting again if it did not fit. */
+void
+appendStringInfo(StringInfo str, const char *fmt,...)
+{
+	for (;;)
+	{
+		va_list		args;
+		int			avail = str->maxlen - str->len;
+		int			n;
+
+		va_start(args, fmt);
+		n = vsnprintf(str->data + str->len, avail, fmt, args);
+		va_end(args);
+		if (n < 0)
+			elog(ERROR, "vsnprintf failed");
+		if (n < avail)
+		{
+			str->len += n;
+			return;
+		}
+		str->data[str->len] = '\0';
+		enlargeStringInfo(str, n);
+	}
+}
+
+/* Append a C string. */
+void
+appendStringInfoString(StringInfo str, const char *s)
+{
+	int			len = strlen(s);
+
+	enlargeStringInfo(str, len);
+	memcpy(str->data + str->len, s, len + 1);
+	str->len += len;
+}
+
+/* Append one byte. */
+void
+appendStringInfoChar(StringInfo str, char ch)
+{
+	enlargeStringInfo(str, 1);
+	str->data[str->len++] = ch;
+	str->data[str->len] = '\0';
+}
+
+/* ----------------------------------------------------------------- SPI */
+
+uint64		SPI_processed = 0;
+SPITupleTable *SPI_tuptable = NULL;
+int			SPI_result = 0;
+
+#define STUB_SPI_DEPTH 8
+
+static int	spi_depth = 0;
+static MemoryContext spi_saved[STUB_SPI_DEPTH];	/* current at SPI_connect */
+static MemoryContext spi_proc[STUB_SPI_DEPTH];
+
+/* A "SPI Proc" context under the current one, made current. */
+int
+SPI_connect(void)
+{
+	if (spi_depth == STUB_SPI_DEPTH)
+		elog(ERROR, "stub SPI nested too deeply");
+	spi_saved[spi_depth] = CurrentMemoryContext;
+	spi_proc[spi_depth] = AllocSetContextCreate(CurrentMemoryContext, "SPI Proc",
+												ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(spi_proc[spi_depth]);
+	spi_depth++;
+	SPI_processed = 0;
+	SPI_tuptable = NULL;
+	return SPI_OK_CONNECT;
+}
+
+/* Back to the caller's context; the SPI Proc one (and its results) freed. */
+int
+SPI_finish(void)
+{
+	if (spi_depth == 0)
+		return SPI_ERROR_UNCONNECTED;
+	spi_depth--;
+	MemoryContextSwitchTo(spi_saved[spi_depth]);
+	MemoryContextDelete(spi_proc[spi_depth]);
+	SPI_processed = 0;
+	SPI_tuptable = NULL;
+	return SPI_OK_FINISH;
+}
+
+/* Memory in the caller's context, which outlives SPI_finish. */
+void *
+SPI_palloc(Size size)
+{
+	if (spi_depth == 0)
+		elog(ERROR, "SPI_palloc called while not connected to SPI");
+	return MemoryContextAlloc(spi_saved[spi_depth - 1], size);
+}
+
+/* Forget the connections an ERROR left open (the harness frees their memory). */
+void
+stub_spi_abort(void)
+{
+	spi_depth = 0;
+	SPI_processed = 0;
+	SPI_tuptable = NULL;
+}
+
+/* A virtual slot of natts columns over values and isnull, as a DestReceiver gets it. */
+void
+stub_slot_init(TupleTableSlot *slot, int natts, Datum *values, bool *isnull)
+{
+	TupleDesc	desc = palloc0(offsetof(struct TupleDescData, attrs) +
+							   natts * sizeof(FormData_pg_attribute));
+
+	desc->natts = natts;
+	memset(slot, 0, sizeof(*slot));
+	slot->tts_tupleDescriptor = desc;
+	slot->tts_values = values;
+	slot->tts_isnull = isnull;
+	slot->tts_nvalid = natts;
 }
 
 /* The harnesses build plain, uncompressed values: nothing to detoast. */

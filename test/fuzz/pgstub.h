@@ -17,6 +17,15 @@
  *	  stub_errcode.  Lower levels are dropped.
  *	- binaryheap is a plain implementation of lib/binaryheap.h's API, and
  *	  ArrayGetNItems follows utils/adt/arrayutils.c's contract.
+ *	- StringInfo, cstring_to_text, makeParamList, ItemPointerEquals,
+ *	  MemoryContextSetParent and MemoryContextMemAllocated (the sum of the
+ *	  chunks' sizes and headers) follow their backend contracts; schema
+ *	  names are fixed strings.
+ *	- SPI_connect makes a "SPI Proc" context under the current one and
+ *	  switches to it, SPI_finish switches back and deletes it (with any
+ *	  SPI_tuptable made there), and SPI_palloc allocates in the context
+ *	  current at SPI_connect, as spi.c does.  Statements (SPI_execute...) are
+ *	  the harnesses' own: each one delivers its fuzzed rows.
  *
  * Any other backend function cf's files reference is left unresolved
  * (linked with --unresolved-symbols=ignore-all): calling one crashes, which
@@ -30,6 +39,8 @@
 #include "postgres.h"
 
 #include <setjmp.h>
+
+#include "executor/tuptable.h"
 
 /* The last error raised: SQLSTATE (as made by MAKE_SQLSTATE) and text. */
 extern int	stub_errcode;
@@ -52,7 +63,13 @@ extern sigjmp_buf *stub_jump;
  * (variables changed inside and read after must be volatile).
  */
 
-/* Free everything allocated since the last call (all contexts). */
+/* Free everything allocated since the last call (all contexts), and forget SPI. */
 extern void stub_reset_memory(void);
+
+/* Forget the SPI connections an ERROR left open (their memory is the caller's to free). */
+extern void stub_spi_abort(void);
+
+/* A virtual slot of natts columns over values and isnull, in CurrentMemoryContext. */
+extern void stub_slot_init(TupleTableSlot *slot, int natts, Datum *values, bool *isnull);
 
 #endif							/* CF_PGSTUB_H */
