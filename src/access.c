@@ -161,6 +161,7 @@ model_access(FunctionCallInfo fcinfo)
 	text	   *name = PG_GETARG_TEXT_PP(0);
 	char	   *str = text_to_cstring(name);
 	Relation	rel;
+	Oid			pkey;
 	SysScanDesc scan;
 	ScanKeyData key;
 	HeapTuple	tup;
@@ -174,7 +175,12 @@ model_access(FunctionCallInfo fcinfo)
 	rel = open_models(fcinfo);
 	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid, layout.collation,
 						   F_TEXTEQ, PointerGetDatum(name));
-	scan = systable_beginscan(rel, RelationGetPrimaryKeyIndex(rel), true,
+#if PG_VERSION_NUM >= 180000
+	pkey = RelationGetPrimaryKeyIndex(rel, false);
+#else
+	pkey = RelationGetPrimaryKeyIndex(rel);
+#endif
+	scan = systable_beginscan(rel, pkey, true,
 							  ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot(),
 							  1, &key);
 	tup = systable_getnext(scan);

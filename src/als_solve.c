@@ -795,7 +795,7 @@ als_run_half(AlsState *st, int s)
 {
 	AlsShared  *sh = st->sh;
 	uint32		block;
-	PhaseMark	mark;
+	PhaseMark	mark = {0};		/* (set when timing: zeroed for the compiler) */
 
 	if (sh->timing)
 		mark_phases(st, &mark);

@@ -477,7 +477,11 @@ cf_load_model_source(Oid nsp, const char *model, Datum user_ids, CfSource *src,
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 	cf_act_as_begin(owner, &acting);
+#if PG_VERSION_NUM >= 160000
+	rv = makeRangeVarFromNameList(stringToQualifiedNameList(source, NULL));
+#else
 	rv = makeRangeVarFromNameList(stringToQualifiedNameList(source));
+#endif
 	src->relid = RangeVarGetRelid(rv, AccessShareLock, true);
 	if (!OidIsValid(src->relid))
 		ereport(ERROR,

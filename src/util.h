@@ -14,6 +14,11 @@
 #include "portability/instr_time.h"
 #include "tcop/dest.h"
 
+/* PostgreSQL 18's spelling of a function that does not return (C11's _Noreturn) */
+#ifndef pg_noreturn
+#define pg_noreturn _Noreturn
+#endif
+
 /* Schema the extension lives in (the namespace of the calling function). */
 extern Oid	cf_extension_schema(FunctionCallInfo fcinfo);
 
