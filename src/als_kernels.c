@@ -47,14 +47,14 @@
 static pg_attribute_always_inline void
 v8_hsum8(const v8 *acc, float *out)
 {
-#define CF_HADD(a, b) (__builtin_shufflevector(a, b, 0, 2, 8, 10, 4, 6, 12, 14) + \
-					   __builtin_shufflevector(a, b, 1, 3, 9, 11, 5, 7, 13, 15))
+#define CF_HADD(a, b) (V8_SHUFFLE(a, b, 0, 2, 8, 10, 4, 6, 12, 14) + \
+					   V8_SHUFFLE(a, b, 1, 3, 9, 11, 5, 7, 13, 15))
 	v8			q0 = CF_HADD(CF_HADD(acc[0], acc[1]), CF_HADD(acc[2], acc[3]));
 	v8			q1 = CF_HADD(CF_HADD(acc[4], acc[5]), CF_HADD(acc[6], acc[7]));
 #undef CF_HADD
 
-	V8W(out) = __builtin_shufflevector(q0, q1, 0, 1, 2, 3, 8, 9, 10, 11) +
-		__builtin_shufflevector(q0, q1, 4, 5, 6, 7, 12, 13, 14, 15);
+	V8W(out) = V8_SHUFFLE(q0, q1, 0, 1, 2, 3, 8, 9, 10, 11) +
+		V8_SHUFFLE(q0, q1, 4, 5, 6, 7, 12, 13, 14, 15);
 }
 
 /* t[j] = a[j] . v over stride floats, for j < m (a multiple of 8). */
@@ -553,31 +553,31 @@ als_interleave_body(v8 *B, const float *G8, int d, const double *lambdas)
 						r6 = V8(g + 6 * gsize + l),
 						r7 = V8(g + 7 * gsize + l);
 			/* the usual three stages: unpack, shuffle within lanes, swap halves */
-			v8			a0 = __builtin_shufflevector(r0, r1, 0, 8, 1, 9, 4, 12, 5, 13),
-						a1 = __builtin_shufflevector(r0, r1, 2, 10, 3, 11, 6, 14, 7, 15),
-						a2 = __builtin_shufflevector(r2, r3, 0, 8, 1, 9, 4, 12, 5, 13),
-						a3 = __builtin_shufflevector(r2, r3, 2, 10, 3, 11, 6, 14, 7, 15),
-						a4 = __builtin_shufflevector(r4, r5, 0, 8, 1, 9, 4, 12, 5, 13),
-						a5 = __builtin_shufflevector(r4, r5, 2, 10, 3, 11, 6, 14, 7, 15),
-						a6 = __builtin_shufflevector(r6, r7, 0, 8, 1, 9, 4, 12, 5, 13),
-						a7 = __builtin_shufflevector(r6, r7, 2, 10, 3, 11, 6, 14, 7, 15);
-			v8			b0 = __builtin_shufflevector(a0, a2, 0, 1, 8, 9, 4, 5, 12, 13),
-						b1 = __builtin_shufflevector(a0, a2, 2, 3, 10, 11, 6, 7, 14, 15),
-						b2 = __builtin_shufflevector(a1, a3, 0, 1, 8, 9, 4, 5, 12, 13),
-						b3 = __builtin_shufflevector(a1, a3, 2, 3, 10, 11, 6, 7, 14, 15),
-						b4 = __builtin_shufflevector(a4, a6, 0, 1, 8, 9, 4, 5, 12, 13),
-						b5 = __builtin_shufflevector(a4, a6, 2, 3, 10, 11, 6, 7, 14, 15),
-						b6 = __builtin_shufflevector(a5, a7, 0, 1, 8, 9, 4, 5, 12, 13),
-						b7 = __builtin_shufflevector(a5, a7, 2, 3, 10, 11, 6, 7, 14, 15);
+			v8			a0 = V8_SHUFFLE(r0, r1, 0, 8, 1, 9, 4, 12, 5, 13),
+						a1 = V8_SHUFFLE(r0, r1, 2, 10, 3, 11, 6, 14, 7, 15),
+						a2 = V8_SHUFFLE(r2, r3, 0, 8, 1, 9, 4, 12, 5, 13),
+						a3 = V8_SHUFFLE(r2, r3, 2, 10, 3, 11, 6, 14, 7, 15),
+						a4 = V8_SHUFFLE(r4, r5, 0, 8, 1, 9, 4, 12, 5, 13),
+						a5 = V8_SHUFFLE(r4, r5, 2, 10, 3, 11, 6, 14, 7, 15),
+						a6 = V8_SHUFFLE(r6, r7, 0, 8, 1, 9, 4, 12, 5, 13),
+						a7 = V8_SHUFFLE(r6, r7, 2, 10, 3, 11, 6, 14, 7, 15);
+			v8			b0 = V8_SHUFFLE(a0, a2, 0, 1, 8, 9, 4, 5, 12, 13),
+						b1 = V8_SHUFFLE(a0, a2, 2, 3, 10, 11, 6, 7, 14, 15),
+						b2 = V8_SHUFFLE(a1, a3, 0, 1, 8, 9, 4, 5, 12, 13),
+						b3 = V8_SHUFFLE(a1, a3, 2, 3, 10, 11, 6, 7, 14, 15),
+						b4 = V8_SHUFFLE(a4, a6, 0, 1, 8, 9, 4, 5, 12, 13),
+						b5 = V8_SHUFFLE(a4, a6, 2, 3, 10, 11, 6, 7, 14, 15),
+						b6 = V8_SHUFFLE(a5, a7, 0, 1, 8, 9, 4, 5, 12, 13),
+						b7 = V8_SHUFFLE(a5, a7, 2, 3, 10, 11, 6, 7, 14, 15);
 
-			row[l + 0] = __builtin_shufflevector(b0, b4, 0, 1, 2, 3, 8, 9, 10, 11);
-			row[l + 1] = __builtin_shufflevector(b1, b5, 0, 1, 2, 3, 8, 9, 10, 11);
-			row[l + 2] = __builtin_shufflevector(b2, b6, 0, 1, 2, 3, 8, 9, 10, 11);
-			row[l + 3] = __builtin_shufflevector(b3, b7, 0, 1, 2, 3, 8, 9, 10, 11);
-			row[l + 4] = __builtin_shufflevector(b0, b4, 4, 5, 6, 7, 12, 13, 14, 15);
-			row[l + 5] = __builtin_shufflevector(b1, b5, 4, 5, 6, 7, 12, 13, 14, 15);
-			row[l + 6] = __builtin_shufflevector(b2, b6, 4, 5, 6, 7, 12, 13, 14, 15);
-			row[l + 7] = __builtin_shufflevector(b3, b7, 4, 5, 6, 7, 12, 13, 14, 15);
+			row[l + 0] = V8_SHUFFLE(b0, b4, 0, 1, 2, 3, 8, 9, 10, 11);
+			row[l + 1] = V8_SHUFFLE(b1, b5, 0, 1, 2, 3, 8, 9, 10, 11);
+			row[l + 2] = V8_SHUFFLE(b2, b6, 0, 1, 2, 3, 8, 9, 10, 11);
+			row[l + 3] = V8_SHUFFLE(b3, b7, 0, 1, 2, 3, 8, 9, 10, 11);
+			row[l + 4] = V8_SHUFFLE(b0, b4, 4, 5, 6, 7, 12, 13, 14, 15);
+			row[l + 5] = V8_SHUFFLE(b1, b5, 4, 5, 6, 7, 12, 13, 14, 15);
+			row[l + 6] = V8_SHUFFLE(b2, b6, 4, 5, 6, 7, 12, 13, 14, 15);
+			row[l + 7] = V8_SHUFFLE(b3, b7, 4, 5, 6, 7, 12, 13, 14, 15);
 		}
 		for (; l < d; l++)
 			for (int lane = 0; lane < BATCH; lane++)

@@ -145,7 +145,7 @@ prefetch_rows(const CfRating *x, const float *P, const float *Q, int stride)
 
 	for (Size off = 0; off < stride * sizeof(float); off += 64)
 	{
-		__builtin_prefetch(pn + off, 1);
+		CF_PREFETCH_WRITE(pn + off);
 		__builtin_prefetch(qn + off, 1);
 	}
 }

@@ -83,6 +83,40 @@ typedef int32 v8i __attribute__((vector_size(32), aligned(4)));
 #define V8(p) (*(const v8 *) (p))
 #define V8W(p) (*(v8 *) (p))
 
+/* Compiler builtins are used only where the compiler says it has them. */
+#ifdef __has_builtin
+#define CF_HAS_BUILTIN(x) __has_builtin(x)
+#else
+#define CF_HAS_BUILTIN(x) 0
+#endif
+
+/*
+ * V8_SHUFFLE(a, b, i0, ..., i7): the v8 whose lane j is lane i_j of the 16
+ * lanes of a then b (constants).  Clang and GCC 12+ have
+ * __builtin_shufflevector; GCC 11 has __builtin_shuffle, which takes the
+ * lanes as a vector; any other compiler of vector extensions builds the
+ * vector lane by lane.
+ */
+#if CF_HAS_BUILTIN(__builtin_shufflevector)
+#define V8_SHUFFLE(a, b, i0, i1, i2, i3, i4, i5, i6, i7) \
+	__builtin_shufflevector(a, b, i0, i1, i2, i3, i4, i5, i6, i7)
+#elif CF_HAS_BUILTIN(__builtin_shuffle)
+#define V8_SHUFFLE(a, b, i0, i1, i2, i3, i4, i5, i6, i7) \
+	__builtin_shuffle(a, b, (v8i) {i0, i1, i2, i3, i4, i5, i6, i7})
+#else
+#define V8_LANE(a, b, i) ((i) < 8 ? (a)[(i) & 7] : (b)[(i) & 7])
+#define V8_SHUFFLE(a, b, i0, i1, i2, i3, i4, i5, i6, i7) \
+	((v8) {V8_LANE(a, b, i0), V8_LANE(a, b, i1), V8_LANE(a, b, i2), V8_LANE(a, b, i3), \
+		   V8_LANE(a, b, i4), V8_LANE(a, b, i5), V8_LANE(a, b, i6), V8_LANE(a, b, i7)})
+#endif
+
+/* Prefetch the cache line at p for writing, where the compiler can. */
+#if CF_HAS_BUILTIN(__builtin_prefetch)
+#define CF_PREFETCH_WRITE(p) __builtin_prefetch((p), 1)
+#else
+#define CF_PREFETCH_WRITE(p) ((void) (p))
+#endif
+
 /* Sum of the 8 lanes, always in the same order. */
 static pg_attribute_always_inline float
 v8_hsum(const v8 *a)
