@@ -533,6 +533,9 @@ cholesky_row(AlsState *st, int s, int64 lo, int64 hi, double lambda)
 		trace += G[(Size) c * ld + c];
 		G[(Size) c * ld + c] += (float) lambda;
 	}
+	/* sums that overflowed: the training diverged, whatever the BLAS makes of them */
+	if (!isfinite(trace))
+		cf_divergence_error(0, 0, sh->iteration);
 	spotrf_("L", &d, G, &ld, &info);
 	if (info != 0)
 	{

@@ -296,7 +296,6 @@ copy_factors(const CfFactors *src, CfFactors *dst)
 }
 
 /* After each epoch of any trainer: validate, report; true to stop training. */
-static void divergence_error(const CfTrainParams *params, int epoch);
 
 bool
 cf_epoch_done(const CfTrainParams *params, int epoch, const CfFactors *current,
@@ -306,7 +305,7 @@ cf_epoch_done(const CfTrainParams *params, int epoch, const CfFactors *current,
 	bool		stop = false;
 
 	if (isnan(log->loss) || isinf(log->loss))
-		divergence_error(params, epoch);
+		cf_divergence_error(params->learning_rate, params->regularization, epoch);
 	log->validation_rmse = get_float8_nan();
 	if (v != NULL)
 	{
@@ -349,22 +348,23 @@ cf_epoch_done(const CfTrainParams *params, int epoch, const CfFactors *current,
 
 /*
  * Error: training diverged in epoch (0-based), with the hint that fits the
- * settings.  SGD's updates scale the factors by 1 - learning_rate x
- * regularization, so a product of 1 or more diverges whatever the data;
+ * settings (learning_rate 0 for methods without one).  SGD's updates scale
+ * the factors by 1 - learning_rate x regularization, so a product of 1 or
+ * more diverges whatever the data;
  * otherwise a learning rate too large for the ratings' scale, or (methods
  * without one, whose loss cannot grow by itself) ratings so large that the
  * sums overflow.
  */
-static void
-divergence_error(const CfTrainParams *params, int epoch)
+pg_noreturn void
+cf_divergence_error(double learning_rate, double regularization, int epoch)
 {
-	double		shrink = params->learning_rate * params->regularization;
+	double		shrink = learning_rate * regularization;
 
 	ereport(ERROR,
 			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 			 errmsg("training diverged in epoch %d", epoch + 1),
 			 errdetail("The loss is no longer a finite number."),
-			 params->learning_rate <= 0 ?
+			 learning_rate <= 0 ?
 			 errhint("Look for ratings far outside their usual scale, or raise regularization.") :
 			 shrink >= 1 ?
 			 errhint("The product of learning_rate and regularization is %g; every update scales the factors by 1 minus it, so keep it well below 1: lower learning_rate or regularization.",

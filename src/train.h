@@ -16,6 +16,7 @@
 
 #include "load.h"
 #include "model.h"
+#include "util.h"
 
 /* How ALS and iALS solve each row's normal equations. */
 typedef enum CfSolver
@@ -183,6 +184,14 @@ typedef struct CfAlgorithm
  */
 extern bool cf_epoch_done(const CfTrainParams *params, int epoch,
 						  const CfFactors *current, CfEpoch *log);
+
+/*
+ * Raise the error of a training that diverged in epoch (0-based): the loss
+ * or a system of the epoch is no longer finite.  learning_rate 0 for
+ * methods without one.  cf_epoch_done raises it for a non-finite loss.
+ */
+extern pg_noreturn void cf_divergence_error(double learning_rate, double regularization,
+											int epoch);
 
 /*
  * The rating_column argument argno of a training or tuning call: a column
