@@ -71,7 +71,10 @@ PROVE_TESTS = test/t/*.pl
 
 EXTRA_CLEAN = cf.control sql/$(EXTENSION)--$(EXTVERSION).sql
 
-# OpenBLAS (BLAS and LAPACK); override on the command line for another build.
+# OpenBLAS (BLAS and LAPACK); override on the command line for another build,
+# e.g. reference BLAS and LAPACK: make BLAS_CFLAGS= BLAS_LIBS="-lblas -llapack"
+# (any CBLAS with LAPACK's spotrf and spotrs; docs/install.md says what a build
+# without OpenBLAS gives up).
 PKG_CONFIG ?= pkg-config
 BLAS_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags openblas)
 BLAS_LIBS ?= $(shell $(PKG_CONFIG) --libs openblas)
@@ -105,6 +108,30 @@ endif
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# OpenBLAS's own calls (openblas_set_num_threads) only where the BLAS
+# linked is OpenBLAS: a program calling it must link.
+CF_HAVE_OPENBLAS := $(shell echo 'void openblas_set_num_threads(int); \
+	int main(void) { openblas_set_num_threads(1); return 0; }' | \
+	$(CC) -x c -o /dev/null - $(BLAS_LIBS) 2>/dev/null && echo yes)
+ifeq ($(CF_HAVE_OPENBLAS),yes)
+override CPPFLAGS += -DCF_HAVE_OPENBLAS
+endif
+
+# make CC=clang (or another compiler than the server was built with): keep
+# only the server's CFLAGS that this compiler accepts (clang rejects gcc's
+# -fexcess-precision=standard and -Wimplicit-fallthrough=3, say), and where
+# it ignores the server headers' printf attribute (gnu_printf), do not warn
+# of it in every file.
+SERVER_CC := $(shell $(PG_CONFIG) --cc)
+ifneq ($(notdir $(firstword $(CC))),$(notdir $(firstword $(SERVER_CC))))
+cf_cc_accepts = $(shell $(CC) -Werror $(1) -c -x c -o /dev/null /dev/null 2>/dev/null && echo yes)
+override CFLAGS := $(foreach flag,$(CFLAGS),$(if $(call cf_cc_accepts,$(flag)),$(flag)))
+ifneq ($(shell echo 'void f(const char *s, ...) __attribute__((format(gnu_printf, 1, 2)));' | \
+	$(CC) -Werror -c -x c -o /dev/null - 2>/dev/null && echo yes),yes)
+override CFLAGS += -Wno-ignored-attributes
+endif
+endif
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql cf_extension.control
 	cp $< $@

@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * blas.h
- *	  The BLAS and LAPACK entry points cf uses, from OpenBLAS.
+ *	  The BLAS and LAPACK entry points cf uses: OpenBLAS by default, any
+ *	  CBLAS with LAPACK otherwise.
  *
- * OpenBLAS ships cblas.h; LAPACK routines are declared here directly (the
+ * The BLAS ships cblas.h; LAPACK routines are declared here directly (the
  * Fortran calling convention: every argument by reference, trailing
  * hidden string lengths omitted as OpenBLAS's own lapack.h does).
  *
@@ -14,9 +15,11 @@
 
 #include <cblas.h>
 
-/* OpenBLAS extensions: thread control. */
+#ifdef CF_HAVE_OPENBLAS
+/* OpenBLAS extensions: thread control (the Makefile defines CF_HAVE_OPENBLAS). */
 extern void openblas_set_num_threads(int num_threads);
 extern int	openblas_get_num_threads(void);
+#endif
 
 /*
  * LAPACK, Fortran interface (column-major; OpenBLAS implements spotrf in C,

@@ -32,11 +32,13 @@ int			cf_cache_size = 256;
 
 void		_PG_init(void);
 
-/* Apply cf.blas_threads to OpenBLAS. */
+/* Apply cf.blas_threads to OpenBLAS (other BLAS libraries: no effect). */
 static void
 cf_blas_threads_assign(int newval, void *extra)
 {
+#ifdef CF_HAVE_OPENBLAS
 	openblas_set_num_threads(newval);
+#endif
 }
 
 /* Define the cf.* settings and reserve the prefix. */
@@ -46,7 +48,8 @@ _PG_init(void)
 	DefineCustomIntVariable("cf.blas_threads",
 							"Sets the number of threads OpenBLAS may use in one backend.",
 							"cf runs BLAS single-threaded by default; use parallel "
-							"workers (the workers argument) for more cores.",
+							"workers (the workers argument) for more cores. Builds "
+							"with another BLAS library ignore it.",
 							&cf_blas_threads,
 							1, 1, 64,
 							PGC_USERSET,
@@ -67,7 +70,7 @@ _PG_init(void)
 	MarkGUCPrefixReserved("cf");
 
 	/* The assign hook does not run for the boot value. */
-	openblas_set_num_threads(cf_blas_threads);
+	cf_blas_threads_assign(cf_blas_threads, NULL);
 
 	/* the training kernels' variants for this CPU, the same in every process */
 	cf_sgd_init_kernels();
