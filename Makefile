@@ -54,7 +54,8 @@ DOCS =
 
 # pg_regress suites: sql/<name>.sql and expected/<name>.out, in this order.
 REGRESS = setup train predict recommend serving serving_batch serving_foldin cache als split \
-	validation baselines evaluate tuning manage privileges searchpath badinput errors upgrade
+	validation baselines evaluate tuning manage privileges searchpath badinput errors upgrade \
+	server_messages
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 # Isolation tests (concurrency): test/isolation/specs/NAME.spec against

@@ -106,7 +106,6 @@ INSERT INTO cases (fn, what, query) VALUES
   ('cf_train', 'model 1025 bytes', $$SELECT * FROM cf_train('bi_ratings', model => repeat('é', 512) || 'x')$$),
   -- cf_train: sources missing, empty, of the wrong kind
   ('cf_train', 'source missing', $$SELECT * FROM cf_train('bi_no_such_table')$$),
-  ('cf_train', 'source missing schema', $$SELECT * FROM cf_train('bi_no_such_schema.bi_ratings')$$),
   ('cf_train', 'source empty string', $$SELECT * FROM cf_train('')$$),
   ('cf_train', 'source too many dots', $$SELECT * FROM cf_train('a.b.c.d')$$),
   ('cf_train', 'source OID 0', $$SELECT * FROM cf_train(0)$$),

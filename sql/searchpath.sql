@@ -77,7 +77,10 @@ RESET search_path;
 -- instead of adopting it.
 --
 SET search_path = shared, public;
+-- (terse: PostgreSQL 18 adds the install script's statement as context)
+\set VERBOSITY terse
 CREATE EXTENSION cf;
+\set VERBOSITY default
 DROP FUNCTION shared.cf_predict(bigint, bigint, text);
 CREATE EXTENSION cf;
 RESET search_path;

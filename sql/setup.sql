@@ -6,12 +6,20 @@ CREATE EXTENSION cf;
 -- the installed version comes from cf_extension.control
 SELECT extversion FROM pg_extension WHERE extname = 'cf';
 
--- every object belongs to the extension
-SELECT pg_describe_object(classid, objid, objsubid) AS object
+-- every object belongs to the extension (the row types of its tables and
+-- views, and their array types, go with the relations: PostgreSQL 17 and
+-- later list them as members too, 15 does not)
+CREATE TEMP VIEW cf_members AS
+SELECT classid, objid, objsubid
 FROM pg_depend
 WHERE refclassid = 'pg_extension'::regclass
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'cf')
   AND deptype = 'e'
+  AND NOT (classid = 'pg_type'::regclass AND objid IN
+           (SELECT t.oid FROM pg_type t LEFT JOIN pg_type e ON e.oid = t.typelem
+            WHERE t.typrelid <> 0 OR e.typrelid <> 0));
+SELECT pg_describe_object(classid, objid, objsubid) AS object
+FROM cf_members
 ORDER BY 1;
 
 -- models survive pg_dump: the model tables are configuration tables
@@ -22,11 +30,9 @@ ORDER BY 1;
 
 -- every function and table has a comment
 SELECT pg_describe_object(classid, objid, objsubid) AS uncommented
-FROM pg_depend d
-WHERE refclassid = 'pg_extension'::regclass
-  AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'cf')
-  AND deptype = 'e'
-  AND obj_description(objid, (SELECT relname FROM pg_class WHERE oid = classid)) IS NULL;
+FROM cf_members
+WHERE obj_description(objid, (SELECT relname FROM pg_class WHERE oid = classid)) IS NULL;
+DROP VIEW cf_members;
 
 -- the cf.* prefix is reserved: a misspelled setting is an error
 SET cf.blas_threads = 2;
