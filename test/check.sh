@@ -1,15 +1,34 @@
 #!/usr/bin/env bash
 #
 # test/check.sh -- build cf and run every test suite against a private,
-# throwaway PostgreSQL 15 cluster.  This is what CI runs (.ci/run).
+# throwaway PostgreSQL cluster.
 #
-#   test/check.sh
+#   test/check.sh --all        the whole matrix, as CI runs it (.ci/run):
+#                              every suite on PostgreSQL 15, 17 and 18, then
+#                              the pg_regress and isolation suites with cf
+#                              built by gcc-11, by clang, and against
+#                              reference BLAS/LAPACK
+#   test/check.sh              every suite on PostgreSQL 15 (this machine's)
+#   test/check.sh --pg N       every suite on PostgreSQL N (15, 17 or 18; a
+#                              major this machine lacks runs in a Debian root,
+#                              see lib.sh, "other PostgreSQL majors")
+#   test/check.sh --cc CC      cf built with compiler CC (gcc-11, clang, ...)
+#   test/check.sh --blas reference
+#                              cf built against reference BLAS and LAPACK
+#                              (Debian's libblas-dev, liblapack-dev)
+#
+# --cc and --blas build in a copy of the sources and install into a private
+# copy of PostgreSQL (CF_INSTALL_ROOT, default /tmp/cf-check-variant), so
+# the system keeps the default build; they run the pg_regress and isolation
+# suites (the TAP tests start servers of the system's build) and check that
+# the build is what was asked for.
 #
 # Steps: install missing Debian packages, build with warnings as errors and
 # install, start the cluster "check" (port $CF_CHECK_PORT, default 5492),
 # run the suites listed in SUITES, stop the cluster (also on failure or
 # Ctrl-C), and end with exactly one line "N passed, N failed" counted over
-# all suites.  Exits non-zero if anything failed.  Safe to re-run.
+# all suites (with --all, over the whole matrix).  Exits non-zero if
+# anything failed.  Safe to re-run.
 #
 # Adding a suite: write a function suite_NAME that prints a heading, runs
 # its tests against the cluster (PGHOST, PGPORT and PGUSER are exported),
@@ -24,6 +43,36 @@ PORT=${CF_CHECK_PORT:-5492}
 
 # The suites, in the order they run.
 SUITES=(suite_regress suite_isolation suite_tap)
+
+usage() {
+	sed -n '3,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	exit 2
+}
+
+pg_major_option "$@"
+set -- "${CF_ARGS[@]}"
+ALL=
+VARIANT_CC=
+VARIANT_BLAS=
+while (($#)); do
+	case $1 in
+	--all) ALL=1 ;;
+	--cc)
+		(($# >= 2)) || usage
+		VARIANT_CC=$2
+		shift
+		;;
+	--blas)
+		(($# >= 2)) || usage
+		[[ $2 == reference || $2 == openblas ]] || die "--blas takes reference or openblas"
+		[[ $2 == reference ]] && VARIANT_BLAS=$2
+		shift
+		;;
+	-h | --help) usage ;;
+	*) usage ;;
+	esac
+	shift
+done
 
 PASSED=0          # tests passed, over all suites
 FAILED=0          # tests failed, over all suites
@@ -152,14 +201,133 @@ suite_tap() {
 	record tap "$p" "$f"
 }
 
+# The build a variant asked for, checked in a backend that loaded cf: the
+# compiler that built cf.so (its .comment section) and the BLAS it runs.
+suite_build() {
+	local p=0 f=0 so maps
+	heading "the build"
+	so=$CF_INSTALL_ROOT$("$PG_CONFIG" --pkglibdir)/cf.so
+	if [[ -n $VARIANT_CC ]]; then
+		local want comment
+		want=$(variant_cc_signature)
+		comment=$(readelf -p .comment "$so" 2>/dev/null | tr -s ' ' | grep -i "$want" | head -n 1 || true)
+		if [[ -n $comment ]]; then
+			note "cf.so was built by: ${comment#*] }"
+			p=$((p + 1))
+		else
+			note "cf.so has no .comment from '$want':"
+			readelf -p .comment "$so" || true
+			f=$((f + 1))
+		fi
+	fi
+	maps=$(run_psql -d postgres -qAt -c "LOAD 'cf'" -c "SELECT pg_read_file('/proc/self/maps')")
+	if [[ -n $VARIANT_BLAS ]]; then
+		if grep -q '/blas/libblas\.so' <<<"$maps" && ! grep -qi openblas <<<"$maps"; then
+			note "a backend with cf maps reference BLAS: $(grep -o '/[^ ]*/blas/libblas\.so[^ ]*' <<<"$maps" | head -n 1)"
+			p=$((p + 1))
+		else
+			note "a backend with cf does not map reference BLAS only:"
+			grep -i 'blas\|lapack' <<<"$maps" || true
+			f=$((f + 1))
+		fi
+	fi
+	record build "$p" "$f"
+}
+
+# variant_cc_signature: what the .comment of a build by VARIANT_CC names
+# ("GCC: (Debian 11..." for gcc-11, "clang version" for clang).
+variant_cc_signature() {
+	case $VARIANT_CC in
+	*clang*) echo "clang version" ;;
+	gcc-[0-9]*) echo "GCC: .* ${VARIANT_CC#gcc-}\." ;;
+	*) "$VARIANT_CC" --version | head -n 1 | sed 's/ .*//' ;;
+	esac
+}
+
+# build_variant: build cf in a copy with the compiler and BLAS asked for,
+# and install it under CF_INSTALL_ROOT.
+build_variant() {
+	local build=$WORK/build args=(PG_CONFIG="$PG_CONFIG" WERROR=1) multiarch
+	heading "Building cf${VARIANT_CC:+ with $VARIANT_CC}${VARIANT_BLAS:+ against $VARIANT_BLAS BLAS} (in a copy)"
+	[[ -n $VARIANT_CC ]] && args+=(CC="$VARIANT_CC")
+	if [[ -n $VARIANT_BLAS ]]; then
+		# Debian's reference BLAS and LAPACK by their own directories (the
+		# plain names are alternatives that OpenBLAS takes over when it is
+		# installed), found at run time through DT_RPATH.
+		multiarch=$(gcc -print-multiarch)
+		local d=/usr/lib/$multiarch
+		args+=(BLAS_CFLAGS= "BLAS_LIBS=-L$d/blas -L$d/lapack -Wl,--disable-new-dtags,-rpath,$d/blas:$d/lapack -llapack -lblas")
+	fi
+	mkdir -p "$build"
+	cp -R "$TOP/Makefile" "$TOP/cf_extension.control" "$TOP/src" "$TOP/sql" "$build/"
+	make -C "$build" -s "${args[@]}" clean
+	make -C "$build" "${args[@]}"
+	private_root_prepare
+	make -C "$build" -s "${args[@]}" install DESTDIR="$CF_INSTALL_ROOT"
+}
+
+# run_matrix: this script once per configuration of the matrix, each with
+# its own output and count; one count over all of them at the end.
+run_matrix() {
+	local config out line p f total_p=0 total_f=0 lines=()
+	local configs=("--pg 15" "--pg 17" "--pg 18" "--cc gcc-11" "--cc clang" "--blas reference")
+	out=$WORK/matrix.out
+	for config in "${configs[@]}"; do
+		heading "test/check.sh $config"
+		# shellcheck disable=SC2086
+		"$TOP/test/check.sh" $config 2>&1 | tee "$out" || true
+		line=$(tail -n 1 "$out")
+		if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+			p=${BASH_REMATCH[1]}
+			f=${BASH_REMATCH[2]}
+		else
+			p=0
+			f=1
+		fi
+		total_p=$((total_p + p))
+		total_f=$((total_f + f))
+		lines+=("$(printf '%-18s %4d passed, %4d failed' "$config" "$p" "$f")")
+	done
+	heading "Summary of the matrix"
+	printf '%s\n' "${lines[@]}"
+	PASSED=$total_p
+	FAILED=$total_f
+	REPORTED=1
+	note "$PASSED passed, $FAILED failed"
+	((FAILED == 0))
+}
+
 # ------------------------------------------------------------------- main
 
 trap 'counted_exit $? check check.sh' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+if [[ -n $ALL ]]; then
+	run_matrix
+	exit
+fi
+
+if ! pg_native "$CF_PG_MAJOR"; then
+	REPORTED=1       # the run inside the root prints the count
+	args=()
+	[[ -n $VARIANT_CC ]] && args+=(--cc "$VARIANT_CC")
+	[[ -n $VARIANT_BLAS ]] && args+=(--blas "$VARIANT_BLAS")
+	run_in_pg_root "$CF_PG_MAJOR" test/check.sh "${args[@]}"
+	exit
+fi
+
 ensure_packages
-build_install verbose
+if [[ -n $VARIANT_CC || -n $VARIANT_BLAS ]]; then
+	[[ -z $VARIANT_CC ]] || command -v "$VARIANT_CC" >/dev/null || ensure_packages "$VARIANT_CC"
+	[[ -z $VARIANT_BLAS ]] || ensure_packages libblas-dev liblapack-dev
+	export CF_INSTALL_ROOT=${CF_INSTALL_ROOT:-/tmp/cf-check-variant}
+	pg_major_set "$CF_PG_MAJOR"           # PGBIN under CF_INSTALL_ROOT
+	build_variant
+	SUITES=(suite_build suite_regress suite_isolation)
+else
+	build_install verbose
+fi
 heading "Starting the test cluster"
 cluster_start check "$PORT"
 CLUSTER_UP=1

@@ -29,9 +29,15 @@
 # variables here are used by the scripts that source it.)
 # shellcheck disable=SC2034
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PGBIN=/usr/lib/postgresql/15/bin
+
+# CF_PG_MAJOR: the PostgreSQL major to build against and test on (default
+# 15, Debian 12's).  Scripts take it as --pg N (pg_major_option); a major
+# this machine's Debian does not ship runs in a Debian root that ships it
+# (run_in_pg_root, below).
+CF_PG_MAJOR=${CF_PG_MAJOR:-15}
+PGBIN=/usr/lib/postgresql/$CF_PG_MAJOR/bin
 PG_CONFIG=$PGBIN/pg_config
-PGXS_DIR=/usr/lib/postgresql/15/lib/pgxs
+PGXS_DIR=/usr/lib/postgresql/$CF_PG_MAJOR/lib/pgxs
 PSQL=$PGBIN/psql
 
 # CF_INSTALL_ROOT=/some/dir: install cf into a private copy of the
@@ -42,11 +48,11 @@ PSQL=$PGBIN/psql
 # directories relative to its binaries, so the copy serves the copied
 # extension files.
 if [[ -n ${CF_INSTALL_ROOT:-} ]]; then
-	PGBIN=$CF_INSTALL_ROOT/usr/lib/postgresql/15/bin
+	PGBIN=$CF_INSTALL_ROOT/usr/lib/postgresql/$CF_PG_MAJOR/bin
 fi
 
-# What the build and the tests need from Debian 12.
-CF_PACKAGES=(gcc make pkg-config postgresql-15 postgresql-server-dev-15
+# What the build and the tests need from Debian.
+CF_PACKAGES=(gcc make pkg-config "postgresql-$CF_PG_MAJOR" "postgresql-server-dev-$CF_PG_MAJOR"
 	libopenblas-dev libipc-run-perl)
 
 # ---------------------------------------------------------------- output
@@ -92,14 +98,15 @@ as_postgres() {
 
 # -------------------------------------------------------------- packages
 
-# ensure_packages: install (apt-get, as root) only the packages of
-# CF_PACKAGES that are missing.  Installing postgresql-15 on a fresh machine
+# ensure_packages [PACKAGE...]: install (apt-get, as root) only the packages
+# of CF_PACKAGES (or those given) that are missing.  Installing postgresql-15 on a fresh machine
 # may create and start the system cluster 15/main (port 5432); we leave it
 # alone and never connect to it: everything here uses private clusters
 # reached through their own socket directory.
 ensure_packages() {
-	local missing=() pkg
-	for pkg in "${CF_PACKAGES[@]}"; do
+	local missing=() pkg wanted=("${CF_PACKAGES[@]}")
+	(($# == 0)) || wanted=("$@")
+	for pkg in "${wanted[@]}"; do
 		if [[ $(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null) != "install ok installed" ]]; then
 			missing+=("$pkg")
 		fi
@@ -141,18 +148,157 @@ build_install() {
 	fi
 }
 
-# private_root_prepare: copy the system's PostgreSQL 15 (binaries,
-# libraries, share) under CF_INSTALL_ROOT once, keeping their relative
-# layout.
+# private_root_prepare: copy the system's PostgreSQL (binaries, libraries,
+# share) under CF_INSTALL_ROOT once, keeping their relative layout.
 private_root_prepare() {
-	local root=$CF_INSTALL_ROOT
+	local root=$CF_INSTALL_ROOT m=$CF_PG_MAJOR
 	[[ $root == /* ]] || die "CF_INSTALL_ROOT must be an absolute path"
-	if [[ ! -x $root/usr/lib/postgresql/15/bin/postgres ]]; then
-		note "copying PostgreSQL 15 under $root"
+	if [[ ! -x $root/usr/lib/postgresql/$m/bin/postgres ]]; then
+		note "copying PostgreSQL $m under $root"
 		mkdir -p "$root/usr/lib/postgresql" "$root/usr/share/postgresql"
-		cp -a /usr/lib/postgresql/15 "$root/usr/lib/postgresql/"
-		cp -a /usr/share/postgresql/15 "$root/usr/share/postgresql/"
+		cp -a "/usr/lib/postgresql/$m" "$root/usr/lib/postgresql/"
+		cp -a "/usr/share/postgresql/$m" "$root/usr/share/postgresql/"
 	fi
+}
+
+# ------------------------------------------------ other PostgreSQL majors
+#
+# Debian ships one PostgreSQL major per release: 15 in Debian 12
+# (bookworm), 17 in 13 (trixie), 18 in unstable (sid).  A script asked for
+# a major this machine does not have runs again inside a Debian root of the
+# release that ships it: made once with debootstrap from Debian's registry
+# (about two minutes and 2 GB each), kept in CF_PGROOT_CACHE (default
+# /var/cache/cf-pgroots, outside any checkout) and reused.  The checkout's
+# files (tracked or not ignored) are copied into the root's /cf for each
+# run; the run's output is the script's own.  Needs root (chroot, mount).
+
+CF_PGROOT_CACHE=${CF_PGROOT_CACHE:-/var/cache/cf-pgroots}
+
+# pg_major_option ARG...: read "--pg N" off a script's arguments into
+# CF_PG_MAJOR; the other arguments are left in CF_ARGS.
+pg_major_option() {
+	CF_ARGS=()
+	while (($#)); do
+		case $1 in
+		--pg)
+			(($# >= 2)) || die "--pg needs a PostgreSQL major (15, 16, 17 or 18)"
+			pg_major_set "$2"
+			shift 2
+			;;
+		--pg=*)
+			pg_major_set "${1#--pg=}"
+			shift
+			;;
+		*)
+			CF_ARGS+=("$1")
+			shift
+			;;
+		esac
+	done
+}
+
+# pg_major_set N: switch this script to PostgreSQL major N.
+pg_major_set() {
+	[[ $1 =~ ^1[5-8]$ ]] || die "PostgreSQL major '$1': cf supports 15, 16, 17 and 18"
+	export CF_PG_MAJOR=$1
+	PGBIN=/usr/lib/postgresql/$1/bin
+	PG_CONFIG=$PGBIN/pg_config
+	PGXS_DIR=/usr/lib/postgresql/$1/lib/pgxs
+	PSQL=$PGBIN/psql
+	if [[ -n ${CF_INSTALL_ROOT:-} ]]; then
+		PGBIN=$CF_INSTALL_ROOT/usr/lib/postgresql/$1/bin
+	fi
+	CF_PACKAGES=(gcc make pkg-config "postgresql-$1" "postgresql-server-dev-$1"
+		libopenblas-dev libipc-run-perl)
+}
+
+# pg_debian_suite N: the Debian release whose own PostgreSQL is major N.
+pg_debian_suite() {
+	case $1 in
+	15) echo bookworm ;;
+	17) echo trixie ;;
+	18) echo sid ;;
+	*) return 1 ;;
+	esac
+}
+
+# pg_native N: true if major N runs here without a root: it is installed,
+# or it is this Debian release's own.
+pg_native() {
+	local codename
+	[[ -x /usr/lib/postgresql/$1/bin/postgres ]] && return 0
+	codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+	[[ -n $codename && $(pg_debian_suite "$1" 2>/dev/null) == "$codename" ]]
+}
+
+# pg_root_dir N: where the root for major N lives.
+pg_root_dir() {
+	printf '%s/%s-pg%s\n' "$CF_PGROOT_CACHE" "$(pg_debian_suite "$1")" "$1"
+}
+
+# pg_root_ensure N: make the root for major N unless it is there (a root
+# is complete once it holds .cf-pgroot-ready).
+pg_root_ensure() {
+	local m=$1 suite root
+	suite=$(pg_debian_suite "$m") ||
+		die "no Debian release ships PostgreSQL $m; build against its headers by hand (docs/install.md)"
+	root=$(pg_root_dir "$m")
+	[[ -f $root/.cf-pgroot-ready ]] && return 0
+	[[ $EUID -eq 0 ]] || die "making a Debian root for PostgreSQL $m needs root"
+	heading "Making a Debian $suite root for PostgreSQL $m in $root (once; a few minutes)"
+	ensure_packages debootstrap
+	rm -rf "$root.tmp"
+	mkdir -p "$CF_PGROOT_CACHE"
+	debootstrap --variant=minbase "$suite" "$root.tmp" http://deb.debian.org/debian ||
+		die "debootstrap $suite failed"
+	cp /etc/resolv.conf "$root.tmp/etc/resolv.conf" 2>/dev/null || true
+	mount -t proc proc "$root.tmp/proc"
+	# (sid's Release file may have passed its Valid-Until in a snapshot registry)
+	if ! chroot "$root.tmp" env DEBIAN_FRONTEND=noninteractive sh -c "
+		apt-get -q -o Acquire::Check-Valid-Until=false update &&
+		apt-get install -y -q --no-install-recommends postgresql-$m postgresql-server-dev-$m \
+			libopenblas-dev gcc make pkg-config libipc-run-perl"; then
+		umount "$root.tmp/proc"
+		die "installing PostgreSQL $m in the $suite root failed"
+	fi
+	umount "$root.tmp/proc"
+	touch "$root.tmp/.cf-pgroot-ready"
+	mv "$root.tmp" "$root"
+}
+
+# run_in_pg_root N SCRIPT ARG...: run test/SCRIPT (a path below the
+# checkout) with ARG... inside the root for major N, as root, with
+# CF_PG_MAJOR=N; returns its status.  /proc and /dev are mounted for the
+# run and unmounted after it, unless CF_PGROOT_KEEP_MOUNTS is set (a demo
+# cluster keeps running there).
+run_in_pg_root() {
+	local m=$1 script=$2 root rc=0
+	shift 2
+	pg_root_ensure "$m"
+	root=$(pg_root_dir "$m")
+	heading "PostgreSQL $m: running $script in $root"
+	rm -rf "$root/cf"
+	mkdir -p "$root/cf"
+	(cd "$TOP" && git ls-files -z --cached --others --exclude-standard 2>/dev/null |
+		xargs -0 -r cp --parents -t "$root/cf") 2>/dev/null ||
+		cp -R "$TOP/." "$root/cf"
+	mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
+	mountpoint -q "$root/dev" || { mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev"; }
+	chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+		TERM="${TERM:-dumb}" CF_PG_MAJOR="$m" CF_CHECK_PORT="${CF_CHECK_PORT:-}" \
+		CF_DEMO_PORT="${CF_DEMO_PORT:-}" bash "/cf/$script" "$@" || rc=$?
+	if [[ -z ${CF_PGROOT_KEEP_MOUNTS:-} ]]; then
+		pg_root_unmount "$m"
+	fi
+	return "$rc"
+}
+
+# pg_root_unmount N: unmount what run_in_pg_root mounted in the root.
+pg_root_unmount() {
+	local root
+	root=$(pg_root_dir "$1")
+	if mountpoint -q "$root/dev"; then umount -R "$root/dev" || umount -R -l "$root/dev"; fi
+	if mountpoint -q "$root/proc"; then umount "$root/proc" || umount -l "$root/proc"; fi
 }
 
 # --------------------------------------------------------------- clusters

@@ -232,7 +232,7 @@ mode_fuzz() {
 	flags=(-g -O1 -fno-omit-frame-pointer -fwrapv -fno-strict-aliasing
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 		-Wno-unused-function -Wno-unused-variable -Wno-ignored-attributes
-		"${includes[@]}" "${blas[@]}")
+		"${includes[@]}" "${blas[@]}" -DCF_HAVE_OPENBLAS)
 	for target in "$TOP"/test/fuzz/fuzz_*.c; do
 		name=$(basename "$target" .c)
 		note "building $name"
