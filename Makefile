@@ -8,6 +8,7 @@
 #   make SANITIZE=1           build with ASan + UBSan (see test/memcheck.sh)
 #   make BENCH=1              add the benchmarks' measuring helpers (test/bench)
 #   make BLAS_CFLAGS=... BLAS_LIBS=...   use another BLAS/LAPACK
+#   make dist                 dist/cf-VERSION.zip (PGXN) and .tar.gz, from git HEAD
 #
 # The source of the extension's version is cf_extension.control; the build
 # turns it into cf.control (the name PostgreSQL looks for) and turns the
@@ -155,3 +156,16 @@ EXTRA_CLEAN += $(BUILD_FLAGS_STAMP)
 src/sgd.o src/als.o src/als_kernels.o src/als_solve.o src/bench.o: CFLAGS += -O3
 # (als.c never reads errno after a math function; without it sqrtf vectorizes)
 src/als.o src/als_kernels.o src/als_solve.o: CFLAGS += -fno-math-errno
+
+# make dist: the release files, from the committed tree (git archive), with
+# the files .gitattributes marks export-ignore left out.  META.json must name
+# the version the control file does.
+.PHONY: dist
+dist:
+	@grep -q '"version": "$(EXTVERSION)"' META.json || \
+		{ echo "META.json does not give version $(EXTVERSION)" >&2; exit 1; }
+	mkdir -p dist
+	git archive --format=zip --prefix=$(EXTENSION)-$(EXTVERSION)/ \
+		-o dist/$(EXTENSION)-$(EXTVERSION).zip HEAD
+	git archive --format=tar.gz --prefix=$(EXTENSION)-$(EXTVERSION)/ \
+		-o dist/$(EXTENSION)-$(EXTVERSION).tar.gz HEAD
