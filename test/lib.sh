@@ -116,7 +116,10 @@ ensure_packages() {
 	fi
 	heading "Installing missing packages: ${missing[*]}"
 	if [[ -z ${CF_APT_UPDATED:-} ]]; then
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+		# (a Debian root of sid may have a Release file past its Valid-Until
+		# in a snapshot registry)
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+			-o Acquire::Check-Valid-Until=false
 		CF_APT_UPDATED=1
 	fi
 	as_root env DEBIAN_FRONTEND=noninteractive \
@@ -175,7 +178,8 @@ private_root_prepare() {
 CF_PGROOT_CACHE=${CF_PGROOT_CACHE:-/var/cache/cf-pgroots}
 
 # pg_major_option ARG...: read "--pg N" off a script's arguments into
-# CF_PG_MAJOR; the other arguments are left in CF_ARGS.
+# CF_PG_MAJOR (and set CF_PG_MAJOR_GIVEN); the other arguments are left in
+# CF_ARGS.
 pg_major_option() {
 	CF_ARGS=()
 	while (($#)); do
@@ -201,6 +205,7 @@ pg_major_option() {
 pg_major_set() {
 	[[ $1 =~ ^1[5-8]$ ]] || die "PostgreSQL major '$1': cf supports 15, 16, 17 and 18"
 	export CF_PG_MAJOR=$1
+	CF_PG_MAJOR_GIVEN=1
 	PGBIN=/usr/lib/postgresql/$1/bin
 	PG_CONFIG=$PGBIN/pg_config
 	PGXS_DIR=/usr/lib/postgresql/$1/lib/pgxs
@@ -266,11 +271,12 @@ pg_root_ensure() {
 	mv "$root.tmp" "$root"
 }
 
-# run_in_pg_root N SCRIPT ARG...: run test/SCRIPT (a path below the
-# checkout) with ARG... inside the root for major N, as root, with
-# CF_PG_MAJOR=N; returns its status.  /proc and /dev are mounted for the
-# run and unmounted after it, unless CF_PGROOT_KEEP_MOUNTS is set (a demo
-# cluster keeps running there).
+# run_in_pg_root N SCRIPT ARG...: run SCRIPT (a path below the checkout)
+# with ARG... inside the root for major N, as root, with CF_PG_MAJOR=N;
+# returns its status.  CF_PGROOT_COPY: more files or directories to copy
+# into the root's /cf.  /proc and /dev are mounted for the run and
+# unmounted after it, unless CF_PGROOT_KEEP_MOUNTS is set (a demo cluster
+# keeps running there).
 run_in_pg_root() {
 	local m=$1 script=$2 root rc=0
 	shift 2
@@ -282,6 +288,10 @@ run_in_pg_root() {
 	(cd "$TOP" && git ls-files -z --cached --others --exclude-standard 2>/dev/null |
 		xargs -0 -r cp --parents -t "$root/cf") 2>/dev/null ||
 		cp -R "$TOP/." "$root/cf"
+	if [[ -n ${CF_PGROOT_COPY:-} ]]; then
+		# shellcheck disable=SC2086
+		cp -R $CF_PGROOT_COPY "$root/cf/"
+	fi
 	mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
 	mountpoint -q "$root/dev" || { mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev"; }
 	chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
