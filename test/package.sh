@@ -114,7 +114,7 @@ deb_owns() {
 # in_root: the part that runs inside the Debian root of CF_PG_MAJOR.
 in_root() {
 	local m=$CF_PG_MAJOR build=/build deb
-	ensure_packages "${CF_PACKAGES[@]}" debhelper dpkg-dev fakeroot postgresql-server-dev-all \
+	ensure_packages "${CF_PACKAGES[@]}" build-essential debhelper dpkg-dev fakeroot postgresql-server-dev-all \
 		pgxnclient
 	heading "Building postgresql-$m-cf $VERSION-1"
 	rm -rf "$build"
