@@ -7,7 +7,8 @@
 #                              every suite on PostgreSQL 15, 17 and 18, then
 #                              the pg_regress and isolation suites with cf
 #                              built by gcc-11, by clang, and against
-#                              reference BLAS/LAPACK
+#                              reference BLAS/LAPACK, then the release files
+#                              installed (test/package.sh)
 #   test/check.sh              every suite on PostgreSQL 15 (this machine's)
 #   test/check.sh --pg N       every suite on PostgreSQL N (15, 17 or 18; a
 #                              major this machine lacks runs in a Debian root,
@@ -270,12 +271,18 @@ build_variant() {
 # its own output and count; one count over all of them at the end.
 run_matrix() {
 	local config out line p f total_p=0 total_f=0 lines=()
-	local configs=("--pg 15" "--pg 17" "--pg 18" "--cc gcc-11" "--cc clang" "--blas reference")
+	local configs=("--pg 15" "--pg 17" "--pg 18" "--cc gcc-11" "--cc clang" "--blas reference"
+		"package")
 	out=$WORK/matrix.out
 	for config in "${configs[@]}"; do
-		heading "test/check.sh $config"
-		# shellcheck disable=SC2086
-		"$TOP/test/check.sh" $config 2>&1 | tee "$out" || true
+		if [[ $config == package ]]; then
+			heading "test/package.sh"
+			"$TOP/test/package.sh" 2>&1 | tee "$out" || true
+		else
+			heading "test/check.sh $config"
+			# shellcheck disable=SC2086
+			"$TOP/test/check.sh" $config 2>&1 | tee "$out" || true
+		fi
 		line=$(tail -n 1 "$out")
 		if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
 			p=${BASH_REMATCH[1]}

@@ -7,10 +7,14 @@
 #                         recommend and predict; the cluster keeps running
 #                         so you can connect and play
 #   test/demo.sh stop     stop the demo cluster
+#   --pg N                with either: on PostgreSQL N (15, 17 or 18); a
+#                         major this machine lacks runs in a Debian root
+#                         (test/lib.sh, "other PostgreSQL majors")
 #
 # Port: $CF_DEMO_PORT (default 5491).  The cluster lives in /tmp/cf-demo
-# (or $CF_CLUSTER_DIR); see docs/developers.md.  Safe to re-run: a running
-# demo cluster is stopped and replaced by a fresh one.
+# (or $CF_CLUSTER_DIR; in the root for another major); see
+# docs/developers.md.  Safe to re-run: a running demo cluster is stopped and
+# replaced by a fresh one.
 set -euo pipefail
 
 # shellcheck source=test/lib.sh
@@ -18,10 +22,35 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PORT=${CF_DEMO_PORT:-5491}
 DB=cf_demo
+# how the user runs this script (the run inside a root prints it)
+CALLER=${CF_DEMO_CALLER:-$0}
 
 usage() {
-	printf 'usage: %s [start|stop]\n' "$0"
+	printf 'usage: %s [start|stop] [--pg N]\n' "$CALLER"
 }
+
+pg_major_option "$@"
+set -- "${CF_ARGS[@]}"
+
+# Another major: run this script in its Debian root, whose mounts stay while
+# the demo cluster runs there.
+if ! pg_native "$CF_PG_MAJOR"; then
+	root=$(pg_root_dir "$CF_PG_MAJOR")
+	rc=0
+	CF_PGROOT_KEEP_MOUNTS=1 CF_DEMO_CALLER="$0 --pg $CF_PG_MAJOR" \
+		run_in_pg_root "$CF_PG_MAJOR" test/demo.sh "$@" || rc=$?
+	if [[ ${1:-start} == stop ]]; then
+		pg_root_unmount "$CF_PG_MAJOR"
+	elif ((rc == 0)); then
+		cat <<EOF
+
+The demo cluster runs inside the Debian root $root.
+From this machine, connect through the root's socket directory:
+    psql -h $root/tmp/cf-demo/socket -p $PORT -U postgres $DB
+EOF
+	fi
+	exit "$rc"
+fi
 
 case ${1:-start} in
 start) ;;
@@ -48,14 +77,14 @@ on_exit() {
 	local rc=$?
 	if ((rc != 0)) && [[ -n ${CF_LOG:-} ]] && cluster_running demo; then
 		printf '\nThe demo failed (exit status %d).  Server log: %s\n' "$rc" "$CF_LOG" >&2
-		printf 'The cluster is still running; stop it with: %s stop\n' "$0" >&2
+		printf 'The cluster is still running; stop it with: %s stop\n' "$CALLER" >&2
 	fi
 }
 trap on_exit EXIT
 
 ensure_packages
 build_install quiet
-heading "Starting a private PostgreSQL 15 cluster"
+heading "Starting a private PostgreSQL $CF_PG_MAJOR cluster"
 cluster_start demo "$PORT"
 run_psql -q -d postgres -c "CREATE DATABASE $DB"
 
@@ -121,6 +150,6 @@ Then try, for example:
     SELECT cf_predict(7, 100);
     SELECT * FROM cf_training_log ORDER BY epoch;
 Stop it when you are done:
-    $0 stop
+    $CALLER stop
 Server log: $CF_LOG
 EOF

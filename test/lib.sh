@@ -296,7 +296,8 @@ run_in_pg_root() {
 	mountpoint -q "$root/dev" || { mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev"; }
 	chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
 		TERM="${TERM:-dumb}" CF_PG_MAJOR="$m" CF_CHECK_PORT="${CF_CHECK_PORT:-}" \
-		CF_DEMO_PORT="${CF_DEMO_PORT:-}" bash "/cf/$script" "$@" || rc=$?
+		CF_DEMO_PORT="${CF_DEMO_PORT:-}" CF_DEMO_CALLER="${CF_DEMO_CALLER:-}" \
+		bash "/cf/$script" "$@" || rc=$?
 	if [[ -z ${CF_PGROOT_KEEP_MOUNTS:-} ]]; then
 		pg_root_unmount "$m"
 	fi
