@@ -245,28 +245,6 @@ variant_cc_signature() {
 	esac
 }
 
-# build_variant: build cf in a copy with the compiler and BLAS asked for,
-# and install it under CF_INSTALL_ROOT.
-build_variant() {
-	local build=$WORK/build args=(PG_CONFIG="$PG_CONFIG" WERROR=1) multiarch
-	heading "Building cf${VARIANT_CC:+ with $VARIANT_CC}${VARIANT_BLAS:+ against $VARIANT_BLAS BLAS} (in a copy)"
-	[[ -n $VARIANT_CC ]] && args+=(CC="$VARIANT_CC")
-	if [[ -n $VARIANT_BLAS ]]; then
-		# Debian's reference BLAS and LAPACK by their own directories (the
-		# plain names are alternatives that OpenBLAS takes over when it is
-		# installed), found at run time through DT_RPATH.
-		multiarch=$(gcc -print-multiarch)
-		local d=/usr/lib/$multiarch
-		args+=(BLAS_CFLAGS= "BLAS_LIBS=-L$d/blas -L$d/lapack -Wl,--disable-new-dtags,-rpath,$d/blas:$d/lapack -llapack -lblas")
-	fi
-	mkdir -p "$build"
-	cp -R "$TOP/Makefile" "$TOP/cf_extension.control" "$TOP/src" "$TOP/sql" "$build/"
-	make -C "$build" -s "${args[@]}" clean
-	make -C "$build" "${args[@]}"
-	private_root_prepare
-	make -C "$build" -s "${args[@]}" install DESTDIR="$CF_INSTALL_ROOT"
-}
-
 # run_matrix: this script once per configuration of the matrix, each with
 # its own output and count; one count over all of them at the end.
 run_matrix() {
@@ -330,7 +308,7 @@ if [[ -n $VARIANT_CC || -n $VARIANT_BLAS ]]; then
 	[[ -z $VARIANT_BLAS ]] || ensure_packages libblas-dev liblapack-dev
 	export CF_INSTALL_ROOT=${CF_INSTALL_ROOT:-/tmp/cf-check-variant}
 	pg_major_set "$CF_PG_MAJOR"           # PGBIN under CF_INSTALL_ROOT
-	build_variant
+	build_variant "$WORK/build" "$VARIANT_CC" "$VARIANT_BLAS"
 	SUITES=(suite_build suite_regress suite_isolation)
 else
 	build_install verbose

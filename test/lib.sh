@@ -164,6 +164,30 @@ private_root_prepare() {
 	fi
 }
 
+# build_variant DIR CC BLAS: build cf in the copy DIR with compiler CC
+# (empty: the default) against BLAS ("reference": Debian's reference BLAS
+# and LAPACK; empty: OpenBLAS), warnings as errors, and install it under
+# CF_INSTALL_ROOT (which must be set), so the system keeps its build.
+build_variant() {
+	local build=$1 cc=$2 blas=$3 args=(PG_CONFIG="$PG_CONFIG" WERROR=1) d
+	[[ -n ${CF_INSTALL_ROOT:-} ]] || die "build_variant: CF_INSTALL_ROOT is not set"
+	heading "Building cf${cc:+ with $cc}${blas:+ against $blas BLAS} (in a copy)"
+	[[ -n $cc ]] && args+=(CC="$cc")
+	if [[ $blas == reference ]]; then
+		# Debian's reference BLAS and LAPACK by their own directories (the
+		# plain names are alternatives that OpenBLAS takes over when it is
+		# installed), found at run time through DT_RPATH.
+		d=/usr/lib/$(gcc -print-multiarch)
+		args+=(BLAS_CFLAGS= "BLAS_LIBS=-L$d/blas -L$d/lapack -Wl,--disable-new-dtags,-rpath,$d/blas:$d/lapack -llapack -lblas")
+	fi
+	mkdir -p "$build"
+	cp -R "$TOP/Makefile" "$TOP/cf_extension.control" "$TOP/src" "$TOP/sql" "$build/"
+	make -C "$build" -s "${args[@]}" clean
+	make -C "$build" "${args[@]}"
+	private_root_prepare
+	make -C "$build" -s "${args[@]}" install DESTDIR="$CF_INSTALL_ROOT"
+}
+
 # ------------------------------------------------ other PostgreSQL majors
 #
 # Debian ships one PostgreSQL major per release: 15 in Debian 12

@@ -23,14 +23,14 @@
 #     uninstalls it.
 #
 # Ends with one line "N passed, N failed"; exits non-zero on any failure.
-# Port $CF_PACKAGE_PORT (default 5493), cluster directory /tmp/cf-package in
+# Port $CF_PACKAGE_PORT (default 5488), cluster directory /tmp/cf-package in
 # the root.  Needs root (chroot, apt-get).
 set -euo pipefail
 
 # shellcheck source=test/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PORT=${CF_PACKAGE_PORT:-5493}
+PORT=${CF_PACKAGE_PORT:-5488}
 PASSED=0
 FAILED=0
 RESULTS=()
