@@ -48,7 +48,7 @@ OBJS = \
 # The current version's install script is built from sql/cf.sql; released
 # versions keep their install script as shipped (never edited), and every
 # release has an upgrade script from the one before.
-RELEASED = 0.1.0 0.2.0
+RELEASED = 0.1.0 0.2.0 0.3.0
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(wildcard sql/$(EXTENSION)--*--*.sql) $(patsubst %,sql/$(EXTENSION)--%.sql,$(RELEASED))
 DOCS =
