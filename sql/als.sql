@@ -325,7 +325,8 @@ SELECT * FROM cf_train('ials_train', algorithm => 'ials');
 SELECT * FROM cf_train('ials_train', algorithm => 'ials', rating_column => 'clicks');
 CREATE TABLE negative_events (user_id int, item_id int, weight real);
 INSERT INTO negative_events VALUES (1, 1, 2), (1, 2, -0.5);
-SELECT * FROM cf_train('negative_events', rating_column => 'weight', algorithm => 'ials');
+SELECT * FROM cf_train('negative_events', rating_column => 'weight', algorithm => 'ials',
+                       model => 'negative');
 SELECT * FROM cf_recommend_for_ratings(array[1, 2]::bigint[], array[1, -1]::real[], 5, 'ials');
 SELECT * FROM cf_recommend_for_ratings(array[1, 2]::bigint[], array[1, 3e38]::real[], 5, 'ials');
 

@@ -73,13 +73,11 @@ INSERT INTO cases (fn, what, query) VALUES
   ('cf_train', 'user_column NULL', $$SELECT * FROM cf_train('bi_ratings', user_column => NULL)$$),
   ('cf_train', 'item_column NULL', $$SELECT * FROM cf_train('bi_ratings', item_column => NULL)$$),
   ('cf_train', 'rating_column NULL', $$SELECT * FROM cf_train('bi_ratings', rating_column => NULL)$$),
-  ('cf_train', 'model NULL', $$SELECT * FROM cf_train('bi_ratings', model => NULL)$$),
   ('cf_train', 'factors NULL', $$SELECT * FROM cf_train('bi_ratings', factors => NULL)$$),
   ('cf_train', 'epochs NULL: the algorithm''s default', $$SELECT * FROM cf_train('bi_ratings', model => 'bi_null', epochs => NULL, verbose => false)$$),
   ('cf_train', 'learning_rate NULL: the algorithm''s default', $$SELECT * FROM cf_train('bi_ratings', model => 'bi_null', learning_rate => NULL, verbose => false)$$),
   ('cf_train', 'regularization NULL: the algorithm''s default', $$SELECT * FROM cf_train('bi_ratings', model => 'bi_null', regularization => NULL, verbose => false)$$),
   ('cf_train', 'seed NULL', $$SELECT * FROM cf_train('bi_ratings', seed => NULL)$$),
-  ('cf_train', 'verbose NULL', $$SELECT * FROM cf_train('bi_ratings', verbose => NULL)$$),
   -- cf_train: hyperparameters out of range, NaN, infinite
   ('cf_train', 'factors 0', $$SELECT * FROM cf_train('bi_ratings', model => 'bi', factors => 0)$$),
   ('cf_train', 'factors -1', $$SELECT * FROM cf_train('bi_ratings', model => 'bi', factors => -1)$$),

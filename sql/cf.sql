@@ -249,13 +249,13 @@ CREATE FUNCTION @extschema@.cf_train(
     user_column     name DEFAULT 'user_id',
     item_column     name DEFAULT 'item_id',
     rating_column   name DEFAULT 'rating',
-    model           text DEFAULT 'default',
+    model           text DEFAULT NULL,
     factors         integer DEFAULT 64,
     epochs          integer DEFAULT NULL,
     learning_rate   double precision DEFAULT NULL,
     regularization  double precision DEFAULT NULL,
     seed            bigint DEFAULT 42,
-    verbose         boolean DEFAULT true,
+    verbose         boolean DEFAULT NULL,
     workers         integer DEFAULT NULL,
     algorithm       text DEFAULT 'sgd',
     validation_fraction double precision DEFAULT 0,
@@ -281,7 +281,7 @@ AS 'MODULE_PATHNAME', 'cf_train'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.cf_train(regclass, name, name, name, text, integer, integer, double precision, double precision, bigint, boolean, integer, text, double precision, boolean, integer, double precision, text, integer, double precision) IS
-'cf: train a model (SGD, ALS or implicit-feedback iALS matrix factorization, or a baseline) from a ratings relation and store it under a name; NULL settings take the algorithm''s defaults';
+'cf: train a model (SGD, ALS or implicit-feedback iALS matrix factorization, or a baseline) from a ratings relation and store it under a name (NULL: "default", replaced only by the same algorithm); NULL settings take the algorithm''s defaults; verbose NULL prints a short trace, true every epoch, false nothing';
 
 --
 -- Scoring

@@ -68,12 +68,11 @@ SELECT * FROM cf_train(NULL);
 SELECT * FROM cf_train('ratings', user_column => NULL);
 SELECT * FROM cf_train('ratings', item_column => NULL);
 SELECT * FROM cf_train('ratings', rating_column => NULL);
-SELECT * FROM cf_train('ratings', model => NULL);
 SELECT * FROM cf_train('ratings', factors => NULL);
 -- (epochs, learning_rate, regularization and the ALS/iALS settings may be
--- NULL: the algorithm's default; see the als test)
+-- NULL: the algorithm's default, see the als test; model NULL names
+-- "default" and verbose NULL prints a short trace, see the train test)
 SELECT * FROM cf_train('ratings', seed => NULL);
-SELECT * FROM cf_train('ratings', verbose => NULL);
 
 -- a learning rate so large that training diverges
 CREATE TABLE steep (user_id int, item_id int, rating float8);
@@ -86,7 +85,7 @@ SELECT * FROM cf_train('ratings', regularization => 1000, epochs => 5, verbose =
 CREATE TABLE vast (user_id int, item_id int, rating float8);
 INSERT INTO vast SELECT u, i, CASE WHEN u <= 5 THEN 3e38 ELSE -3e38 END
 FROM generate_series(1, 10) u, generate_series(1, 10) i;
-SELECT * FROM cf_train('vast', algorithm => 'als', epochs => 2, verbose => false);
+SELECT * FROM cf_train('vast', algorithm => 'als', epochs => 2, model => 'vast', verbose => false);
 DROP TABLE vast;
 
 -- a training that needs more memory than maintenance_work_mem allows

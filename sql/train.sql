@@ -217,4 +217,20 @@ SELECT (SELECT count(*) FROM cf_user_factors) AS users, (SELECT count(*) FROM cf
        (SELECT count(*) FROM cf_training_log) AS epochs;
 ROLLBACK;
 
+-- without a model argument (or with model => NULL) the model is "default",
+-- which only a training of the same algorithm replaces unasked; named, any
+-- algorithm replaces it.  (The NOTICE a replacement prints: docs/reference/
+-- cf_train.md, run by the doc tests, as NOTICEs carry timings.)
+SELECT version AS default_version, algorithm AS default_algorithm
+FROM cf_models WHERE name = 'default' \gset
+SELECT * FROM cf_train('tiny', algorithm => 'als', verbose => false);
+SELECT * FROM cf_train('tiny', algorithm => 'baseline', model => NULL, verbose => false);
+SELECT version = :default_version AND algorithm = :'default_algorithm' AS default_unchanged
+FROM cf_models WHERE name = 'default';
+BEGIN;
+SELECT model, ratings FROM cf_train('tiny', verbose => false);
+SELECT model, ratings FROM cf_train('tiny', model => 'default', algorithm => 'als', verbose => false);
+SELECT algorithm, ratings FROM cf_models WHERE name = 'default';
+ROLLBACK;
+
 SELECT name FROM cf_models ORDER BY name;

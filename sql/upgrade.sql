@@ -159,8 +159,30 @@ REVOKE ALL ON cf_models, cf_user_factors, cf_item_factors, cf_training_log, rati
 REVOKE ALL ON SEQUENCE cf_model_version_seq FROM "regress_cf Upgrade ""Q""";
 DROP ROLE "regress_cf Upgrade ""Q""";
 
+-- from 0.3.0: cf_train's model and verbose default to NULL since 0.4.0
+CREATE DATABASE cf_from_0_3_0;
+\c cf_from_0_3_0
+CREATE EXTENSION cf VERSION '0.3.0';
+CREATE TABLE ratings AS SELECT * FROM cf_synthetic_ratings(200, 100, 3000);
+SELECT users FROM cf_train('ratings', epochs => 5, verbose => false);
+-- until the update, 0.3.0's declaration passes model 'default': replaced
+-- whatever its algorithm, as 0.3.0 did
+SELECT users FROM cf_train('ratings', algorithm => 'als', epochs => 2, verbose => false);
+SELECT algorithm FROM cf_models WHERE name = 'default';
+SELECT array_agg(item_id) AS recommended_before FROM cf_recommend(1, 5) \gset
+ALTER EXTENSION cf UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'cf';
+:catalog_query \gset updated_
+SELECT :fresh_objects = :updated_objects AS same_object_count,
+       :'fresh_digest' = :'updated_digest' AS same_as_fresh_install;
+SELECT array_agg(item_id) = :'recommended_before' AS same_recommendations FROM cf_recommend(1, 5);
+-- after it, the default name is replaced only by the same algorithm
+SELECT users FROM cf_train('ratings', epochs => 5, verbose => false);
+SELECT users FROM cf_train('ratings', algorithm => 'als', epochs => 2, verbose => false);
+
 \c contrib_regression
 DROP DATABASE cf_fresh;
 DROP DATABASE cf_from_0_1_0;
 DROP DATABASE cf_from_0_2_0;
 DROP DATABASE cf_owners_0_2_0;
+DROP DATABASE cf_from_0_3_0;

@@ -669,7 +669,7 @@ als_train_for(bool implicit, const CfRatings *data, const CfTrainParams *params,
 	begin_half(&st, SIDE_ITEMS);
 
 	if (pcxt)
-		cf_parallel_launch(pcxt, &sh->sync, workers, params->verbose);
+		cf_parallel_launch(pcxt, &sh->sync, workers, params->trace == CF_TRACE_ALL);
 
 	INSTR_TIME_SET_CURRENT(ld.start);
 	train_loop(&st, &ld);

@@ -38,6 +38,7 @@
 #include "utils/tuplestore.h"
 
 #include "cache.h"
+#include "manage.h"
 #include "model.h"
 #include "util.h"
 
@@ -422,20 +423,16 @@ axis_label(double v)
 }
 
 /*
- * cf_training_chart(model text, width int, height int) RETURNS SETOF text
+ * The lines of the chart of a training log: epochs epochs of loss and
+ * validation RMSE (NaN: none), epoch kept (1-based; 0: none), at most width
+ * columns and height rows.  Any values draw (NaN and infinities are left
+ * out); cf_training_chart draws the stored log, cf_train its own trace.
  */
-Datum
-cf_training_chart(PG_FUNCTION_ARGS)
+List *
+cf_chart_lines(const char *model, int epochs, const double *loss, const double *val, int kept,
+			   int width, int height)
 {
-	Oid			nsp = cf_extension_schema(fcinfo);
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *model = cf_model_name_arg(fcinfo, 0);
-	int32		width;
-	int32		height;
-	int			epochs;
-	int			kept = 0;
-	double	   *loss;
-	double	   *val;
+	List	   *lines = NIL;
 	bool		have_val = false;
 	int			ncols;
 	double	   *cl;				/* per column: the loss, validation RMSE */
@@ -447,50 +444,11 @@ cf_training_chart(PG_FUNCTION_ARGS)
 	char	  **labels;
 	int			label_width = LABEL_WIDTH;
 	StringInfoData line;
-	bool		isnull;
-	Datum		d;
-
-	cf_require_arg(fcinfo, 1, "width");
-	cf_require_arg(fcinfo, 2, "height");
-	width = PG_GETARG_INT32(1);
-	height = PG_GETARG_INT32(2);
-	cf_check_int_arg("width", width, MIN_WIDTH, MAX_WIDTH);
-	cf_check_int_arg("height", height, MIN_HEIGHT, MAX_HEIGHT);
-	/* SETOF text: the one-column descriptor the executor expects */
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-
-	/* the model's kept epoch and its log, as the caller sees them */
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (run(psprintf("SELECT epoch_kept FROM %s WHERE name OPERATOR(pg_catalog.=) $1",
-					 cf_table(nsp, "cf_models")),
-			SPI_OK_SELECT, model, NULL) == 0)
-		no_such_model(model);
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (!isnull)
-		kept = DatumGetInt32(d);
-	epochs = (int) run(psprintf("SELECT loss, validation_rmse FROM %s"
-								" WHERE model OPERATOR(pg_catalog.=) $1 ORDER BY epoch",
-								cf_table(nsp, "cf_training_log")),
-					   SPI_OK_SELECT, model, NULL);
-	loss = SPI_palloc(Max(epochs, 1) * sizeof(double));
-	val = SPI_palloc(Max(epochs, 1) * sizeof(double));
-	for (int e = 0; e < epochs; e++)
-	{
-		loss[e] = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[e], SPI_tuptable->tupdesc,
-											   1, &isnull));
-		d = SPI_getbinval(SPI_tuptable->vals[e], SPI_tuptable->tupdesc, 2, &isnull);
-		val[e] = isnull ? get_float8_nan() : DatumGetFloat8(d);
-		have_val |= !isnull;
-	}
-	SPI_finish();
 
 	if (epochs == 0)
-	{
-		put_line(rsinfo, psprintf("model \"%s\" has no training log", model));
-		return (Datum) 0;
-	}
-
+		return list_make1(psprintf("model \"%s\" has no training log", model));
+	for (int e = 0; e < epochs; e++)
+		have_val |= !isnan(val[e]);
 	/* one column per epoch, or per group of epochs (showing the group's last) */
 	ncols = Min(epochs, width);
 	cl = palloc(ncols * sizeof(double));
@@ -552,7 +510,7 @@ cf_training_chart(PG_FUNCTION_ARGS)
 					 epochs, epochs == 1 ? "" : "s");
 	if (kept > 0 && kept != epochs)
 		appendStringInfo(&line, ", epoch %d kept (^)", kept);
-	put_line(rsinfo, line.data);
+	lines = lappend(lines, pstrdup(line.data));
 	/* labels at the top, middle and bottom, all as wide as the widest */
 	labels = palloc0(height * sizeof(char *));
 	for (int r = 0; r < height; r++)
@@ -569,13 +527,13 @@ cf_training_chart(PG_FUNCTION_ARGS)
 		/* no trailing blanks */
 		while (line.len > 0 && line.data[line.len - 1] == ' ')
 			line.data[--line.len] = '\0';
-		put_line(rsinfo, line.data);
+		lines = lappend(lines, pstrdup(line.data));
 	}
 	resetStringInfo(&line);
 	appendStringInfo(&line, "%*s +", label_width, "");
 	for (int c = 0; c < ncols; c++)
 		appendStringInfoChar(&line, kept_col[c] && kept != epochs ? '^' : '-');
-	put_line(rsinfo, line.data);
+	lines = lappend(lines, pstrdup(line.data));
 	resetStringInfo(&line);
 	appendStringInfo(&line, "%*s  1", label_width, "");
 	if (epochs > 1)
@@ -585,6 +543,64 @@ cf_training_chart(PG_FUNCTION_ARGS)
 		appendStringInfo(&line, "%*s", Max(ncols - 1, (int) strlen(last) + 1), last);
 	}
 	appendStringInfoString(&line, "  epoch");
-	put_line(rsinfo, line.data);
+	lines = lappend(lines, pstrdup(line.data));
+	return lines;
+}
+
+/*
+ * cf_training_chart(model text, width int, height int) RETURNS SETOF text
+ */
+Datum
+cf_training_chart(PG_FUNCTION_ARGS)
+{
+	Oid			nsp = cf_extension_schema(fcinfo);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *model = cf_model_name_arg(fcinfo, 0);
+	int32		width;
+	int32		height;
+	int			epochs;
+	int			kept = 0;
+	double	   *loss;
+	double	   *val;
+	bool		isnull;
+	Datum		d;
+	ListCell   *lc;
+
+	cf_require_arg(fcinfo, 1, "width");
+	cf_require_arg(fcinfo, 2, "height");
+	width = PG_GETARG_INT32(1);
+	height = PG_GETARG_INT32(2);
+	cf_check_int_arg("width", width, MIN_WIDTH, MAX_WIDTH);
+	cf_check_int_arg("height", height, MIN_HEIGHT, MAX_HEIGHT);
+	/* SETOF text: the one-column descriptor the executor expects */
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+
+	/* the model's kept epoch and its log, as the caller sees them */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (run(psprintf("SELECT epoch_kept FROM %s WHERE name OPERATOR(pg_catalog.=) $1",
+					 cf_table(nsp, "cf_models")),
+			SPI_OK_SELECT, model, NULL) == 0)
+		no_such_model(model);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+		kept = DatumGetInt32(d);
+	epochs = (int) run(psprintf("SELECT loss, validation_rmse FROM %s"
+								" WHERE model OPERATOR(pg_catalog.=) $1 ORDER BY epoch",
+								cf_table(nsp, "cf_training_log")),
+					   SPI_OK_SELECT, model, NULL);
+	loss = SPI_palloc(Max(epochs, 1) * sizeof(double));
+	val = SPI_palloc(Max(epochs, 1) * sizeof(double));
+	for (int e = 0; e < epochs; e++)
+	{
+		loss[e] = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[e], SPI_tuptable->tupdesc,
+											   1, &isnull));
+		d = SPI_getbinval(SPI_tuptable->vals[e], SPI_tuptable->tupdesc, 2, &isnull);
+		val[e] = isnull ? get_float8_nan() : DatumGetFloat8(d);
+	}
+	SPI_finish();
+
+	foreach(lc, cf_chart_lines(model, epochs, loss, val, kept, width, height))
+		put_line(rsinfo, (char *) lfirst(lc));
 	return (Datum) 0;
 }

@@ -138,6 +138,8 @@ typedef struct ModelRow
 	char	   *owner;			/* owner's name, or NULL (0.1.0 tables) */
 	Oid			owner_oid;		/* InvalidOid if no role has that name */
 	bool		allowed;		/* caller has the owner's privileges */
+	char	   *algorithm;		/* as stored */
+	int64		version;
 } ModelRow;
 
 /*
@@ -183,7 +185,8 @@ model_row(Oid nsp, const char *name, Snapshot snapshot, ModelRow *row)
 	bool		isnull;
 	Datum		d;
 
-	sql = psprintf("SELECT ctid, xmin, %s%s FROM %s WHERE name OPERATOR(pg_catalog.=) $1",
+	sql = psprintf("SELECT ctid, xmin, algorithm, version, %s%s FROM %s"
+				   " WHERE name OPERATOR(pg_catalog.=) $1",
 				   owner_name_sql(type),
 				   type == REGROLEOID ? ", owner::pg_catalog.oid" : "",
 				   cf_table(nsp, "cf_models"));
@@ -207,10 +210,12 @@ model_row(Oid nsp, const char *name, Snapshot snapshot, ModelRow *row)
 
 		row->tid = *(ItemPointer) DatumGetPointer(SPI_getbinval(tup, desc, 1, &isnull));
 		row->xmin = DatumGetTransactionId(SPI_getbinval(tup, desc, 2, &isnull));
-		d = SPI_getbinval(tup, desc, 3, &isnull);
+		row->algorithm = TextDatumGetCString(SPI_getbinval(tup, desc, 3, &isnull));
+		row->version = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+		d = SPI_getbinval(tup, desc, 5, &isnull);
 		row->owner = isnull ? NULL : TextDatumGetCString(d);
 		if (type == REGROLEOID)
-			row->owner_oid = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
+			row->owner_oid = DatumGetObjectId(SPI_getbinval(tup, desc, 6, &isnull));
 		else if (row->owner)
 			row->owner_oid = cf_role_oid(row->owner);
 		/* no owner column: no row-level security, anyone may; a superuser always may */
@@ -261,8 +266,8 @@ require_privilege(Oid nsp, const char *relname, AclMode mode, ObjectType kind)
  * sees it (a training of the same name that committed while this one
  * waited for the lock would otherwise be overwritten unseen).
  */
-void
-cf_check_replace(Oid nsp, const char *name)
+bool
+cf_check_replace(Oid nsp, const char *name, char **algorithm, int64 *version)
 {
 	ModelRow	seen;
 	ModelRow	latest;
@@ -294,7 +299,14 @@ cf_check_replace(Oid nsp, const char *name)
 	}
 	if (seen.exists && !seen.allowed)
 		report_not_owner(name, &seen, "replace");
+	if (seen.exists)
+	{
+		*algorithm = SPI_palloc(strlen(seen.algorithm) + 1);
+		strcpy(*algorithm, seen.algorithm);
+		*version = seen.version;
+	}
 	SPI_finish();
+	return seen.exists;
 }
 
 /*

@@ -143,8 +143,10 @@ extern void cf_lock_model(const char *name);
  * Under the model's lock: error unless the caller may replace the model
  * (its owner's privileges) and, in REPEATABLE READ or SERIALIZABLE, unless
  * no concurrent training stored it since the transaction's snapshot.
+ * True if a model of that name exists: then *algorithm and *version are
+ * its (palloc'd in the caller's context).
  */
-extern void cf_check_replace(Oid nsp, const char *name);
+extern bool cf_check_replace(Oid nsp, const char *name, char **algorithm, int64 *version);
 
 /*
  * Under the name's lock: error unless no model has the name, as the caller

@@ -707,7 +707,7 @@ sgd_train(const CfRatings *data, const CfTrainParams *params, int workers,
 	draw_schedule(sh, &ld.rng);
 
 	if (pcxt)
-		cf_parallel_launch(pcxt, &sh->sync, workers, params->verbose);
+		cf_parallel_launch(pcxt, &sh->sync, workers, params->trace == CF_TRACE_ALL);
 
 	INSTR_TIME_SET_CURRENT(ld.epoch_start);
 	train_loop(&st, &ld);

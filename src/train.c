@@ -64,6 +64,7 @@
 #include "baseline.h"
 #include "blas.h"
 #include "load.h"
+#include "manage.h"
 #include "model.h"
 #include "parallel.h"
 #include "sgd.h"
@@ -75,6 +76,13 @@
 #define MAX_EPOCHS 100000
 #define MAX_CG_STEPS 100
 #define MAX_ALPHA 100000
+
+/* The short trace (cf_train's default): about this many epoch lines ... */
+#define SHORT_TRACE_LINES 5
+/* ... and, from this many epochs on, a chart of this size */
+#define SHORT_TRACE_CHART_EPOCHS 10
+#define SHORT_TRACE_CHART_WIDTH 50
+#define SHORT_TRACE_CHART_HEIGHT 6
 
 /*
  * cf_train's arguments, by position.  Those from ARG_WORKERS on were added
@@ -109,6 +117,10 @@ enum
 #define RESULT_COLUMNS 11
 
 PG_FUNCTION_INFO_V1(cf_train);
+
+static bool in_short_trace(const CfTrainParams *params, int epoch);
+static void epoch_notice(int epoch, const CfEpoch *log);
+static void trace_chart(const char *model, const CfEpoch *log, int epochs, int kept);
 
 /*
  * The rating_column argument (argument argno): a column name, or NULL
@@ -331,19 +343,59 @@ cf_epoch_done(const CfTrainParams *params, int epoch, const CfFactors *current,
 			stop = true;
 	}
 
-	if (params->verbose)
-	{
-		if (v != NULL)
-			ereport(NOTICE,
-					(errmsg("epoch %d: loss %.6f, rmse %.6f, validation rmse %.6f, %.3f s",
-							epoch + 1, log->loss, log->rmse, log->validation_rmse,
-							log->seconds)));
-		else
-			ereport(NOTICE,
-					(errmsg("epoch %d: loss %.6f, rmse %.6f, %.3f s",
-							epoch + 1, log->loss, log->rmse, log->seconds)));
-	}
+	if (params->trace == CF_TRACE_ALL ||
+		(params->trace == CF_TRACE_SHORT && in_short_trace(params, epoch)))
+		epoch_notice(epoch, log);
 	return stop;
+}
+
+/*
+ * Whether the short trace shows epoch (0-based): the first, and every
+ * stride-th so that about SHORT_TRACE_LINES lines cover the epochs asked
+ * for.  (cf_train adds the last epoch run if it was not among them.)
+ */
+static bool
+in_short_trace(const CfTrainParams *params, int epoch)
+{
+	int			stride = Max(1, (params->epochs + SHORT_TRACE_LINES - 1) / SHORT_TRACE_LINES);
+
+	return epoch == 0 || (epoch + 1) % stride == 0;
+}
+
+/* The NOTICE of an epoch (0-based) of the trace. */
+static void
+epoch_notice(int epoch, const CfEpoch *log)
+{
+	if (!isnan(log->validation_rmse))
+		ereport(NOTICE,
+				(errmsg("epoch %d: loss %.6f, rmse %.6f, validation rmse %.6f, %.3f s",
+						epoch + 1, log->loss, log->rmse, log->validation_rmse,
+						log->seconds)));
+	else
+		ereport(NOTICE,
+				(errmsg("epoch %d: loss %.6f, rmse %.6f, %.3f s",
+						epoch + 1, log->loss, log->rmse, log->seconds)));
+}
+
+/* The short trace's chart of the epochs run, epoch kept marked. */
+static void
+trace_chart(const char *model, const CfEpoch *log, int epochs, int kept)
+{
+	double	   *loss = palloc(sizeof(double) * epochs);
+	double	   *val = palloc(sizeof(double) * epochs);
+	StringInfoData chart;
+	ListCell   *lc;
+
+	for (int e = 0; e < epochs; e++)
+	{
+		loss[e] = log[e].loss;
+		val[e] = log[e].validation_rmse;
+	}
+	initStringInfo(&chart);
+	foreach(lc, cf_chart_lines(model, epochs, loss, val, kept, SHORT_TRACE_CHART_WIDTH,
+							   SHORT_TRACE_CHART_HEIGHT))
+		appendStringInfo(&chart, "%s%s", chart.len > 0 ? "\n" : "", (char *) lfirst(lc));
+	ereport(NOTICE, (errmsg_internal("%s", chart.data)));
 }
 
 /*
@@ -499,9 +551,12 @@ cf_train_ratings(const CfRatings *data, const CfAlgorithm *alg,
 
 /* Load, hold out, train and store (see train.h). */
 void
-cf_train_and_store(Oid nsp, CfSource *src, const char *model, const CfAlgorithm *alg,
-				   CfTrainParams *params, int workers, CfTrainResult *result)
+cf_train_and_store(Oid nsp, CfSource *src, const char *model, bool named,
+				   const CfAlgorithm *alg, CfTrainParams *params, int workers,
+				   CfTrainResult *result)
 {
+	char	   *replaced = NULL;
+	int64		replaced_version = 0;
 	MemoryContext cxt;
 	MemoryContext oldcxt;
 	CfRatings	data;
@@ -525,7 +580,19 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, const CfAlgorithm 
 
 	cf_check_source(src);
 	cf_lock_model(model);
-	cf_check_replace(nsp, model);
+	if (cf_check_replace(nsp, model, &replaced, &replaced_version))
+	{
+		/* the default name replaces only a model of the same algorithm */
+		if (!named && cf_algorithm_by_name(replaced) != alg)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("model \"%s\" was trained by algorithm \"%s\", not \"%s\"",
+							model, replaced, alg->name),
+					 errdetail("Without a model argument, cf_train replaces the model \"%s\" only with one of the same algorithm.",
+							   model),
+					 errhint("Name the model: model => '%s' replaces it, another name keeps it.",
+							 model)));
+	}
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "cf training",
 								ALLOCSET_DEFAULT_SIZES);
@@ -537,7 +604,7 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, const CfAlgorithm 
 				(errmsg("skipped %lld rows with a NULL user, item or rating",
 						(long long) data.skipped)));
 	cf_check_ratings(alg, src, &data);
-	if (params->verbose)
+	if (params->trace != CF_TRACE_NONE)
 		ereport(NOTICE,
 				(errmsg("read %lld ratings of %d users and %d items in %.3f s",
 						(long long) data.n, data.nusers, data.nitems,
@@ -557,7 +624,7 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, const CfAlgorithm 
 		cf_check_memory(footprint, "training");
 		v = hold_out(&data, params);
 		params->validation = v;
-		if (params->verbose)
+		if (params->trace != CF_TRACE_NONE)
 			ereport(NOTICE,
 					(errmsg("holding out %lld of %lld ratings for validation",
 							(long long) v->n, (long long) loaded)));
@@ -571,7 +638,7 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, const CfAlgorithm 
 	cf_check_memory(footprint, "training");
 	/* report the peak of the whole call */
 	footprint = Max(footprint, cf_ratings_bytes(loaded, data.nusers, data.nitems));
-	if (params->verbose)
+	if (params->trace != CF_TRACE_NONE)
 		ereport(NOTICE,
 				(errmsg("training needs %zu MB of memory (maintenance_work_mem is %d MB)",
 						(footprint + (1 << 20) - 1) >> 20, maintenance_work_mem / 1024)));
@@ -579,6 +646,9 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, const CfAlgorithm 
 	log = palloc(sizeof(CfEpoch) * params->epochs);
 	memset(&fit, 0, sizeof(fit));
 	alg->train(&data, params, workers, &factors, log, &fit);
+	if (params->trace == CF_TRACE_SHORT && fit.epochs > 0 &&
+		!in_short_trace(params, fit.epochs - 1))
+		epoch_notice(fit.epochs - 1, &log[fit.epochs - 1]);
 
 	result->epochs = fit.epochs;
 	result->epoch_kept = fit.epochs;
@@ -602,7 +672,7 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, const CfAlgorithm 
 					fit.rmse = log[v->best].rmse;
 				}
 			}
-			if (params->verbose)
+			if (params->trace != CF_TRACE_NONE)
 				ereport(NOTICE,
 						(errmsg("early stopping: kept epoch %d of %d, validation rmse %.6f",
 								result->epoch_kept, fit.epochs, result->validation_rmse)));
@@ -616,7 +686,21 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, const CfAlgorithm 
 	result->rmse = fit.rmse;
 	result->loss = fit.loss;
 	result->seconds = cf_seconds_since(start);
+	if (params->trace == CF_TRACE_SHORT && fit.epochs >= SHORT_TRACE_CHART_EPOCHS)
+		trace_chart(model, log, fit.epochs, result->epoch_kept);
+	/* where the result row's fit is not the kept epoch's line, say why */
+	if (params->trace != CF_TRACE_NONE && result->epoch_kept > 0 &&
+		(result->loss != log[result->epoch_kept - 1].loss ||
+		 result->rmse != log[result->epoch_kept - 1].rmse))
+		ereport(NOTICE,
+				(errmsg("model \"%s\": loss %.6f, rmse %.6f over the training ratings",
+						model, result->loss, result->rmse),
+				 errdetail("The epoch lines are measured while each epoch updates the factors; these are the final factors' exact fit, which the result row gives.")));
 
+	if (replaced != NULL && params->trace != CF_TRACE_NONE)
+		ereport(NOTICE,
+				(errmsg("replacing model \"%s\" (algorithm \"%s\", version %lld)",
+						model, replaced, (long long) replaced_version)));
 	m.name = model;
 	m.source = src;
 	m.algorithm = alg->name;
@@ -682,10 +766,11 @@ read_params(FunctionCallInfo fcinfo, const CfAlgorithm *alg, CfTrainParams *para
 	memset(params, 0, sizeof(*params));
 	cf_require_arg(fcinfo, ARG_FACTORS, "factors");
 	cf_require_arg(fcinfo, ARG_SEED, "seed");
-	cf_require_arg(fcinfo, ARG_VERBOSE, "verbose");
 	params->factors = PG_GETARG_INT32(ARG_FACTORS);
 	params->seed = PG_GETARG_INT64(ARG_SEED);
-	params->verbose = PG_GETARG_BOOL(ARG_VERBOSE);
+	/* verbose: NULL (the default since 0.4.0) a short trace, true every epoch */
+	params->trace = PG_ARGISNULL(ARG_VERBOSE) ? CF_TRACE_SHORT :
+		PG_GETARG_BOOL(ARG_VERBOSE) ? CF_TRACE_ALL : CF_TRACE_NONE;
 
 	if (arg_given(fcinfo, ARG_EPOCHS))
 	{
@@ -762,6 +847,7 @@ cf_train(PG_FUNCTION_ARGS)
 	const CfAlgorithm *alg;
 	CfTrainResult result;
 	const char *model;
+	bool		named;
 	TupleDesc	tupdesc;
 	Datum		values[RESULT_COLUMNS];
 	bool		nulls[RESULT_COLUMNS] = {0};
@@ -786,7 +872,9 @@ cf_train(PG_FUNCTION_ARGS)
 	src.user_column = name_arg(fcinfo, ARG_USER_COLUMN, "user_column");
 	src.item_column = name_arg(fcinfo, ARG_ITEM_COLUMN, "item_column");
 	src.rating_column = cf_rating_column_arg(fcinfo, ARG_RATING_COLUMN, alg);
-	model = cf_model_name_arg(fcinfo, ARG_MODEL);
+	/* model: NULL (the default since 0.4.0) names the model "default" */
+	named = !PG_ARGISNULL(ARG_MODEL);
+	model = named ? cf_model_name_arg(fcinfo, ARG_MODEL) : CF_DEFAULT_MODEL;
 	read_params(fcinfo, alg, &params);
 	workers = -1;				/* automatic, also when NULL */
 	if (arg_given(fcinfo, ARG_WORKERS))
@@ -798,7 +886,7 @@ cf_train(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
-	cf_train_and_store(nsp, &src, model, alg, &params, workers, &result);
+	cf_train_and_store(nsp, &src, model, named, alg, &params, workers, &result);
 
 	values[0] = CStringGetTextDatum(model);
 	values[1] = Int64GetDatum(result.users);

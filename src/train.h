@@ -25,6 +25,18 @@ typedef enum CfSolver
 	CF_SOLVER_CG				/* a few warm-started conjugate-gradient steps */
 } CfSolver;
 
+/*
+ * What a training reports as NOTICEs (cf_train's verbose argument): nothing
+ * (false), a short trace that fits a screen (NULL, the default: a few
+ * epochs, the last, and a chart of the curve), or every epoch (true).
+ */
+typedef enum CfTrace
+{
+	CF_TRACE_NONE,
+	CF_TRACE_SHORT,
+	CF_TRACE_ALL
+} CfTrace;
+
 /* cf_train's held-out ratings and early-stopping state (train.c). */
 typedef struct CfValidation CfValidation;
 
@@ -40,7 +52,7 @@ typedef struct CfTrainParams
 	double		learning_rate;	/* sgd */
 	double		regularization;
 	int64		seed;
-	bool		verbose;		/* NOTICEs: one per epoch */
+	CfTrace		trace;			/* which NOTICEs */
 	CfSolver	solver;			/* als, ials */
 	int			cg_steps;		/* als, ials with the CG solver */
 	double		alpha;			/* ials: confidence 1 + alpha r */
@@ -161,7 +173,7 @@ typedef struct CfAlgorithm
  * - The leader (never a worker) calls it once after each epoch (ALS: each
  *   full iteration), epoch counting from 0, with log[epoch]'s loss, rmse
  *   and seconds filled in; it fills log->validation_rmse (NaN when nothing
- *   is held out) and prints the epoch's NOTICE when params->verbose.
+ *   is held out) and prints the epoch's NOTICE as params->trace asks.
  * - current is a view of the factors as they are after that epoch, with
  *   the data's dense user and item indices, k and stride as in CfFactors.
  *   Its pointers may point into shared memory that workers write (SGD);
@@ -203,7 +215,7 @@ extern char *cf_rating_column_arg(FunctionCallInfo fcinfo, int argno,
 /*
  * Complete and check the settings of a training with algorithm alg: *params
  * holds the values of the arguments whose CF_ARG_* bit is in `given`
- * (and factors, seed, verbose and the validation settings).  An argument
+ * (and factors, seed, trace and the validation settings).  An argument
  * given that the algorithm does not take is an error; one not given takes
  * the algorithm's default (0 if it does not take it).  Then every value is
  * checked (the ranges of cf_train's arguments, validation against early
@@ -238,9 +250,11 @@ typedef struct CfTrainResult
  * Everything cf_train does after checking its arguments: lock the model
  * name, load the source (checked with cf_check_source), hold out the
  * validation set, train, and store the model as `model` in the caller's
- * transaction.  workers < 0: automatic.
+ * transaction.  workers < 0: automatic.  A model of that name trained by
+ * another algorithm is replaced only if the caller named it (named); a
+ * replacement is said in a NOTICE unless params->trace is CF_TRACE_NONE.
  */
-extern void cf_train_and_store(Oid nsp, CfSource *src, const char *model,
+extern void cf_train_and_store(Oid nsp, CfSource *src, const char *model, bool named,
 							   const CfAlgorithm *alg, CfTrainParams *params,
 							   int workers, CfTrainResult *result);
 

@@ -279,7 +279,7 @@ cf_cross_validate(PG_FUNCTION_ARGS)
 		params.regularization = PG_GETARG_FLOAT8(9);
 	}
 	params.seed = PG_GETARG_INT64(10);
-	params.verbose = false;		/* no NOTICE per epoch */
+	params.trace = CF_TRACE_NONE;	/* no NOTICE per epoch */
 	params.patience = 1;
 	cf_complete_train_params(alg, given, &params);
 	eval_args(fcinfo, 11, 12, 14, &k, &threshold, &workers);
@@ -529,8 +529,8 @@ cf_grid_search(PG_FUNCTION_ARGS)
 		CfTrainParams best = settings[0].params;
 
 		MemoryContextReset(cxt);
-		best.verbose = false;
-		cf_train_and_store(nsp, &src, model, alg, &best, workers, &result);
+		best.trace = CF_TRACE_NONE;
+		cf_train_and_store(nsp, &src, model, true, alg, &best, workers, &result);
 		settings[0].stored = true;
 		if (verbose)
 			ereport(NOTICE,

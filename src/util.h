@@ -91,6 +91,9 @@ extern int32 cf_sort_unique_int64(int64 *v, int32 n);
 extern void cf_init_receiver(DestReceiver *dest,
 							 bool (*receive) (TupleTableSlot *slot, DestReceiver *self));
 
+/* The model a call names when it names none. */
+#define CF_DEFAULT_MODEL "default"
+
 /* Longest model name, in bytes. */
 #define CF_MAX_MODEL_NAME 1024
 
