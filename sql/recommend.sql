@@ -59,6 +59,19 @@ SELECT * FROM cf_recommend(1, 2, 'handmade');
 SELECT * FROM cf_recommend(1, 10, 'handmade', exclude_rated => false);
 SELECT cf_predict(1, 4, 'handmade') AS clipped, cf_predict(1, 2, 'handmade') AS mean_plus_user_bias;
 
+-- scores are computed in single precision and come back with the float's
+-- digits (4.686569), not a double's rendering of it (4.686569690704346):
+-- at most 9 significant digits, for every function that scores
+SELECT bool_and(length(btrim(regexp_replace(score::text, '[^0-9]|e.*$', '', 'g'), '0')) <= 9)
+       AS short_scores
+FROM (SELECT score FROM cf_recommend(1, 50)
+      UNION ALL SELECT cf_predict(user_id, item_id) FROM ratings_test
+      UNION ALL SELECT score FROM cf_recommend_batch(ARRAY[1, 2, 3], 20)
+      UNION ALL SELECT score FROM cf_recommend_for_ratings(ARRAY[1, 2, 3], ARRAY[5, 4, 1], 20)
+      UNION ALL SELECT similarity FROM cf_similar_items(1, 20)
+      UNION ALL SELECT similarity FROM cf_similar_users(1, 20)
+      UNION ALL SELECT share FROM cf_explain(1, 2)) s;
+
 -- errors
 SELECT * FROM cf_recommend(1, 0);
 SELECT * FROM cf_recommend(1, -5);

@@ -20,13 +20,14 @@ SELECT ratings, round(global_mean::numeric, 6) =
        epochs, epoch_kept, hyperparameters
 FROM cf_models WHERE name = 'v';
 -- every epoch logs a validation RMSE; the last is what cf_predict scores
--- on the held-out rows with the stored model
+-- on the held-out rows with the stored model (to 1e-6: cf_predict returns
+-- a score's float digits)
 SELECT count(*) AS epochs, count(validation_rmse) AS validated,
        round(max(validation_rmse) FILTER (WHERE epoch = 1)::numeric, 2) AS first,
        round(min(validation_rmse) FILTER (WHERE epoch = 30)::numeric, 2) AS last
 FROM cf_training_log WHERE model = 'v';
 SELECT abs((SELECT validation_rmse FROM cf_training_log WHERE model = 'v' AND epoch = 30) -
-           sqrt(avg((cf_predict(user_id, item_id, 'v') - rating) ^ 2))) < 1e-9 AS logged_as_predicted
+           sqrt(avg((cf_predict(user_id, item_id, 'v') - rating) ^ 2))) < 1e-6 AS logged_as_predicted
 FROM vr WHERE cf_split_validation(user_id, item_id, 0.1, 42);
 -- and cf_evaluate on the held-out rows agrees
 CREATE VIEW vr_validation AS SELECT * FROM vr WHERE cf_split_validation(user_id, item_id, 0.1, 42);
@@ -61,7 +62,7 @@ FROM cf_models WHERE name = 'es';
 -- rows reproduces that epoch's logged validation RMSE, not the last one's
 SELECT abs(sqrt(avg((cf_predict(user_id, item_id, 'es') - rating) ^ 2)) -
            (SELECT l.validation_rmse FROM cf_training_log l JOIN cf_models m ON m.name = l.model
-            WHERE l.model = 'es' AND l.epoch = m.epoch_kept)) < 1e-9 AS kept_factors_stored,
+            WHERE l.model = 'es' AND l.epoch = m.epoch_kept)) < 1e-6 AS kept_factors_stored,
        abs(sqrt(avg((cf_predict(user_id, item_id, 'es') - rating) ^ 2)) -
            (SELECT l.validation_rmse FROM cf_training_log l JOIN cf_models m ON m.name = l.model
             WHERE l.model = 'es' AND l.epoch = m.epochs)) > 1e-6 AS not_the_last_epochs

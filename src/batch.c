@@ -407,7 +407,7 @@ cf_recommend_batch(PG_FUNCTION_ARGS)
 
 				values[0] = Int64GetDatum(st->ids[b]);
 				values[1] = Int64GetDatum(st->items->ids[t->key[r]]);
-				values[2] = Float8GetDatum(st->base[b] + t->score[r]);
+				values[2] = Float8GetDatum(cf_float4_double(st->base[b] + t->score[r]));
 				values[3] = Int32GetDatum(r + 1);
 				SRF_RETURN_NEXT(funcctx,
 								HeapTupleGetDatum(heap_form_tuple(funcctx->tuple_desc,

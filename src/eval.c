@@ -9,7 +9,8 @@
  *	rmse, mae   over every row of T, of the prediction cf_predict returns
  *	            (mean + b_u + b_i + p_u . q_i, the terms of an unknown user
  *	            or item left out, clipped to the rating range), computed
- *	            exactly as cf_predict computes it (the same sdot), so that
+ *	            exactly as cf_predict computes it (the same sdot, rounded to
+ *	            the float's digits), so that
  *	            sqrt(avg((cf_predict(u, i) - r)^2)) in SQL agrees to the last
  *	            bits.  NULL for models that predict no ratings (popular).
  *
@@ -330,7 +331,7 @@ eval_add(Evaluator *ev, const EvalUser *users, int32 n)
 					pred += items->bias[i];
 				if (u->known && i >= 0 && items->k > 0)
 					pred += cblas_sdot(items->k, u->factors, 1, items->Q + (Size) i * items->k, 1);
-				pred = Min(Max(pred, ev->min), ev->max);
+				pred = cf_float4_double(Min(Max(pred, ev->min), ev->max));
 				e = pred - u->ratings[j];
 				ev->sse += e * e;
 				ev->sae += fabs(e);

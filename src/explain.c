@@ -71,8 +71,8 @@ emit_explanation(ReturnSetInfo *rsinfo, const CfItems *items, const CfTopN *top,
 		bool		nulls[3] = {false, false, false};
 
 		values[0] = Int64GetDatum(items->ids[top->key[j]]);
-		values[1] = Float8GetDatum(similarity ? similarity[j] : top->score[j]);
-		values[2] = Float8GetDatum(top->score[j] / total);
+		values[1] = Float8GetDatum(cf_float4_double(similarity ? similarity[j] : top->score[j]));
+		values[2] = Float8GetDatum(cf_float4_double(top->score[j] / total));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 }

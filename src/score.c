@@ -413,7 +413,7 @@ cf_recommend_rows(ReturnSetInfo *rsinfo, const CfItems *items, const float *user
 		bool		nulls[2] = {false, false};
 
 		values[0] = Int64GetDatum(items->ids[top.key[j]]);
-		values[1] = Float8GetDatum(base + top.score[j]);
+		values[1] = Float8GetDatum(cf_float4_double(base + top.score[j]));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	pfree(ex);
@@ -527,7 +527,7 @@ cf_predict(PG_FUNCTION_ARGS)
 		pred += cblas_sdot(info.k, user.factors, 1, items->Q + (Size) i * info.k, 1);
 	cf_items_release(items);
 
-	PG_RETURN_FLOAT8(info.predicts_ratings ? clip(&info, pred) : pred);
+	PG_RETURN_FLOAT8(cf_float4_double(info.predicts_ratings ? clip(&info, pred) : pred));
 }
 
 /*

@@ -56,7 +56,7 @@ emit_pairs(ReturnSetInfo *rsinfo, const CfTopN *t, const int64 *ids)
 		bool		nulls[2] = {false, false};
 
 		values[0] = Int64GetDatum(ids ? ids[t->key[j]] : t->key[j]);
-		values[1] = Float8GetDatum(t->score[j]);
+		values[1] = Float8GetDatum(cf_float4_double(t->score[j]));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 }

@@ -8,9 +8,11 @@
 #include "postgres.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "common/int.h"
+#include "common/shortest_dec.h"
 #include "lib/qunique.h"
 #include "miscadmin.h"
 #include "tcop/dest.h"
@@ -381,4 +383,17 @@ cf_model_name_arg(FunctionCallInfo fcinfo, int argno)
 				 errmsg("model name is too long"),
 				 errdetail("The name has %zu bytes; the limit is %d.", len, CF_MAX_MODEL_NAME)));
 	return name;
+}
+
+/* (util.h) */
+double
+cf_float4_double(double value)
+{
+	float		f = (float) value;
+	char		buf[FLOAT_SHORTEST_DECIMAL_LEN];
+
+	if (!isfinite(f))
+		return value;
+	float_to_shortest_decimal_buf(f, buf);
+	return strtod(buf, NULL);
 }

@@ -91,6 +91,13 @@ extern int32 cf_sort_unique_int64(int64 *v, int32 n);
 extern void cf_init_receiver(DestReceiver *dest,
 							 bool (*receive) (TupleTableSlot *slot, DestReceiver *self));
 
+/*
+ * A value computed in single precision (a score, a similarity) as the
+ * double that prints as briefly as the float: 0.056f as 0.056, not
+ * 0.0560000017285347.  The float's digits are all it has.
+ */
+extern double cf_float4_double(double value);
+
 /* The model a call names when it names none. */
 #define CF_DEFAULT_MODEL "default"
 
