@@ -22,8 +22,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PORT=${CF_DEMO_PORT:-5491}
 DB=cf_demo
-# how the user runs this script (the run inside a root prints it)
+# how the user runs this script, with the settings this run uses (so that
+# the stop command it prints stops this cluster, not another)
 CALLER=${CF_DEMO_CALLER:-$0}
+if [[ -z ${CF_DEMO_CALLER:-} ]]; then
+	[[ -n ${CF_CLUSTER_DIR:-} ]] && CALLER="CF_CLUSTER_DIR=$CF_CLUSTER_DIR $CALLER"
+	[[ -n ${CF_DEMO_PORT:-} ]] && CALLER="CF_DEMO_PORT=$CF_DEMO_PORT $CALLER"
+	[[ -n ${CF_INSTALL_ROOT:-} ]] && CALLER="CF_INSTALL_ROOT=$CF_INSTALL_ROOT $CALLER"
+fi
 
 usage() {
 	printf 'usage: %s [start|stop] [--pg N]\n' "$CALLER"
@@ -37,7 +43,7 @@ set -- "${CF_ARGS[@]}"
 if ! pg_native "$CF_PG_MAJOR"; then
 	root=$(pg_root_dir "$CF_PG_MAJOR")
 	rc=0
-	CF_PGROOT_KEEP_MOUNTS=1 CF_DEMO_CALLER="$0 --pg $CF_PG_MAJOR" \
+	CF_PGROOT_KEEP_MOUNTS=1 CF_DEMO_CALLER="$CALLER --pg $CF_PG_MAJOR" \
 		run_in_pg_root "$CF_PG_MAJOR" test/demo.sh "$@" || rc=$?
 	if [[ ${1:-start} == stop ]]; then
 		pg_root_unmount "$CF_PG_MAJOR"
