@@ -43,7 +43,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PORT=${CF_CHECK_PORT:-5492}
 
 # The suites, in the order they run.
-SUITES=(suite_regress suite_isolation suite_tap)
+SUITES=(suite_regress suite_isolation suite_tap suite_docs)
 
 usage() {
 	sed -n '3,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -200,6 +200,25 @@ suite_tap() {
 		f=1
 	fi
 	record tap "$p" "$f"
+}
+
+# The docs' SQL: every ```sql block of README.md and docs/ runs against a
+# fresh database of the cluster and its output is compared with the one the
+# page shows (test/doctest.py says how; blocks marked illustrative are only
+# counted).  Output in the suite's log only.
+suite_docs() {
+	local out=$WORK/docs.out rc=0 line
+	heading "the docs' SQL (test/doctest.py)"
+	command -v python3 >/dev/null || ensure_packages python3
+	(cd "$TOP" && CF_PSQL=$PSQL python3 test/doctest.py README.md docs/*.md docs/*/*.md) 2>&1 |
+		tee "$out" || rc=$?
+	line=$(tail -n 1 "$out")
+	if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		record docs "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+	else
+		note "test/doctest.py stopped early (exit status $rc); see above"
+		record docs 0 1
+	fi
 }
 
 # The build a variant asked for, checked in a backend that loaded cf: the

@@ -11,6 +11,7 @@
 # The phases are reached deterministically, polling rather than sleeping:
 #   reading   the source is a view that sleeps 10 ms a row (wait event PgSleep)
 #   training  100000 epochs over 400,000 ratings; the log shows "epoch 2:"
+#             (verbose => true: every epoch is logged)
 #   storing   a statement trigger on cf_user_factors sleeps, in that session
 #             only (wait event PgSleep)
 #   parallel  the epochs on two parallel workers and the leader; the log
@@ -79,23 +80,24 @@ like($fingerprint, qr/^version \d+ users 300 items 100 epochs 5 \w+ \w+ \w+$/,
 # The training to interrupt in each phase, replacing model m.
 my %phase = (
 	reading => {
-		sql => "SELECT * FROM cf_train('slow', model => 'm', epochs => 1);",
+		sql => "SELECT * FROM cf_train('slow', model => 'm', epochs => 1, verbose => true);",
 		wait => \&wait_for_sleep,
 	},
 	training => {
 		sql =>
-		  "SELECT * FROM cf_train('big', model => 'm', factors => 16, epochs => 100000);",
+		  "SELECT * FROM cf_train('big', model => 'm', factors => 16, epochs => 100000, verbose => true);",
 		wait => \&wait_for_epoch,
 	},
 	storing => {
 		sql => "SET test.pause_store = on; "
-		  . "SELECT * FROM cf_train('big', model => 'm', factors => 16, epochs => 1);",
+		  . "SELECT * FROM cf_train('big', model => 'm', factors => 16, epochs => 1, verbose => true);",
 		wait => \&wait_for_sleep,
 	},
 	# the epochs on two parallel workers beside the leader
 	parallel => {
 		sql =>
-		  "SELECT * FROM cf_train('big', model => 'm', factors => 16, epochs => 100000, workers => 2);",
+		  "SELECT * FROM cf_train('big', model => 'm', factors => 16, epochs => 100000, workers => 2,"
+		  . " verbose => true);",
 		wait => \&wait_for_parallel_epoch,
 	},);
 my @phases = qw(reading training storing parallel);
@@ -277,7 +279,7 @@ foreach my $name (@phases)
 
 # a first training of a model, killed: no trace of it
 crash_in('training',
-	"SELECT * FROM cf_train('big', model => 'new', factors => 16, epochs => 100000);");
+	"SELECT * FROM cf_train('big', model => 'new', factors => 16, epochs => 100000, verbose => true);");
 is( $node->safe_psql(
 		'postgres',
 		"SELECT (SELECT count(*) FROM cf_models WHERE name = 'new') + "
