@@ -385,15 +385,52 @@ cf_model_name_arg(FunctionCallInfo fcinfo, int argno)
 	return name;
 }
 
-/* (util.h) */
+/*
+ * (util.h) The float's shortest digits (Ryu, as float4out prints them),
+ * read back into a double: m x 10^e with m < 2^32 is rounded correctly by
+ * one multiplication or division when |e| <= 22, as 10^e is then exact
+ * (Clinger's fast path of strtod); strtod for the rest.
+ */
 double
 cf_float4_double(double value)
 {
+	static const double pow10[] = {
+		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+	};
 	float		f = (float) value;
 	char		buf[FLOAT_SHORTEST_DECIMAL_LEN];
+	const char *c = buf;
+	bool		negative = false;
+	uint64		m = 0;
+	int			e = 0;
 
 	if (!isfinite(f))
 		return value;
 	float_to_shortest_decimal_buf(f, buf);
-	return strtod(buf, NULL);
+	if (*c == '-')
+	{
+		negative = true;
+		c++;
+	}
+	for (; *c; c++)
+	{
+		if (*c >= '0' && *c <= '9')
+			m = m * 10 + (*c - '0');
+		else if (*c == '.')
+		{
+			/* digits after the point lower the exponent */
+			for (c++; *c >= '0' && *c <= '9'; c++, e--)
+				m = m * 10 + (*c - '0');
+			c--;
+		}
+		else if (*c == 'e')
+		{
+			e += atoi(c + 1);
+			break;
+		}
+	}
+	if (e < -22 || e > 22)
+		return strtod(buf, NULL);
+	return (negative ? -1.0 : 1.0) * (e >= 0 ? (double) m * pow10[e] : (double) m / pow10[-e]);
 }
