@@ -17,6 +17,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/params.h"
+#include "nodes/pg_list.h"
 #include "storage/itemptr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -620,6 +621,51 @@ errhint(const char *fmt,...)
 	vsnprintf(buf, sizeof(buf), fmt, args);
 	va_end(args);
 	return 0;
+}
+
+/* ---------------------------------------------------------------- lists */
+
+/*
+ * lappend and list_make1 after nodes/pg_list.h's contract (a List of
+ * pointers, the cells in one array that grows): what cf_chart_lines uses.
+ */
+static List *
+stub_new_list(NodeTag type, int max)
+{
+	List	   *list = palloc(offsetof(List, initial_elements) + max * sizeof(ListCell));
+
+	list->type = type;
+	list->length = 0;
+	list->max_length = max;
+	list->elements = list->initial_elements;
+	return list;
+}
+
+List *
+lappend(List *list, void *datum)
+{
+	if (list == NIL)
+		list = stub_new_list(T_List, 4);
+	else if (list->length == list->max_length)
+	{
+		ListCell   *cells = palloc(2 * list->max_length * sizeof(ListCell));
+
+		memcpy(cells, list->elements, list->length * sizeof(ListCell));
+		list->elements = cells;
+		list->max_length *= 2;
+	}
+	list->elements[list->length++].ptr_value = datum;
+	return list;
+}
+
+List *
+list_make1_impl(NodeTag t, ListCell datum1)
+{
+	List	   *list = stub_new_list(t, 1);
+
+	list->elements[0] = datum1;
+	list->length = 1;
+	return list;
 }
 
 /* ---------------------------------------------------------- binaryheap */
