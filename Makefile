@@ -31,6 +31,7 @@ OBJS = \
 	src/eval.o \
 	src/explain.o \
 	src/foldin.o \
+	src/ids.o \
 	src/load.o \
 	src/manage.o \
 	src/model.o \
@@ -56,7 +57,7 @@ DOCS =
 # pg_regress suites: sql/<name>.sql and expected/<name>.out, in this order.
 REGRESS = setup train predict recommend serving serving_batch serving_foldin cache als split \
 	validation baselines evaluate tuning manage privileges searchpath badinput errors upgrade \
-	server_messages
+	server_messages typed_ids
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 # Isolation tests (concurrency): test/isolation/specs/NAME.spec against

@@ -37,7 +37,9 @@ CREATE TABLE @extschema@.cf_models (
     trained_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     epoch_kept      integer,
     owner           name NOT NULL DEFAULT CURRENT_USER,
-    reader          name
+    reader          name,
+    user_type       pg_catalog.regtype NOT NULL DEFAULT 'pg_catalog.int8',
+    item_type       pg_catalog.regtype NOT NULL DEFAULT 'pg_catalog.int8'
 );
 
 COMMENT ON TABLE @extschema@.cf_models IS
@@ -52,14 +54,24 @@ COMMENT ON COLUMN @extschema@.cf_models.reader IS
 COMMENT ON COLUMN @extschema@.cf_models.epoch_kept IS
 'cf: the epoch whose factors the model holds (with early stopping, the best on the validation set); NULL for models without epochs';
 
+COMMENT ON COLUMN @extschema@.cf_models.user_type IS
+'cf: the type of the model''s user ids (bigint for integer ids of any width)';
+
+COMMENT ON COLUMN @extschema@.cf_models.item_type IS
+'cf: the type of the model''s item ids (bigint for integer ids of any width)';
+
 CREATE TABLE @extschema@.cf_user_factors (
     model       text NOT NULL,
     user_id     bigint NOT NULL,
     bias        real NOT NULL,
     factors     real[] NOT NULL,
     rated_items bigint[] NOT NULL,
+    user_key    text,
     PRIMARY KEY (model, user_id)
 );
+
+CREATE UNIQUE INDEX cf_user_factors_key ON @extschema@.cf_user_factors (model, user_key)
+    WHERE user_key IS NOT NULL;
 
 -- rated_items is read a user at a time; compressing it costs more than it saves
 ALTER TABLE @extschema@.cf_user_factors ALTER COLUMN rated_items SET STORAGE EXTERNAL;
@@ -72,11 +84,21 @@ CREATE TABLE @extschema@.cf_item_factors (
     item_id bigint NOT NULL,
     bias    real NOT NULL,
     factors real[] NOT NULL,
+    item_key text,
     PRIMARY KEY (model, item_id)
 );
 
+CREATE UNIQUE INDEX cf_item_factors_key ON @extschema@.cf_item_factors (model, item_key)
+    WHERE item_key IS NOT NULL;
+
 COMMENT ON TABLE @extschema@.cf_item_factors IS
 'cf: per model and item, the item bias and the latent factor vector';
+
+COMMENT ON COLUMN @extschema@.cf_user_factors.user_key IS
+'cf: for models whose user ids are not integers, the id as text (user_id is then a 64-bit hash of it); NULL for integer ids';
+
+COMMENT ON COLUMN @extschema@.cf_item_factors.item_key IS
+'cf: for models whose item ids are not integers, the id as text (item_id is then a 64-bit hash of it); NULL for integer ids';
 
 CREATE TABLE @extschema@.cf_training_log (
     model   text NOT NULL,
@@ -298,6 +320,39 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.cf_predict(bigint, bigint, text) IS
 'cf: predicted rating of an item by a user (global mean + biases + factor dot product, clipped to the trained rating range; for models that predict no ratings, popularity and implicit feedback, their unclipped score)';
 
+CREATE FUNCTION @extschema@.cf_predict(
+    user_id text,
+    item_id text,
+    model   text DEFAULT 'default')
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'cf_predict'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_predict(text, text, text) IS
+'cf: predicted rating of an item by a user, the ids given as text and read as the model''s id types';
+
+CREATE FUNCTION @extschema@.cf_predict(
+    user_id uuid,
+    item_id text,
+    model   text DEFAULT 'default')
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'cf_predict'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_predict(uuid, text, text) IS
+'cf: predicted rating of an item (given as text) by a user of a model with uuid user ids';
+
+CREATE FUNCTION @extschema@.cf_predict(
+    user_id bigint,
+    item_id text,
+    model   text DEFAULT 'default')
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'cf_predict'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_predict(bigint, text, text) IS
+'cf: predicted rating of an item (given as text) by a user of a model with integer user ids';
+
 CREATE FUNCTION @extschema@.cf_recommend(
     user_id       bigint,
     n             integer DEFAULT 10,
@@ -311,6 +366,34 @@ LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
 
 COMMENT ON FUNCTION @extschema@.cf_recommend(bigint, integer, text, boolean, bigint[], bigint[]) IS
 'cf: the n items with the highest predicted score for a user, best first (optionally leaving out items or ranking only candidates)';
+
+CREATE FUNCTION @extschema@.cf_recommend(
+    user_id       text,
+    n             integer DEFAULT 10,
+    model         text DEFAULT 'default',
+    exclude_rated boolean DEFAULT true,
+    exclude_items text[] DEFAULT NULL,
+    candidates    text[] DEFAULT NULL)
+RETURNS TABLE (item_id text, score double precision)
+AS 'MODULE_PATHNAME', 'cf_recommend'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.cf_recommend(text, integer, text, boolean, text[], text[]) IS
+'cf: the n items with the highest predicted score for a user, the ids given and returned as text (read as the model''s id types)';
+
+CREATE FUNCTION @extschema@.cf_recommend(
+    user_id       uuid,
+    n             integer DEFAULT 10,
+    model         text DEFAULT 'default',
+    exclude_rated boolean DEFAULT true,
+    exclude_items text[] DEFAULT NULL,
+    candidates    text[] DEFAULT NULL)
+RETURNS TABLE (item_id text, score double precision)
+AS 'MODULE_PATHNAME', 'cf_recommend'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.cf_recommend(uuid, integer, text, boolean, text[], text[]) IS
+'cf: the n items with the highest predicted score for a user of a model with uuid user ids, item ids as text';
 
 CREATE FUNCTION @extschema@.cf_recommend_batch(
     user_ids      bigint[] DEFAULT NULL,
@@ -335,6 +418,17 @@ LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION @extschema@.cf_similar_items(bigint, integer, text) IS
 'cf: the n items whose factor vectors have the highest cosine similarity to an item''s, most similar first';
 
+CREATE FUNCTION @extschema@.cf_similar_items(
+    item_id text,
+    n       integer DEFAULT 10,
+    model   text DEFAULT 'default')
+RETURNS TABLE (similar_item_id text, similarity double precision)
+AS 'MODULE_PATHNAME', 'cf_similar_items'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.cf_similar_items(text, integer, text) IS
+'cf: the n items most similar to an item, the ids given and returned as text (read as the model''s item id type)';
+
 CREATE FUNCTION @extschema@.cf_similar_users(
     user_id bigint,
     n       integer DEFAULT 10,
@@ -345,6 +439,28 @@ LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
 
 COMMENT ON FUNCTION @extschema@.cf_similar_users(bigint, integer, text) IS
 'cf: the n users whose factor vectors have the highest cosine similarity to a user''s, most similar first';
+
+CREATE FUNCTION @extschema@.cf_similar_users(
+    user_id text,
+    n       integer DEFAULT 10,
+    model   text DEFAULT 'default')
+RETURNS TABLE (similar_user_id text, similarity double precision)
+AS 'MODULE_PATHNAME', 'cf_similar_users'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.cf_similar_users(text, integer, text) IS
+'cf: the n users most similar to a user, the ids given and returned as text (read as the model''s user id type)';
+
+CREATE FUNCTION @extschema@.cf_similar_users(
+    user_id uuid,
+    n       integer DEFAULT 10,
+    model   text DEFAULT 'default')
+RETURNS TABLE (similar_user_id uuid, similarity double precision)
+AS 'MODULE_PATHNAME', 'cf_similar_users'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.cf_similar_users(uuid, integer, text) IS
+'cf: the n users most similar to a user of a model with uuid user ids';
 
 CREATE FUNCTION @extschema@.cf_recommend_for_ratings(
     item_ids      bigint[],
@@ -383,6 +499,42 @@ LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION @extschema@.cf_explain(bigint, bigint, text, integer) IS
 'cf: the items in a user''s history that contribute most to the score of an item, with their share';
 
+CREATE FUNCTION @extschema@.cf_explain(
+    user_id text,
+    item_id text,
+    model   text DEFAULT 'default',
+    n       integer DEFAULT 10)
+RETURNS TABLE (rated_item_id text, similarity double precision, share double precision)
+AS 'MODULE_PATHNAME', 'cf_explain'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.cf_explain(text, text, text, integer) IS
+'cf: the items in a user''s history that contribute most to the score of an item, the ids given and returned as text';
+
+CREATE FUNCTION @extschema@.cf_explain(
+    user_id uuid,
+    item_id text,
+    model   text DEFAULT 'default',
+    n       integer DEFAULT 10)
+RETURNS TABLE (rated_item_id text, similarity double precision, share double precision)
+AS 'MODULE_PATHNAME', 'cf_explain'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.cf_explain(uuid, text, text, integer) IS
+'cf: the items in a user''s history (of a model with uuid user ids) that contribute most to the score of an item';
+
+CREATE FUNCTION @extschema@.cf_explain(
+    user_id bigint,
+    item_id text,
+    model   text DEFAULT 'default',
+    n       integer DEFAULT 10)
+RETURNS TABLE (rated_item_id text, similarity double precision, share double precision)
+AS 'MODULE_PATHNAME', 'cf_explain'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.cf_explain(bigint, text, text, integer) IS
+'cf: the items in a user''s history (of a model with integer user ids) that contribute most to the score of an item given as text';
+
 CREATE FUNCTION @extschema@.cf_cache()
 RETURNS TABLE (model text, version bigint, items bigint, factors integer, bytes bigint, hits bigint)
 AS 'MODULE_PATHNAME', 'cf_cache'
@@ -406,6 +558,39 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.cf_split_hash(bigint, bigint, bigint) IS
 'cf: a number in [0, 1) from a (user, item) pair and a seed by integer hashing alone, the same on every machine; the basis of every split';
 
+CREATE FUNCTION @extschema@.cf_split_hash(
+    user_id text,
+    item_id text,
+    seed    bigint DEFAULT 42)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'cf_split_hash'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_split_hash(text, text, bigint) IS
+'cf: a number in [0, 1) from a (user, item) pair and a seed; ids that are not integers are hashed from their text';
+
+CREATE FUNCTION @extschema@.cf_split_hash(
+    user_id bigint,
+    item_id text,
+    seed    bigint DEFAULT 42)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'cf_split_hash'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_split_hash(bigint, text, bigint) IS
+'cf: a number in [0, 1) from a (user, item) pair and a seed; ids that are not integers are hashed from their text';
+
+CREATE FUNCTION @extschema@.cf_split_hash(
+    user_id text,
+    item_id bigint,
+    seed    bigint DEFAULT 42)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'cf_split_hash'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_split_hash(text, bigint, bigint) IS
+'cf: a number in [0, 1) from a (user, item) pair and a seed; ids that are not integers are hashed from their text';
+
 CREATE FUNCTION @extschema@.cf_split_random(
     user_id  bigint,
     item_id  bigint,
@@ -417,6 +602,42 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.cf_split_random(bigint, bigint, double precision, bigint) IS
 'cf: whether a (user, item) pair falls on the test side of a random split holding out about fraction of the pairs (cf_split_hash < fraction)';
+
+CREATE FUNCTION @extschema@.cf_split_random(
+    user_id text,
+    item_id text,
+    fraction double precision DEFAULT 0.2,
+    seed     bigint DEFAULT 42)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'cf_split_random'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_split_random(text, text, double precision, bigint) IS
+'cf: whether a (user, item) pair falls on the test side of a random split; ids that are not integers as text';
+
+CREATE FUNCTION @extschema@.cf_split_random(
+    user_id bigint,
+    item_id text,
+    fraction double precision DEFAULT 0.2,
+    seed     bigint DEFAULT 42)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'cf_split_random'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_split_random(bigint, text, double precision, bigint) IS
+'cf: whether a (user, item) pair falls on the test side of a random split; ids that are not integers as text';
+
+CREATE FUNCTION @extschema@.cf_split_random(
+    user_id text,
+    item_id bigint,
+    fraction double precision DEFAULT 0.2,
+    seed     bigint DEFAULT 42)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'cf_split_random'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_split_random(text, bigint, double precision, bigint) IS
+'cf: whether a (user, item) pair falls on the test side of a random split; ids that are not integers as text';
 
 CREATE FUNCTION @extschema@.cf_split_validation(
     user_id  bigint,
@@ -430,6 +651,42 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.cf_split_validation(bigint, bigint, double precision, bigint) IS
 'cf: whether cf_train(validation_fraction => fraction, seed => seed) holds the rating of a (user, item) pair out as validation';
 
+CREATE FUNCTION @extschema@.cf_split_validation(
+    user_id text,
+    item_id text,
+    fraction double precision DEFAULT 0.1,
+    seed     bigint DEFAULT 42)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'cf_split_validation'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_split_validation(text, text, double precision, bigint) IS
+'cf: whether cf_train(validation_fraction => fraction, seed => seed) holds out a (user, item) pair; ids that are not integers as text';
+
+CREATE FUNCTION @extschema@.cf_split_validation(
+    user_id bigint,
+    item_id text,
+    fraction double precision DEFAULT 0.1,
+    seed     bigint DEFAULT 42)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'cf_split_validation'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_split_validation(bigint, text, double precision, bigint) IS
+'cf: whether cf_train(validation_fraction => fraction, seed => seed) holds out a (user, item) pair; ids that are not integers as text';
+
+CREATE FUNCTION @extschema@.cf_split_validation(
+    user_id text,
+    item_id bigint,
+    fraction double precision DEFAULT 0.1,
+    seed     bigint DEFAULT 42)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'cf_split_validation'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_split_validation(text, bigint, double precision, bigint) IS
+'cf: whether cf_train(validation_fraction => fraction, seed => seed) holds out a (user, item) pair; ids that are not integers as text';
+
 CREATE FUNCTION @extschema@.cf_split_fold(
     user_id bigint,
     item_id bigint,
@@ -441,6 +698,42 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.cf_split_fold(bigint, bigint, integer, bigint) IS
 'cf: the cross-validation fold (0 .. folds - 1) of a (user, item) pair, as cf_cross_validate and cf_grid_search assign it';
+
+CREATE FUNCTION @extschema@.cf_split_fold(
+    user_id text,
+    item_id text,
+    folds   integer DEFAULT 5,
+    seed    bigint DEFAULT 42)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'cf_split_fold'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_split_fold(text, text, integer, bigint) IS
+'cf: the cross-validation fold of a (user, item) pair; ids that are not integers as text';
+
+CREATE FUNCTION @extschema@.cf_split_fold(
+    user_id bigint,
+    item_id text,
+    folds   integer DEFAULT 5,
+    seed    bigint DEFAULT 42)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'cf_split_fold'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_split_fold(bigint, text, integer, bigint) IS
+'cf: the cross-validation fold of a (user, item) pair; ids that are not integers as text';
+
+CREATE FUNCTION @extschema@.cf_split_fold(
+    user_id text,
+    item_id bigint,
+    folds   integer DEFAULT 5,
+    seed    bigint DEFAULT 42)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'cf_split_fold'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_split_fold(text, bigint, integer, bigint) IS
+'cf: the cross-validation fold of a (user, item) pair; ids that are not integers as text';
 
 CREATE FUNCTION @extschema@.cf_split(
     source      regclass,

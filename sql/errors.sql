@@ -23,10 +23,10 @@ SELECT * FROM cf_train('ratings', rating_column => 'stars');
 SELECT * FROM cf_train('ratings', user_column => 'ctid');
 
 -- columns of the wrong type
-CREATE TABLE wrong_types (user_id text, item_id numeric, rating text, uid uuid, when_rated timestamptz);
+CREATE TABLE wrong_types (user_id float8, item_id jsonb, rating text, uid uuid, when_rated timestamptz);
 SELECT * FROM cf_train('wrong_types');
-SELECT * FROM cf_train('wrong_types', user_column => 'item_id');
-SELECT * FROM cf_train('wrong_types', user_column => 'rating', item_column => 'uid');
+SELECT * FROM cf_train('wrong_types', user_column => 'uid');
+SELECT * FROM cf_train('wrong_types', user_column => 'uid', item_column => 'when_rated');
 CREATE TABLE text_ratings (user_id int, item_id int, rating text);
 SELECT * FROM cf_train('text_ratings');
 CREATE TABLE time_ratings (user_id int, item_id int, rating timestamptz);

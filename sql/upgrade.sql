@@ -94,6 +94,9 @@ CREATE EXTENSION cf VERSION '0.2.0';
 CREATE TABLE ratings AS SELECT * FROM cf_synthetic_ratings(200, 100, 3000);
 SELECT users FROM cf_train('ratings', algorithm => 'als', epochs => 5, verbose => false);
 SELECT array_agg(item_id) AS recommended_before FROM cf_recommend(1, 5) \gset
+-- ids that are not integers need 0.4.0's tables
+CREATE TABLE text_ratings AS SELECT 'u' || user_id AS user_id, item_id, rating FROM ratings;
+SELECT users FROM cf_train('text_ratings', model => 'text ids', verbose => false);
 ALTER EXTENSION cf UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'cf';
 :catalog_query \gset updated_
@@ -170,12 +173,21 @@ SELECT users FROM cf_train('ratings', epochs => 5, verbose => false);
 SELECT users FROM cf_train('ratings', algorithm => 'als', epochs => 2, verbose => false);
 SELECT algorithm FROM cf_models WHERE name = 'default';
 SELECT array_agg(item_id) AS recommended_before FROM cf_recommend(1, 5) \gset
+-- ids that are not integers need 0.4.0's tables
+CREATE TABLE text_ratings AS SELECT 'u' || user_id AS user_id, item_id, rating FROM ratings;
+SELECT users FROM cf_train('text_ratings', model => 'text ids', verbose => false);
 ALTER EXTENSION cf UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'cf';
 :catalog_query \gset updated_
 SELECT :fresh_objects = :updated_objects AS same_object_count,
        :'fresh_digest' = :'updated_digest' AS same_as_fresh_install;
 SELECT array_agg(item_id) = :'recommended_before' AS same_recommendations FROM cf_recommend(1, 5);
+-- the integer model carried over: bigint ids, no keys; then text ids train
+SELECT user_type, item_type,
+       (SELECT count(*) FROM cf_user_factors WHERE user_key IS NOT NULL) AS user_keys
+FROM cf_models WHERE name = 'default';
+SELECT users FROM cf_train('text_ratings', model => 'text ids', epochs => 5, verbose => false);
+SELECT count(*) FROM cf_recommend('u1', 5, 'text ids');
 -- after it, the default name is replaced only by the same algorithm
 SELECT users FROM cf_train('ratings', epochs => 5, verbose => false);
 SELECT users FROM cf_train('ratings', algorithm => 'als', epochs => 2, verbose => false);

@@ -40,6 +40,7 @@
 
 #include "blas.h"
 #include "cache.h"
+#include "ids.h"
 #include "model.h"
 #include "score.h"
 #include "util.h"
@@ -316,6 +317,7 @@ batch_begin(FunctionCallInfo fcinfo)
 	}
 
 	cf_lookup(st->nsp, st->model, &st->info, CF_USER_NONE, 0, NULL);
+	cf_require_integer_ids(&st->info, st->model, "cf_recommend_batch");
 	st->items = cf_items_acquire(st->nsp, st->model, &st->info);
 	st->limit = Min(n, st->items->n);
 	k = st->items->k;

@@ -82,6 +82,7 @@
 
 #include "blas.h"
 #include "cache.h"
+#include "ids.h"
 #include "cf.h"
 #include "idmap.h"
 #include "util.h"
@@ -234,6 +235,8 @@ reader_grow(ItemReader *r)
 				 errmsg("model \"%s\" has too many items to serve", it->name)));
 	cap = Max(r->cap * 2, 1024);
 	it->ids = repalloc_huge(it->ids, cf_mul_size(cap, sizeof(int64)));
+	if (it->keys)
+		it->keys = repalloc_huge(it->keys, cf_mul_size(cap, sizeof(char *)));
 	it->bias = repalloc_huge(it->bias, cf_mul_size(cap, sizeof(float)));
 	it->Q = repalloc_huge(it->Q, cf_mul_size(cf_mul_size(cap, it->k), sizeof(float)));
 	r->cap = cap;
@@ -266,6 +269,9 @@ reader_receive(TupleTableSlot *slot, DestReceiver *self)
 				  "item factor vector");
 	MemoryContextSwitchTo(oldcxt);
 	it->ids[it->n] = id;
+	if (it->keys)
+		it->keys[it->n] = slot->tts_isnull[3] ? NULL :
+			MemoryContextStrdup(it->cxt, TextDatumGetCString(slot->tts_values[3]));
 	it->bias[it->n] = DatumGetFloat4(slot->tts_values[1]);
 	cf_check_stored_row("item", id, it->name, q, it->k, &it->bias[it->n]);
 	it->n++;
@@ -321,6 +327,9 @@ items_read(Oid nsp, const char *name, const CfModelInfo *info, Datum ids,
 		cap = (int32) Min(Max(info->items, 0), PG_INT32_MAX / 2);
 	cap = Max(cap, 1);
 	it->ids = cf_palloc_huge_array(int64, cap);
+	if (!cf_is_integer_id_type(info->item_type))
+		it->keys = cf_palloc_huge_array(char *, cap);
+	it->item_type = info->item_type;
 	it->bias = cf_palloc_huge_array(float, cap);
 	it->Q = cf_palloc_huge_array(float, cf_mul_size(cap, it->k));
 

@@ -24,6 +24,8 @@ typedef struct CfItems
 	int32		n;				/* items */
 	int			k;				/* factors */
 	int64	   *ids;			/* ascending */
+	char	  **keys;			/* typed item ids: their text (else NULL) */
+	Oid			item_type;		/* the model's item id type */
 	float	   *bias;			/* n */
 	float	   *Q;				/* n x k, row-major */
 	float	   *gram;			/* Q^T Q (k x k, upper triangle), once asked for */

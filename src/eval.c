@@ -67,6 +67,7 @@
 #include "blas.h"
 #include "cache.h"
 #include "eval.h"
+#include "ids.h"
 #include "model.h"
 #include "score.h"
 #include "split.h"
@@ -633,6 +634,8 @@ cf_evaluate(PG_FUNCTION_ARGS)
 				 errdetail("Model \"%s\" was trained without one.", model),
 				 errhint("Name the test relation's rating column with rating_column.")));
 	cf_check_source(&src);
+	cf_check_same_ids(&src.user_ids, info.user_type, model, "user", src.user_column);
+	cf_check_same_ids(&src.item_ids, info.item_type, model, "item", src.item_column);
 
 	items = cf_items_acquire(nsp, model, &info);
 	cf_load_ratings_readonly(&src, &test);

@@ -37,6 +37,7 @@
 #include "blas.h"
 #include "cache.h"
 #include "foldin.h"
+#include "ids.h"
 #include "model.h"
 #include "score.h"
 #include "solve.h"
@@ -70,7 +71,11 @@ emit_explanation(ReturnSetInfo *rsinfo, const CfItems *items, const CfTopN *top,
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
 
-		values[0] = Int64GetDatum(items->ids[top->key[j]]);
+		int32		i = top->key[j];
+
+		values[0] = cf_id_result(TupleDescAttr(rsinfo->setDesc, 0)->atttypid, items->item_type,
+								 items->ids[i], items->keys ? items->keys[i] : NULL,
+								 items->name, "item");
 		values[1] = Float8GetDatum(cf_float4_double(similarity ? similarity[j] : top->score[j]));
 		values[2] = Float8GetDatum(cf_float4_double(top->score[j] / total));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -96,11 +101,11 @@ emit_explanation(ReturnSetInfo *rsinfo, const CfItems *items, const CfTopN *top,
  */
 static void
 explain_linear(ReturnSetInfo *rsinfo, Oid nsp, const char *model, CfModelInfo *info,
-			   int64 user_id, int64 item_id, int32 n)
+			   int64 user_id, Datum user_value, int64 item_id, const char *item_text,
+			   int32 n)
 {
 	CfSource	src;
 	CfRatings	data;
-	Datum		uid = Int64GetDatum(user_id);
 	CfItems    *items;
 	int32		i;
 	int32	   *idx;
@@ -112,14 +117,12 @@ explain_linear(ReturnSetInfo *rsinfo, Oid nsp, const char *model, CfModelInfo *i
 	double		total = 0;
 	float	   *sim;
 
-	cf_load_model_source(nsp, model,
-						 PointerGetDatum(construct_array(&uid, 1, INT8OID, sizeof(int64),
-														 true, TYPALIGN_DOUBLE)),
+	cf_load_model_source(nsp, model, cf_id_value_array(user_value, info->user_type),
 						 &src, &data);
 	items = cf_items_acquire(nsp, model, info);
 	i = cf_item_index(items, item_id);
 	if (i < 0)
-		cf_unknown_item(item_id, model);
+		cf_unknown_item(item_text, model);
 
 	idx = palloc((data.n + 1) * sizeof(int32));
 	r = palloc((data.n + 1) * sizeof(float));
@@ -210,18 +213,21 @@ cf_explain(PG_FUNCTION_ARGS)
 	cf_require_arg(fcinfo, 0, "user_id");
 	cf_require_arg(fcinfo, 1, "item_id");
 	cf_require_arg(fcinfo, 3, "n");
-	user_id = PG_GETARG_INT64(0);
-	item_id = PG_GETARG_INT64(1);
 	model = cf_model_name_arg(fcinfo, 2);
 	n = PG_GETARG_INT32(3);
 	cf_check_int_arg("n", n, 1, PG_INT32_MAX);
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (!cf_lookup(nsp, model, &info, CF_USER_RATED, user_id, &user))
-		cf_unknown_user(user_id, model);
+	if (!cf_lookup_user_arg(nsp, model, &info, CF_USER_RATED, fcinfo, 0, &user_id, &user))
+		cf_unknown_user(cf_id_arg_text(fcinfo, 0), model);
+	item_id = cf_id_arg(fcinfo, 1, info.item_type, model, "item");
+	cf_check_id_result(TupleDescAttr(rsinfo->setDesc, 0)->atttypid, info.item_type,
+						model, "item");
 	if (explain_kind(&info) == CF_EXPLAIN_LINEAR)
 	{
-		explain_linear(rsinfo, nsp, model, &info, user_id, item_id, n);
+		explain_linear(rsinfo, nsp, model, &info, user_id,
+					   cf_id_arg_value(fcinfo, 0, info.user_type, model, "user"),
+					   item_id, cf_id_arg_text(fcinfo, 1), n);
 		return (Datum) 0;
 	}
 
@@ -236,7 +242,7 @@ cf_explain(PG_FUNCTION_ARGS)
 																  TYPALIGN_DOUBLE)));
 	i = cf_item_index(items, item_id);
 	if (i < 0)
-		cf_unknown_item(item_id, model);
+		cf_unknown_item(cf_id_arg_text(fcinfo, 1), model);
 	qi = items->Q + (Size) i * items->k;
 	rated = cf_item_indices(items, user.rated, user.nrated, &nrated);
 

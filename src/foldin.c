@@ -77,6 +77,7 @@
 #include "cache.h"
 #include "foldin.h"
 #include "load.h"
+#include "ids.h"
 #include "model.h"
 #include "score.h"
 #include "solve.h"
@@ -407,6 +408,7 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
+	cf_require_integer_ids(&info, model, "cf_recommend_for_ratings");
 	kind = fold_check(&info, model, "cf_recommend_for_ratings");
 	items = cf_items_acquire(nsp, model, &info);
 
@@ -594,6 +596,7 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 	PushActiveSnapshot(GetTransactionSnapshot());
 
 	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
+	cf_require_integer_ids(&info, model, "cf_refresh_users");
 	kind = fold_check(&info, model, "cf_refresh_users");
 	items = cf_items_acquire(nsp, model, &info);
 

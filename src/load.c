@@ -34,6 +34,7 @@
 #include "miscadmin.h"
 #include "tcop/dest.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
@@ -61,6 +62,28 @@
 #define RADIX_MAX		(1 << 20)	/* longer runs too (bounds the buffer) */
 #define RADIX_MAX_BITS	11		/* at most 2048 buckets a pass */
 
+/* A typed id (canonical value) -> provisional dense index. */
+typedef struct CfKeyEntry
+{
+	Datum		key;
+	uint32		hash;
+	int32		index;
+	char		status;
+} CfKeyEntry;
+
+#define SH_PREFIX		cf_keymap
+#define SH_ELEMENT_TYPE CfKeyEntry
+#define SH_KEY_TYPE		Datum
+#define SH_KEY			key
+#define SH_HASH_KEY(tb, k) cf_key_image_hash((const CfIdType *) (tb)->private_data, k)
+#define SH_EQUAL(tb, a, b) cf_key_image_eq((const CfIdType *) (tb)->private_data, a, b)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE		static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
 /*
  * id -> provisional dense index, and back.  Ids are usually small
  * non-negative integers, so they are first looked up in a direct table
@@ -78,6 +101,10 @@ typedef struct IdList
 	bool		direct_frozen;
 	cf_idmap_hash *map;			/* created on first use */
 	uint32		map_size;		/* its initial size */
+	const CfIdType *type;		/* typed ids (else NULL): */
+	cf_keymap_hash *keymap;		/* canonical value -> provisional index */
+	Datum	   *keys;			/* provisional index -> canonical value */
+	char	  **texts;			/* final index -> canonical text, once renumbered */
 	int64	   *ids;			/* provisional index -> id */
 	int32		n;
 	int32		cap;
@@ -151,17 +178,23 @@ cf_check_relation(Oid relid)
 	}
 }
 
-/* Check an id column (user or item): an integer type; returns it. */
+/*
+ * Check an id column (user or item): integers or a type cf_id_type
+ * accepts; returns its base type and describes the ids in *ids.
+ */
 Oid
-cf_check_id_column(Oid relid, const char *colname, const char *role)
+cf_check_id_column(Oid relid, const char *colname, const char *role, CfIdType *ids)
 {
 	Oid			type = cf_column_type(relid, colname, role);
+	Oid			typid;
+	int32		typmod;
+	Oid			collation;
+	CfIdType	local;
+	char	   *what = psprintf("column \"%s\"", colname);
 
-	if (type != INT2OID && type != INT4OID && type != INT8OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("%s column \"%s\" has type %s, but must be smallint, integer or bigint",
-						role, colname, format_type_be(type))));
+	get_atttypetypmodcoll(relid, get_attnum(relid, colname), &typid, &typmod, &collation);
+	cf_id_type(ids ? ids : &local, type, collation, role, what);
+	pfree(what);
 	return type;
 }
 
@@ -173,8 +206,8 @@ void
 cf_check_source(CfSource *src)
 {
 	cf_check_relation(src->relid);
-	src->user_type = cf_check_id_column(src->relid, src->user_column, "user");
-	src->item_type = cf_check_id_column(src->relid, src->item_column, "item");
+	src->user_type = cf_check_id_column(src->relid, src->user_column, "user", &src->user_ids);
+	src->item_type = cf_check_id_column(src->relid, src->item_column, "item", &src->item_ids);
 	if (src->rating_column == NULL)
 	{
 		src->rating_type = INT4OID;
@@ -292,6 +325,8 @@ new_id(IdList *list, int64 id, const char *role)
 							   PG_INT32_MAX / 2)));
 		newcap = Max(list->cap * 2, 1024);
 		list->ids = repalloc_huge(list->ids, cf_mul_size(newcap, sizeof(int64)));
+		if (list->keys)
+			list->keys = repalloc_huge(list->keys, cf_mul_size(newcap, sizeof(Datum)));
 		list->cap = newcap;
 	}
 	list->ids[list->n] = id;
@@ -357,16 +392,100 @@ map_id(IdList *list, int64 id, const char *role)
 	return index;
 }
 
+/*
+ * Provisional dense index of a typed id, adding it on first sight (a copy
+ * of its canonical value, in the list's context).
+ */
+static int32
+map_key(IdList *list, Datum value, const char *role)
+{
+	Datum		key = cf_key_canonical(list->type, value);
+	CfKeyEntry *e;
+	bool		found;
+
+	if (list->n > 0 && cf_key_image_eq(list->type, key, list->keys[list->last_index]))
+		return list->last_index;
+	if (list->keymap == NULL)
+		list->keymap = cf_keymap_create(list->cxt, list->map_size, (void *) list->type);
+	e = cf_keymap_insert(list->keymap, key, &found);
+	if (!found)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(list->cxt);
+
+		e->key = datumCopy(key, list->type->typbyval, list->type->typlen);
+		MemoryContextSwitchTo(oldcxt);
+		e->index = new_id(list, 0, role);
+		list->keys[e->index] = e->key;
+	}
+	list->last_index = e->index;
+	return e->index;
+}
+
+/*
+ * Give a list of typed ids their 64-bit ids, from their canonical texts
+ * (kept in list->texts, by provisional index until renumber).
+ */
+static void
+typed_ids(IdList *list)
+{
+	if (list->type == NULL)
+		return;
+	list->texts = cf_palloc_huge_array(char *, Max(list->n, 1));
+	cf_key_texts(list->type, list->keys, list->n, list->texts);
+	for (int32 i = 0; i < list->n; i++)
+	{
+		list->ids[i] = cf_text_id(list->texts[i], strlen(list->texts[i]));
+		if (!list->type->typbyval)
+			pfree(DatumGetPointer(list->keys[i]));
+	}
+	pfree(list->keys);
+	list->keys = NULL;
+}
+
 /* Free an id list's lookup structures (the ids stay). */
 static void
 idlist_free_maps(IdList *list)
 {
+	if (list->keymap)
+		cf_keymap_destroy(list->keymap);
+	list->keymap = NULL;
 	if (list->map)
 		cf_idmap_destroy(list->map);
 	if (list->direct)
 		pfree(list->direct);
 	list->map = NULL;
 	list->direct = NULL;
+}
+
+/* An id of a row, for messages. */
+static char *
+row_id_text(const LoadState *st, Datum d, bool user)
+{
+	const CfIdType *t = user ? &st->src->user_ids : &st->src->item_ids;
+
+	if (t->integer)
+		return psprintf(INT64_FORMAT, id_value(d, user ? st->user_type : st->item_type));
+	return cf_key_text(t, d);
+}
+
+/* Error for a rating that is not finite or out of range for real. */
+static void
+bad_rating(const LoadState *st, double rating, Datum user, Datum item)
+{
+	if (isnan(rating) || isinf(rating))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("rating column \"%s\" contains the non-finite value \"%s\"",
+						st->src->rating_column,
+						isnan(rating) ? "NaN" : rating > 0 ? "Infinity" : "-Infinity"),
+				 errdetail("The row has user %s and item %s.",
+						   row_id_text(st, user, true), row_id_text(st, item, false)),
+				 errhint("Filter such rows out, for example with a view.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("rating \"%g\" is out of range for type real", rating),
+			 errdetail("The row has user %s and item %s.",
+					   row_id_text(st, user, true), row_id_text(st, item, false))));
 }
 
 /* Append one row of the source query. */
@@ -376,8 +495,6 @@ load_receive(TupleTableSlot *slot, DestReceiver *self)
 	LoadState  *st = (LoadState *) self;
 	Datum	   *values;
 	bool	   *isnull;
-	int64		user;
-	int64		item;
 	double		rating;
 	CfRating   *out;
 
@@ -391,31 +508,17 @@ load_receive(TupleTableSlot *slot, DestReceiver *self)
 		return true;
 	}
 
-	user = id_value(values[0], st->user_type);
-	item = id_value(values[1], st->item_type);
 	rating = rating_value(values[2], st->rating_type);
-
-	if (isnan(rating) || isinf(rating))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("rating column \"%s\" contains the non-finite value \"%s\"",
-						st->src->rating_column,
-						isnan(rating) ? "NaN" : rating > 0 ? "Infinity" : "-Infinity"),
-				 errdetail("The row has user %lld and item %lld.",
-						   (long long) user, (long long) item),
-				 errhint("Filter such rows out, for example with a view.")));
-	if (fabs(rating) > FLT_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("rating \"%g\" is out of range for type real", rating),
-				 errdetail("The row has user %lld and item %lld.",
-						   (long long) user, (long long) item)));
+	if (isnan(rating) || isinf(rating) || fabs(rating) > FLT_MAX)
+		bad_rating(st, rating, values[0], values[1]);
 
 	if (st->n == st->cap)
 		grow_ratings(st);
 	out = &st->r[st->n++];
-	out->user = map_id(&st->users, user, "user");
-	out->item = map_id(&st->items, item, "item");
+	out->user = st->users.type ? map_key(&st->users, values[0], "user") :
+		map_id(&st->users, id_value(values[0], st->user_type), "user");
+	out->item = st->items.type ? map_key(&st->items, values[1], "item") :
+		map_id(&st->items, id_value(values[1], st->item_type), "item");
 	out->rating = (float) rating;
 
 	if ((st->n & 0xFFFF) == 0)
@@ -425,13 +528,18 @@ load_receive(TupleTableSlot *slot, DestReceiver *self)
 
 /* Set up an id list for about n ids. */
 static void
-idlist_init(IdList *list, MemoryContext cxt, int64 n)
+idlist_init(IdList *list, MemoryContext cxt, int64 n, const CfIdType *type)
 {
 	memset(list, 0, sizeof(IdList));
 	list->cxt = cxt;
 	list->map_size = (uint32) Min(Max(n, 1024), 1 << 24);
 	list->cap = 1024;
 	list->ids = MemoryContextAllocHuge(cxt, list->cap * sizeof(int64));
+	if (!type->integer)
+	{
+		list->type = type;
+		list->keys = MemoryContextAllocHuge(cxt, list->cap * sizeof(Datum));
+	}
 }
 
 /* Expected row count of the relation, for sizing; 0 if unknown. */
@@ -464,15 +572,35 @@ renumber(IdList *list)
 	int32	   *remap = cf_palloc_huge_array(int32, n);
 	int64	   *sorted = cf_palloc_huge_array(int64, n);
 
+	char	  **texts = NULL;
+
+	typed_ids(list);
 	cf_order_by_key(order, n, list->ids, false);
+	if (list->texts)
+		texts = cf_palloc_huge_array(char *, Max(n, 1));
 	for (int32 i = 0; i < n; i++)
 	{
 		remap[order[i]] = i;
 		sorted[i] = list->ids[order[i]];
+		if (texts)
+		{
+			texts[i] = list->texts[order[i]];
+			if (i > 0 && sorted[i] == sorted[i - 1])
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("ids \"%s\" and \"%s\" have the same 64-bit id", texts[i - 1], texts[i]),
+						 errdetail("cf knows ids that are not integers by a 64-bit hash of their text; these two collide."),
+						 errhint("Map one of them to another id in a view.")));
+		}
 	}
 	pfree(order);
 	pfree(list->ids);
 	list->ids = sorted;
+	if (texts)
+	{
+		pfree(list->texts);
+		list->texts = texts;
+	}
 	return remap;
 }
 
@@ -672,6 +800,8 @@ sort_canonical(LoadState *st, CfRatings *out)
 	out->user_start = start;
 	out->user_ids = st->users.ids;
 	out->item_ids = st->items.ids;
+	out->user_keys = st->users.texts;
+	out->item_keys = st->items.texts;
 	out->mean = sum / n;
 	out->skipped = st->skipped;
 }
@@ -699,8 +829,8 @@ load_query(LoadState *st, const CfSource *src, const char *filter,
 	/* numeric ratings are cast to float8 by the query */
 	st->rating_type = src->rating_type == NUMERICOID ? FLOAT8OID : src->rating_type;
 
-	idlist_init(&st->users, cxt, expected / 16);
-	idlist_init(&st->items, cxt, expected / 64);
+	idlist_init(&st->users, cxt, expected / 16, &src->user_ids);
+	idlist_init(&st->items, cxt, expected / 64, &src->item_ids);
 	if (expected > 0)
 	{
 		cf_check_memory(cf_ratings_bytes(expected, 0, 0), "loading the ratings");
@@ -788,7 +918,7 @@ cf_load_user_ratings(const CfSource *src, Datum user_ids, CfRatings *out)
 	params->params[0].value = user_ids;
 	params->params[0].isnull = false;
 	params->params[0].pflags = PARAM_FLAG_CONST;
-	params->params[0].ptype = INT8ARRAYOID;
+	params->params[0].ptype = src->user_ids.integer ? INT8ARRAYOID : get_array_type(src->user_type);
 
 	load_query(&st, src, filter, params, 0, false);
 	pfree(filter);

@@ -8,6 +8,8 @@
 #ifndef CF_LOAD_H
 #define CF_LOAD_H
 
+#include "ids.h"
+
 /* One observed rating, by dense user and item index. */
 typedef struct CfRating
 {
@@ -30,6 +32,8 @@ typedef struct CfSource
 	Oid			user_type;		/* base types of the columns */
 	Oid			item_type;
 	Oid			rating_type;
+	CfIdType	user_ids;		/* what the user and item ids are */
+	CfIdType	item_ids;
 } CfSource;
 
 /*
@@ -46,6 +50,8 @@ typedef struct CfRatings
 	int64	   *user_start;		/* user u's ratings: r[user_start[u]..user_start[u+1]) */
 	int64	   *user_ids;		/* dense user index -> user id (ascending) */
 	int64	   *item_ids;		/* dense item index -> item id (ascending) */
+	char	  **user_keys;		/* typed ids: dense index -> canonical text */
+	char	  **item_keys;		/* (NULL for integer ids) */
 	double		mean;			/* mean rating */
 	double		min;			/* smallest rating */
 	double		max;			/* largest rating */
@@ -64,8 +70,12 @@ extern void cf_check_relation(Oid relid);
  */
 extern Oid	cf_column_type(Oid relid, const char *colname, const char *role);
 
-/* Check an id column: smallint, integer or bigint; returns its type. */
-extern Oid	cf_check_id_column(Oid relid, const char *colname, const char *role);
+/*
+ * Check an id column: integers or a type cf_id_type accepts; returns its
+ * base type and describes the ids in *ids (if not NULL).
+ */
+extern Oid	cf_check_id_column(Oid relid, const char *colname, const char *role,
+							   CfIdType *ids);
 
 /*
  * Read a checked source as the calling user into *out, in
@@ -77,8 +87,8 @@ extern void cf_load_ratings(const CfSource *src, CfRatings *out);
 extern void cf_load_ratings_readonly(const CfSource *src, CfRatings *out);
 
 /*
- * The ratings of the users in user_ids (a bigint[]) only, as the calling
- * user; no rows gives out->n = 0.
+ * The ratings of the users in user_ids (an array of the user column's
+ * type) only, as the calling user; no rows gives out->n = 0.
  */
 extern void cf_load_user_ratings(const CfSource *src, Datum user_ids, CfRatings *out);
 

@@ -239,6 +239,7 @@ cf_copy_model(PG_FUNCTION_ARGS)
 	char	   *model = cf_model_name_arg(fcinfo, 0);
 	char	   *new_name = new_name_arg(fcinfo);
 	const char *columns;
+	bool		typed;
 
 	lock_two(model, new_name);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -247,6 +248,10 @@ cf_copy_model(PG_FUNCTION_ARGS)
 	/* the copy belongs to the caller (the column's default) and keeps the reader */
 	columns = get_attnum(get_relname_relid("cf_models", nsp), "reader") != InvalidAttrNumber ?
 		MODEL_COPY_COLUMNS ", reader" : MODEL_COPY_COLUMNS;
+	/* and, from 0.4.0 on, the id types and the keys of ids that are not integers */
+	typed = get_attnum(get_relname_relid("cf_models", nsp), "user_type") != InvalidAttrNumber;
+	if (typed)
+		columns = psprintf("%s, user_type, item_type", columns);
 	run(psprintf("INSERT INTO %s (name, version, %s)"
 				 " SELECT $2, pg_catalog.nextval(%s::pg_catalog.regclass), %s"
 				 " FROM %s WHERE name OPERATOR(pg_catalog.=) $1",
@@ -254,18 +259,20 @@ cf_copy_model(PG_FUNCTION_ARGS)
 				 quote_literal_cstr(cf_table(nsp, "cf_model_version_seq")), columns,
 				 cf_table(nsp, "cf_models")),
 		SPI_OK_INSERT, model, new_name);
-	run(psprintf("INSERT INTO %s (model, user_id, bias, factors, rated_items)"
-				 " SELECT $2, user_id, bias, factors, rated_items FROM %s"
+	run(psprintf("INSERT INTO %s (model, user_id, bias, factors, rated_items%s)"
+				 " SELECT $2, user_id, bias, factors, rated_items%s FROM %s"
 				 " WHERE model OPERATOR(pg_catalog.=) $1",
-				 cf_table(nsp, "cf_user_factors"), cf_table(nsp, "cf_user_factors")),
+				 cf_table(nsp, "cf_user_factors"), typed ? ", user_key" : "",
+				 typed ? ", user_key" : "", cf_table(nsp, "cf_user_factors")),
 		SPI_OK_INSERT, model, new_name);
 	/* (the copy's cf_models row is new: no cached items to invalidate) */
 	cf_own_item_writes(run_statement,
 					   &(Statement) {
-						   psprintf("INSERT INTO %s (model, item_id, bias, factors)"
-									" SELECT $2, item_id, bias, factors FROM %s"
+						   psprintf("INSERT INTO %s (model, item_id, bias, factors%s)"
+									" SELECT $2, item_id, bias, factors%s FROM %s"
 									" WHERE model OPERATOR(pg_catalog.=) $1",
 									cf_table(nsp, "cf_item_factors"),
+									typed ? ", item_key" : "", typed ? ", item_key" : "",
 									cf_table(nsp, "cf_item_factors")),
 						   SPI_OK_INSERT, model, new_name
 					   });

@@ -50,6 +50,7 @@
 #include "access.h"
 #include "algorithm.h"
 #include "cache.h"
+#include "ids.h"
 #include "model.h"
 #include "util.h"
 
@@ -559,14 +560,16 @@ typedef struct StoreItems
 static void
 store_items(void *arg)
 {
-	static const Oid item_types[] = {INT8OID, FLOAT4OID, FLOAT4ARRAYOID};
+	static const Oid item_types[] = {INT8OID, FLOAT4OID, FLOAT4ARRAYOID, TEXTOID};
 	Oid			nsp = ((StoreItems *) arg)->nsp;
 	const CfTrainedModel *m = ((StoreItems *) arg)->m;
 	const CfFactors *f = m->factors;
+	bool		keys = m->data->item_keys != NULL;
 	RowBatch	b;
 
-	batch_begin(&b, cf_table(nsp, "cf_item_factors"), "model, item_id, bias, factors",
-				3, item_types, m->name);
+	batch_begin(&b, cf_table(nsp, "cf_item_factors"),
+				keys ? "model, item_id, bias, factors, item_key" : "model, item_id, bias, factors",
+				keys ? 4 : 3, item_types, m->name);
 	for (int32 i = 0; i < m->data->nitems; i++)
 	{
 		Datum	   *row = batch_row(&b);
@@ -575,6 +578,8 @@ store_items(void *arg)
 		row[0] = Int64GetDatum(m->data->item_ids[i]);
 		row[1] = Float4GetDatum(f->item_bias[i]);
 		row[2] = flat_array(f->Q + (Size) i * f->stride, f->k, FLOAT4OID, sizeof(float));
+		if (keys)
+			row[3] = CStringGetTextDatum(m->data->item_keys[i]);
 		MemoryContextSwitchTo(oldcxt);
 	}
 	batch_end(&b);
@@ -584,7 +589,7 @@ store_items(void *arg)
 void
 cf_store_model(Oid nsp, const CfTrainedModel *m)
 {
-	static const Oid user_types[] = {INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT8ARRAYOID};
+	static const Oid user_types[] = {INT8OID, FLOAT4OID, FLOAT4ARRAYOID, INT8ARRAYOID, TEXTOID};
 	static const Oid log_types[] = {INT4OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
 	const CfRatings *data = m->data;
 	const CfFactors *f = m->factors;
@@ -607,7 +612,15 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 	StringInfoData extra_columns;
 	StringInfoData extra_values;
 	bool		has_validation = has_column(nsp, "cf_training_log", "validation_rmse");
+	bool		has_types = has_column(nsp, "cf_models", "user_type");
+	bool		user_keys = data->user_keys != NULL;
 	StoreItems	items;
+
+	if (!has_types && (data->user_keys || data->item_keys))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("models with ids that are not integers need cf 0.4.0's tables"),
+				 errhint("Run ALTER EXTENSION cf UPDATE.")));
 
 	/* what a replaced model keeps: its owner and reader, where the tables have them */
 	if (has_column(nsp, "cf_models", "owner"))
@@ -669,6 +682,12 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 	{
 		appendStringInfoString(&extra_columns, ", epoch_kept");
 		appendStringInfo(&extra_values, ", $%d", ++nargs);
+	}
+	if (has_types)
+	{
+		appendStringInfo(&extra_columns, ", user_type, item_type");
+		appendStringInfo(&extra_values, ", $%d, $%d", nargs + 1, nargs + 2);
+		nargs += 2;
 	}
 	for (int j = 0; j < nkept; j++)
 	{
@@ -737,6 +756,15 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 	values[18] = Int32GetDatum(m->epoch_kept);
 	if (m->epoch_kept <= 0)
 		nulls[18] = 'n';
+	if (has_types)
+	{
+		int			p = has_epoch_kept ? 19 : 18;
+
+		argtypes[p] = REGTYPEOID;
+		values[p] = ObjectIdGetDatum(m->source->user_ids.type);
+		argtypes[p + 1] = REGTYPEOID;
+		values[p + 1] = ObjectIdGetDatum(m->source->item_ids.type);
+	}
 	for (int j = 0; j < nkept; j++)
 	{
 		argtypes[nargs - nkept + j] = kept_types[j];
@@ -749,8 +777,10 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 
 	/* users, with the distinct items each rated */
 	rated = cf_palloc_huge_array(int64, data->nitems);
-	batch_begin(&b, cf_table(nsp, "cf_user_factors"), "model, user_id, bias, factors, rated_items",
-				4, user_types, m->name);
+	batch_begin(&b, cf_table(nsp, "cf_user_factors"),
+				user_keys ? "model, user_id, bias, factors, rated_items, user_key" :
+				"model, user_id, bias, factors, rated_items",
+				user_keys ? 5 : 4, user_types, m->name);
 	for (int32 u = 0; u < data->nusers; u++)
 	{
 		Datum	   *row = batch_row(&b);
@@ -768,6 +798,8 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 		row[1] = Float4GetDatum(f->user_bias[u]);
 		row[2] = flat_array(f->P + (Size) u * f->stride, k, FLOAT4OID, sizeof(float));
 		row[3] = flat_array(rated, nrated, INT8OID, sizeof(int64));
+		if (user_keys)
+			row[4] = CStringGetTextDatum(data->user_keys[u]);
 		MemoryContextSwitchTo(oldcxt);
 	}
 	batch_end(&b);
@@ -810,6 +842,7 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
  * SPI call serves both.
  */
 static Oid	plans_nsp = InvalidOid;
+static bool plans_typed = false;	/* whether the tables had the id types */
 static SPIPlanPtr plans[CF_NUM_QUERIES];
 
 #define MODEL_COLUMNS \
@@ -817,8 +850,13 @@ static SPIPlanPtr plans[CF_NUM_QUERIES];
 	" m.items, m.algorithm, m.hyperparameters OPERATOR(pg_catalog.->>) 'regularization'," \
 	" m.hyperparameters OPERATOR(pg_catalog.->>) 'alpha'," \
 	" m.hyperparameters OPERATOR(pg_catalog.->>) 'regularization_exponent'," \
-	" m.ctid, m.xmin, pg_catalog.pg_relation_filenode(m.tableoid)"
-#define MODEL_NCOLUMNS 14
+	" m.ctid, m.xmin, pg_catalog.pg_relation_filenode(m.tableoid), %s"
+#define MODEL_NCOLUMNS 16
+
+/* The id types' columns, or bigint ids where the tables are older than 0.4.0. */
+#define MODEL_TYPES(typed) \
+	((typed) ? "m.user_type, m.item_type" : \
+	 "'pg_catalog.int8'::pg_catalog.regtype, 'pg_catalog.int8'::pg_catalog.regtype")
 
 /* The SQL text of a query, its argument count and types. */
 static char *
@@ -827,6 +865,10 @@ query_text(Oid nsp, CfQuery q, int *nargs, Oid *argtypes)
 	char	   *models = cf_table(nsp, "cf_models");
 	char	   *users = cf_table(nsp, "cf_user_factors");
 	char	   *items = cf_table(nsp, "cf_item_factors");
+	bool		typed = has_column(nsp, "cf_models", "user_type");
+	const char *types = MODEL_TYPES(typed);
+	const char *item_key = typed ? "item_key" : "NULL::pg_catalog.text";
+	const char *user_key = typed ? "user_key" : "NULL::pg_catalog.text";
 
 	argtypes[0] = TEXTOID;
 	argtypes[1] = INT8OID;
@@ -835,33 +877,34 @@ query_text(Oid nsp, CfQuery q, int *nargs, Oid *argtypes)
 	{
 		case CF_Q_MODEL:
 			*nargs = 1;
-			return psprintf("SELECT " MODEL_COLUMNS " FROM %s m WHERE m.name OPERATOR(pg_catalog.=) $1", models);
+			return psprintf("SELECT " MODEL_COLUMNS " FROM %s m WHERE m.name OPERATOR(pg_catalog.=) $1",
+							types, models);
 		case CF_Q_MODEL_USER:
 			return psprintf("SELECT " MODEL_COLUMNS ", u.bias, u.factors"
 							" FROM %s m LEFT JOIN %s u ON u.model OPERATOR(pg_catalog.=) $1 AND u.user_id OPERATOR(pg_catalog.=) $2"
-							" WHERE m.name OPERATOR(pg_catalog.=) $1", models, users);
+							" WHERE m.name OPERATOR(pg_catalog.=) $1", types, models, users);
 		case CF_Q_MODEL_USER_RATED:
 			return psprintf("SELECT " MODEL_COLUMNS ", u.bias, u.factors, u.rated_items"
 							" FROM %s m LEFT JOIN %s u ON u.model OPERATOR(pg_catalog.=) $1 AND u.user_id OPERATOR(pg_catalog.=) $2"
-							" WHERE m.name OPERATOR(pg_catalog.=) $1", models, users);
+							" WHERE m.name OPERATOR(pg_catalog.=) $1", types, models, users);
 		case CF_Q_ITEMS:
 			*nargs = 1;
-			return psprintf("SELECT item_id, bias, factors FROM %s"
-							" WHERE model OPERATOR(pg_catalog.=) $1 ORDER BY item_id", items);
+			return psprintf("SELECT item_id, bias, factors, %s FROM %s"
+							" WHERE model OPERATOR(pg_catalog.=) $1 ORDER BY item_id", item_key, items);
 		case CF_Q_SOME_ITEMS:
 			argtypes[1] = INT8ARRAYOID;
-			return psprintf("SELECT item_id, bias, factors FROM %s"
+			return psprintf("SELECT item_id, bias, factors, %s FROM %s"
 							" WHERE model OPERATOR(pg_catalog.=) $1 AND item_id OPERATOR(pg_catalog.=) ANY ($2)"
-							" ORDER BY item_id", items);
+							" ORDER BY item_id", item_key, items);
 		case CF_Q_USERS:
 			*nargs = 1;
-			return psprintf("SELECT user_id, bias, factors, rated_items FROM %s"
-							" WHERE model OPERATOR(pg_catalog.=) $1 ORDER BY user_id", users);
+			return psprintf("SELECT user_id, bias, factors, rated_items, %s FROM %s"
+							" WHERE model OPERATOR(pg_catalog.=) $1 ORDER BY user_id", user_key, users);
 		case CF_Q_SOME_USERS:
 			argtypes[1] = INT8ARRAYOID;
-			return psprintf("SELECT user_id, bias, factors, rated_items FROM %s"
+			return psprintf("SELECT user_id, bias, factors, rated_items, %s FROM %s"
 							" WHERE model OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) ANY ($2)"
-							" ORDER BY user_id", users);
+							" ORDER BY user_id", user_key, users);
 		case CF_Q_MODEL_SOURCE:
 			*nargs = 1;
 			return psprintf("SELECT source, user_column, item_column, rating_column"
@@ -892,7 +935,10 @@ query_text(Oid nsp, CfQuery q, int *nargs, Oid *argtypes)
 SPIPlanPtr
 cf_query_plan(Oid nsp, CfQuery q)
 {
-	if (plans_nsp != nsp)
+	/* (ALTER EXTENSION cf UPDATE to 0.4.0 adds the id types the queries read) */
+	bool		typed = has_column(nsp, "cf_models", "user_type");
+
+	if (plans_nsp != nsp || plans_typed != typed)
 	{
 		for (int j = 0; j < CF_NUM_QUERIES; j++)
 		{
@@ -901,6 +947,7 @@ cf_query_plan(Oid nsp, CfQuery q)
 			plans[j] = NULL;
 		}
 		plans_nsp = nsp;
+		plans_typed = typed;
 	}
 	if (plans[q] == NULL)
 	{
@@ -1085,6 +1132,10 @@ cf_lookup(Oid nsp, const char *name, CfModelInfo *info, CfUserPart part,
 	info->tid = *(ItemPointer) DatumGetPointer(result_value(0, 12));
 	info->xmin = DatumGetTransactionId(result_value(0, 13));
 	info->filenode = DatumGetObjectId(result_value(0, 14));
+	info->user_type = DatumGetObjectId(result_value(0, 15));
+	info->item_type = DatumGetObjectId(result_value(0, 16));
+	cf_check_model_id_type(info->user_type, name, "user");
+	cf_check_model_id_type(info->item_type, name, "item");
 	if (info->k < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),

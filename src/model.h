@@ -89,6 +89,8 @@ typedef struct CfModelInfo
 	double		regularization; /* hyperparameters->'regularization', or NaN */
 	double		alpha;			/* hyperparameters->'alpha', or NaN */
 	double		regularization_exponent;	/* hyperparameters->'regularization_exponent', or NaN */
+	Oid			user_type;		/* cf_models.user_type, item_type: checked */
+	Oid			item_type;		/* by cf_check_model_id_type */
 } CfModelInfo;
 
 /* What the per-call lookup reads of the user's row. */

@@ -48,6 +48,7 @@
 
 #include "blas.h"
 #include "cache.h"
+#include "ids.h"
 #include "model.h"
 #include "score.h"
 #include "util.h"
@@ -412,7 +413,11 @@ cf_recommend_rows(ReturnSetInfo *rsinfo, const CfItems *items, const float *user
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
-		values[0] = Int64GetDatum(items->ids[top.key[j]]);
+		int32		i = top.key[j];
+
+		values[0] = cf_id_result(TupleDescAttr(rsinfo->setDesc, 0)->atttypid, items->item_type,
+								 items->ids[i], items->keys ? items->keys[i] : NULL,
+								 items->name, "item");
 		values[1] = Float8GetDatum(cf_float4_double(base + top.score[j]));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
@@ -460,20 +465,20 @@ cf_cosine_of(const float *a, const float *b, int k)
 
 /* Error for an item id the model does not have. */
 void
-cf_unknown_item(int64 item_id, const char *model)
+cf_unknown_item(const char *item_id, const char *model)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("item \"%lld\" is not in model \"%s\"", (long long) item_id, model)));
+			 errmsg("item \"%s\" is not in model \"%s\"", item_id, model)));
 }
 
 /* Error for a user id the model does not have. */
 void
-cf_unknown_user(int64 user_id, const char *model)
+cf_unknown_user(const char *user_id, const char *model)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("user \"%lld\" is not in model \"%s\"", (long long) user_id, model)));
+			 errmsg("user \"%s\" is not in model \"%s\"", user_id, model)));
 }
 
 /*
@@ -487,25 +492,16 @@ clip(const CfModelInfo *info, double x)
 	return Min(Max(x, info->min), info->max);
 }
 
-/* A one-element bigint[] (for reading one item of an uncached model). */
-static Datum
-one_id_array(int64 id)
-{
-	Datum		d = Int64GetDatum(id);
-
-	return PointerGetDatum(construct_array(&d, 1, INT8OID, sizeof(int64), true,
-										   TYPALIGN_DOUBLE));
-}
-
 /*
- * cf_predict(user_id bigint, item_id bigint, model text) RETURNS float8
+ * cf_predict(user_id, item_id, model text) RETURNS float8, the ids bigint,
+ * text, or a uuid user and a text item
  */
 Datum
 cf_predict(PG_FUNCTION_ARGS)
 {
 	Oid			nsp = cf_extension_schema(fcinfo);
-	int64		user_id = PG_GETARG_INT64(0);
-	int64		item_id = PG_GETARG_INT64(1);
+	int64		user_id;
+	int64		item_id;
 	char	   *model = cf_model_name_arg(fcinfo, 2);
 	CfModelInfo info;
 	CfUserRow	user;
@@ -514,8 +510,9 @@ cf_predict(PG_FUNCTION_ARGS)
 	int32		i;
 	double		pred;
 
-	have_user = cf_lookup(nsp, model, &info, CF_USER_FACTORS, user_id, &user);
-	items = cf_items_acquire_some(nsp, model, &info, one_id_array(item_id));
+	have_user = cf_lookup_user_arg(nsp, model, &info, CF_USER_FACTORS, fcinfo, 0, &user_id, &user);
+	item_id = cf_id_arg(fcinfo, 1, info.item_type, model, "item");
+	items = cf_items_acquire_some(nsp, model, &info, cf_int8_array(&item_id, 1));
 	i = cf_item_index(items, item_id);
 
 	pred = info.predicts_ratings ? info.mean : 0;
@@ -534,6 +531,7 @@ cf_predict(PG_FUNCTION_ARGS)
  * cf_recommend(user_id bigint, n int, model text, exclude_rated boolean,
  *				exclude_items bigint[], candidates bigint[])
  *		RETURNS TABLE(item_id bigint, score float8)
+ * (or with a text or uuid user_id, text[] items and text item_id)
  *
  * Installs of 0.1.0 not yet updated call it with the first four
  * arguments only.
@@ -562,25 +560,31 @@ cf_recommend(PG_FUNCTION_ARGS)
 	cf_require_arg(fcinfo, 0, "user_id");
 	cf_require_arg(fcinfo, 1, "n");
 	cf_require_arg(fcinfo, 3, "exclude_rated");
-	user_id = PG_GETARG_INT64(0);
 	n = PG_GETARG_INT32(1);
 	model = cf_model_name_arg(fcinfo, 2);
 	exclude_rated = PG_GETARG_BOOL(3);
 	cf_check_int_arg("n", n, 1, PG_INT32_MAX);
-	if (PG_NARGS() > 4 && !PG_ARGISNULL(4))
-		nexclude_ids = cf_array_arg(fcinfo, 4, "exclude_items", INT8OID, (void **) &exclude_ids);
-	has_candidates = PG_NARGS() > 5 && !PG_ARGISNULL(5);
-	if (has_candidates)
-		ncandidate_ids = cf_array_arg(fcinfo, 5, "candidates", INT8OID, (void **) &candidate_ids);
 
 	InitMaterializedSRF(fcinfo, 0);
 
-	have_user = cf_lookup(nsp, model, &info, exclude_rated ? CF_USER_RATED : CF_USER_FACTORS,
-						  user_id, &user);
+	have_user = cf_lookup_user_arg(nsp, model, &info,
+								   exclude_rated ? CF_USER_RATED : CF_USER_FACTORS,
+								   fcinfo, 0, &user_id, &user);
+	if (PG_NARGS() > 4 && !PG_ARGISNULL(4))
+		nexclude_ids = cf_id_array_arg(fcinfo, 4, "exclude_items", info.item_type, model,
+									   "item", &exclude_ids);
+	has_candidates = PG_NARGS() > 5 && !PG_ARGISNULL(5);
+	if (has_candidates)
+		ncandidate_ids = cf_id_array_arg(fcinfo, 5, "candidates", info.item_type, model,
+										 "item", &candidate_ids);
+	/* a bigint result column for ids that are not integers: error now */
+	cf_check_id_result(TupleDescAttr(rsinfo->setDesc, 0)->atttypid, info.item_type,
+						model, "item");
 	if (!have_user && !info.has_biases)
 		return (Datum) 0;		/* no preferences known: nothing to rank by */
 	if (has_candidates)
-		items = cf_items_acquire_some(nsp, model, &info, PG_GETARG_DATUM(5));
+		items = cf_items_acquire_some(nsp, model, &info,
+									  cf_int8_array(candidate_ids, ncandidate_ids));
 	else
 		items = cf_items_acquire(nsp, model, &info);
 

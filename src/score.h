@@ -141,7 +141,7 @@ extern float cf_cosine(double dot, double ssa, double ssb);
 extern float cf_cosine_of(const float *a, const float *b, int k);
 
 /* Errors for an id the model does not have (22023). */
-extern pg_noreturn void cf_unknown_item(int64 item_id, const char *model);
-extern pg_noreturn void cf_unknown_user(int64 user_id, const char *model);
+extern pg_noreturn void cf_unknown_item(const char *item_id, const char *model);
+extern pg_noreturn void cf_unknown_user(const char *user_id, const char *model);
 
 #endif							/* CF_SCORE_H */

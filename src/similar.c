@@ -27,6 +27,7 @@
 #include "utils/tuplestore.h"
 
 #include "cache.h"
+#include "ids.h"
 #include "model.h"
 #include "score.h"
 #include "util.h"
@@ -46,16 +47,24 @@ require_factors(const CfModelInfo *info, const char *model)
 						   info->algorithm)));
 }
 
-/* Emit (id, value) rows of a sorted selection; ids through a table if given. */
+/*
+ * Emit (id, value) rows of a sorted selection: ids (and keys, for typed
+ * ids) through tables if given, else the keys are indices into keys.
+ */
 static void
-emit_pairs(ReturnSetInfo *rsinfo, const CfTopN *t, const int64 *ids)
+emit_pairs(ReturnSetInfo *rsinfo, const CfTopN *t, const int64 *ids, char **keys,
+		   Oid model_type, const char *model, const char *role)
 {
+	Oid			result_type = TupleDescAttr(rsinfo->setDesc, 0)->atttypid;
+
 	for (int32 j = 0; j < t->size; j++)
 	{
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
+		int64		key = t->key[j];
 
-		values[0] = Int64GetDatum(ids ? ids[t->key[j]] : t->key[j]);
+		values[0] = cf_id_result(result_type, model_type, ids ? ids[key] : key,
+								 keys ? keys[ids ? key : j] : NULL, model, role);
 		values[1] = Float8GetDatum(cf_float4_double(t->score[j]));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
@@ -80,18 +89,20 @@ cf_similar_items(PG_FUNCTION_ARGS)
 
 	cf_require_arg(fcinfo, 0, "item_id");
 	cf_require_arg(fcinfo, 1, "n");
-	item_id = PG_GETARG_INT64(0);
 	n = PG_GETARG_INT32(1);
 	model = cf_model_name_arg(fcinfo, 2);
 	cf_check_int_arg("n", n, 1, PG_INT32_MAX);
 
 	InitMaterializedSRF(fcinfo, 0);
 	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
+	item_id = cf_id_arg(fcinfo, 0, info.item_type, model, "item");
+	cf_check_id_result(TupleDescAttr(rsinfo->setDesc, 0)->atttypid, info.item_type,
+						model, "item");
 	require_factors(&info, model);
 	items = cf_items_acquire(nsp, model, &info);
 	i = cf_item_index(items, item_id);
 	if (i < 0)
-		cf_unknown_item(item_id, model);
+		cf_unknown_item(cf_id_arg_text(fcinfo, 0), model);
 
 	/* the cosine with every other item, in double precision */
 	cf_topn_init(&top, Min(n, items->n - 1));
@@ -104,7 +115,7 @@ cf_similar_items(PG_FUNCTION_ARGS)
 			CHECK_FOR_INTERRUPTS();
 	}
 	cf_topn_sort(&top);
-	emit_pairs(rsinfo, &top, items->ids);
+	emit_pairs(rsinfo, &top, items->ids, items->keys, info.item_type, model, "item");
 	cf_items_release(items);
 	return (Datum) 0;
 }
@@ -159,6 +170,48 @@ userscan_receive(TupleTableSlot *slot, DestReceiver *self)
 }
 
 /*
+ * The keys of the users a sorted selection holds (by user id), in its
+ * order; NULL for integer ids.
+ */
+static char **
+user_keys(Oid nsp, const char *model, const CfModelInfo *info, const CfTopN *top)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	int64	   *ids;
+	char	  **keys;
+	Datum		args[2];
+	int			ret;
+
+	if (cf_is_integer_id_type(info->user_type) || top->size == 0)
+		return NULL;
+	ids = palloc(top->size * sizeof(int64));
+	for (int32 j = 0; j < top->size; j++)
+		ids[j] = top->key[j];
+	keys = palloc0(top->size * sizeof(char *));
+	args[0] = CStringGetTextDatum(model);
+	args[1] = cf_int8_array(ids, top->size);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_plan(cf_query_plan(nsp, CF_Q_SOME_USERS), args, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading the users of model \"%s\" failed: %s", model,
+			 SPI_result_code_string(ret));
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r],
+													 SPI_tuptable->tupdesc, 1, &isnull));
+		Datum		key = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 5, &isnull);
+
+		for (int32 j = 0; j < top->size; j++)
+			if (ids[j] == id && !isnull)
+				keys[j] = MemoryContextStrdup(outer, TextDatumGetCString(key));
+	}
+	SPI_finish();
+	return keys;
+}
+
+/*
  * cf_similar_users(user_id bigint, n int, model text)
  *		RETURNS TABLE(similar_user_id bigint, similarity float8)
  */
@@ -181,14 +234,15 @@ cf_similar_users(PG_FUNCTION_ARGS)
 
 	cf_require_arg(fcinfo, 0, "user_id");
 	cf_require_arg(fcinfo, 1, "n");
-	user_id = PG_GETARG_INT64(0);
 	n = PG_GETARG_INT32(1);
 	model = cf_model_name_arg(fcinfo, 2);
 	cf_check_int_arg("n", n, 1, PG_INT32_MAX);
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (!cf_lookup(nsp, model, &info, CF_USER_FACTORS, user_id, &user))
-		cf_unknown_user(user_id, model);
+	if (!cf_lookup_user_arg(nsp, model, &info, CF_USER_FACTORS, fcinfo, 0, &user_id, &user))
+		cf_unknown_user(cf_id_arg_text(fcinfo, 0), model);
+	cf_check_id_result(TupleDescAttr(rsinfo->setDesc, 0)->atttypid, info.user_type,
+						model, "user");
 	require_factors(&info, model);
 	for (int c = 0; c < info.k; c++)
 		ss += (double) user.factors[c] * user.factors[c];
@@ -227,6 +281,7 @@ cf_similar_users(PG_FUNCTION_ARGS)
 	MemoryContextDelete(scan.rowcxt);
 
 	cf_topn_sort(&top);
-	emit_pairs(rsinfo, &top, NULL);
+	emit_pairs(rsinfo, &top, NULL, user_keys(nsp, model, &info, &top), info.user_type, model,
+			   "user");
 	return (Datum) 0;
 }

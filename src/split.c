@@ -51,6 +51,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
+#include "ids.h"
 #include "load.h"
 #include "split.h"
 #include "util.h"
@@ -184,12 +185,24 @@ build_part(const CfRatings *all, const uint8 *side, uint8 which, CfRatings *out)
 	out->user_start = cf_palloc_huge_array(int64, nusers + 1);
 	out->user_ids = cf_palloc_huge_array(int64, nusers);
 	out->item_ids = cf_palloc_huge_array(int64, nitems);
+	if (all->user_keys)
+		out->user_keys = cf_palloc_huge_array(char *, Max(nusers, 1));
+	if (all->item_keys)
+		out->item_keys = cf_palloc_huge_array(char *, Max(nitems, 1));
 	for (int32 u = 0; u < all->nusers; u++)
 		if (umap[u] >= 0)
+		{
 			out->user_ids[umap[u]] = all->user_ids[u];
+			if (all->user_keys)
+				out->user_keys[umap[u]] = all->user_keys[u];
+		}
 	for (int32 i = 0; i < all->nitems; i++)
 		if (imap[i] >= 0)
+		{
 			out->item_ids[imap[i]] = all->item_ids[i];
+			if (all->item_keys)
+				out->item_keys[imap[i]] = all->item_keys[i];
+		}
 
 	out->user_start[0] = 0;
 	for (int32 u = 0; u < all->nusers; u++)
@@ -256,7 +269,7 @@ check_fraction(double fraction)
 Datum
 cf_split_hash(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(cf_split_value(PG_GETARG_INT64(0), PG_GETARG_INT64(1), PG_GETARG_INT64(2)));
+	PG_RETURN_FLOAT8(cf_split_value(cf_id_arg_guess(fcinfo, 0), cf_id_arg_guess(fcinfo, 1), PG_GETARG_INT64(2)));
 }
 
 /*
@@ -269,7 +282,7 @@ cf_split_random(PG_FUNCTION_ARGS)
 	double		fraction = PG_GETARG_FLOAT8(2);
 
 	check_fraction(fraction);
-	PG_RETURN_BOOL(cf_split_value(PG_GETARG_INT64(0), PG_GETARG_INT64(1),
+	PG_RETURN_BOOL(cf_split_value(cf_id_arg_guess(fcinfo, 0), cf_id_arg_guess(fcinfo, 1),
 								  PG_GETARG_INT64(3)) < fraction);
 }
 
@@ -286,7 +299,7 @@ cf_split_validation(PG_FUNCTION_ARGS)
 
 	check_fraction(fraction);
 	h = cf_validation_holdout(PG_GETARG_INT64(3), fraction);
-	PG_RETURN_BOOL(cf_held_out(&h, PG_GETARG_INT64(0), PG_GETARG_INT64(1)));
+	PG_RETURN_BOOL(cf_held_out(&h, cf_id_arg_guess(fcinfo, 0), cf_id_arg_guess(fcinfo, 1)));
 }
 
 /*
@@ -302,7 +315,7 @@ cf_split_fold(PG_FUNCTION_ARGS)
 
 	cf_check_int_arg("folds", folds, 2, MAX_FOLDS);
 	h = cf_fold_holdout(PG_GETARG_INT64(3), folds, 0);
-	PG_RETURN_INT32(fold_of(cf_split_value(PG_GETARG_INT64(0), PG_GETARG_INT64(1), h.seed),
+	PG_RETURN_INT32(fold_of(cf_split_value(cf_id_arg_guess(fcinfo, 0), cf_id_arg_guess(fcinfo, 1), h.seed),
 							folds));
 }
 
@@ -370,6 +383,8 @@ cf_split(PG_FUNCTION_ARGS)
 	int32		k = 0;
 	int64		seed;
 	const char *ucol;
+	CfIdType	uids;
+	CfIdType	iids;
 	const char *icol;
 	const char *tcol = NULL;
 	const char *hash;
@@ -424,8 +439,15 @@ cf_split(PG_FUNCTION_ARGS)
 				 errhint("Use method \"time\" to hold out each user's latest ratings.")));
 
 	cf_check_relation(relid);
-	(void) cf_check_id_column(relid, ucol, "user");
-	(void) cf_check_id_column(relid, icol, "item");
+	(void) cf_check_id_column(relid, ucol, "user", &uids);
+	(void) cf_check_id_column(relid, icol, "item", &iids);
+	if (!uids.integer || !iids.integer)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cf_split returns only integer ids"),
+				 errdetail("Column \"%s\" has type %s.", uids.integer ? icol : ucol,
+						   format_type_be(uids.integer ? iids.type : uids.type)),
+				 errhint("Split with cf_split_random, cf_split_validation or cf_split_fold on the ids as text.")));
 	if (tcol)
 		check_time_column(relid, tcol);
 

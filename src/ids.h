@@ -1,0 +1,143 @@
+/*-------------------------------------------------------------------------
+ *
+ * ids.h
+ *	  User and item ids of any hashable type: what a model's ids are, their
+ *	  canonical text, and the 64-bit ids cf works with inside.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CF_IDS_H
+#define CF_IDS_H
+
+#include "fmgr.h"
+
+/*
+ * What one side's ids are.  Integer ids (smallint, integer, bigint) are
+ * their own 64-bit ids, stored as bigint.  Ids of any other type with a
+ * default btree and hash operator class ("typed" ids) are known inside by
+ * a 64-bit hash of their canonical text (cf_text_id) and stored with that
+ * text as their key.
+ */
+typedef struct CfIdType
+{
+	Oid			type;			/* INT8OID for integer ids, else the base type */
+	bool		integer;
+	int16		typlen;
+	bool		typbyval;
+	bool		trim;			/* numeric: trailing zeros trimmed first */
+	bool		pinned;			/* text form depends on settings: pin them */
+	Oid			collation;
+	Oid			ioparam;
+	FmgrInfo	input;
+	FmgrInfo	output;
+} CfIdType;
+
+/*
+ * Describe ids of a column type (role "user" or "item"); error unless cf
+ * can key models by it.  what names the column or the model in errors.
+ */
+extern void cf_id_type(CfIdType *t, Oid type, Oid collation, const char *role,
+					   const char *what);
+
+/* Whether a type keys models by integer ids. */
+extern bool cf_is_integer_id_type(Oid type);
+
+/* The value with equal values made identical (numeric: trailing zeros trimmed). */
+extern Datum cf_key_canonical(const CfIdType *t, Datum value);
+
+/* 32-bit hash of a canonical value's image, for in-memory maps. */
+extern uint32 cf_key_image_hash(const CfIdType *t, Datum value);
+
+/* Whether two canonical values are the same. */
+extern bool cf_key_image_eq(const CfIdType *t, Datum a, Datum b);
+
+/* The canonical text of a typed id (palloc'd). */
+extern char *cf_key_text(const CfIdType *t, Datum value);
+
+/* The canonical texts of n typed ids, settings pinned once. */
+extern void cf_key_texts(const CfIdType *t, const Datum *values, int32 n, char **out);
+
+/* A typed id's value from its text (the type's input function). */
+extern Datum cf_key_from_text(const CfIdType *t, const char *text);
+
+/* The 64-bit id of a typed id's canonical text: the same on every machine. */
+extern int64 cf_text_id(const char *text, size_t len);
+
+/* The 64-bit id of a value (integer: itself). */
+extern int64 cf_key_id(const CfIdType *t, Datum value);
+
+/*
+ * An id argument of a scoring function (argument argno, of any type the
+ * SQL declarations allow) as the 64-bit id of a model whose ids of this
+ * side are of type model_type: error 42804 naming the model's type if the
+ * argument cannot be one of its ids.
+ */
+extern int64 cf_id_arg(FunctionCallInfo fcinfo, int argno, Oid model_type,
+					   const char *model, const char *role);
+
+/*
+ * The 64-bit id an id argument has if it is of the model's own type (the
+ * call's first guess, before the model's type is known): integer
+ * arguments are themselves, others the id of their own canonical text.
+ */
+extern int64 cf_id_arg_guess(FunctionCallInfo fcinfo, int argno);
+
+/* Whether cf_id_arg_guess's answer is right for a model of model_type. */
+extern bool cf_id_arg_guess_fits(FunctionCallInfo fcinfo, int argno, Oid model_type);
+
+/*
+ * An array argument of ids (NULL elements skipped) as 64-bit ids of a
+ * model's side; returns how many, the ids in *ids (palloc'd).
+ */
+extern int	cf_id_array_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
+							Oid model_type, const char *model, const char *role,
+							int64 **ids);
+
+/*
+ * An id for a result column of type result_type: id itself (bigint, or
+ * text of an integer id), or the key (the canonical text a typed id is
+ * stored with) as text or read as the column's type.  Error if a bigint
+ * column would have to hold a typed id.
+ */
+extern Datum cf_id_result(Oid result_type, Oid model_type, int64 id, const char *key,
+						  const char *model, const char *role);
+
+/* Error unless a result column of type result_type can hold a model's ids. */
+extern void cf_check_id_result(Oid result_type, Oid model_type, const char *model,
+							   const char *role);
+
+/* Error unless a model's stored id type is one cf can read (owners can edit it). */
+extern void cf_check_model_id_type(Oid type, const char *model, const char *role);
+
+/* An id argument as text, for messages. */
+extern char *cf_id_arg_text(FunctionCallInfo fcinfo, int argno);
+
+/* An id argument as a value of the model's id type (integers: bigint). */
+extern Datum cf_id_arg_value(FunctionCallInfo fcinfo, int argno, Oid model_type,
+							 const char *model, const char *role);
+
+/* A one-element array of a value of an id type (integers: bigint[]). */
+extern Datum cf_id_value_array(Datum value, Oid type);
+
+/* A bigint[] of 64-bit ids. */
+extern Datum cf_int8_array(const int64 *ids, int n);
+
+/*
+ * cf_lookup for the user argument argno names: the model's row and the
+ * user's; the user's 64-bit id in *user_id.
+ */
+struct CfModelInfo;
+struct CfUserRow;
+extern bool cf_lookup_user_arg(Oid nsp, const char *name, struct CfModelInfo *info,
+							   int part, FunctionCallInfo fcinfo, int argno,
+							   int64 *user_id, struct CfUserRow *user);
+
+/* Error unless ids of type t (a relation's column) are ids of a model's side. */
+extern void cf_check_same_ids(const CfIdType *t, Oid model_type, const char *model,
+							  const char *role, const char *column);
+
+/* Error unless both of a model's sides have integer ids (functions not yet typed). */
+extern void cf_require_integer_ids(const struct CfModelInfo *info, const char *model,
+								   const char *function);
+
+#endif							/* CF_IDS_H */
