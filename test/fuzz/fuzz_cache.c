@@ -36,7 +36,7 @@
  * An ERROR ends the transaction as an abort does (the end-of-transaction
  * callback, the transaction's memory freed); the cache lives on.
  *
- * Also links: src/model.c -lopenblas
+ * Also links: src/model.c src/ids.c -lopenblas
  *
  *-------------------------------------------------------------------------
  */
@@ -140,6 +140,13 @@ Oid
 get_relname_relid(const char *relname, Oid relnamespace)
 {
 	return 16390;
+}
+
+/* No column for the id types (tables as before 0.4.0): integer ids. */
+AttrNumber
+get_attnum(Oid relid, const char *attname)
+{
+	return InvalidAttrNumber;
 }
 
 /* The caller may read cf_item_factors. */
@@ -712,6 +719,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&slots[j].info, 0, sizeof(CfModelInfo));
 		slots[j].name = j;
 		slots[j].info.k = take_k(&in);
+		slots[j].info.item_type = INT8OID;
 		slots[j].info.relid = 16384;
 		slots[j].info.filenode = 16384;
 		slots[j].info.xmin = next_xmin++;

@@ -154,8 +154,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	st.user_type = src.user_type;
 	st.item_type = src.item_type;
 	st.rating_type = src.rating_type;
-	idlist_init(&st.users, st.cxt, 0);
-	idlist_init(&st.items, st.cxt, 0);
+	src.user_ids.integer = src.item_ids.integer = true;
+	idlist_init(&st.users, st.cxt, 0, &src.user_ids);
+	idlist_init(&st.items, st.cxt, 0, &src.item_ids);
 
 	stub_slot_init(&slot, 3, values, isnull);
 
