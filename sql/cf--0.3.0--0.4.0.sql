@@ -349,3 +349,60 @@ LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
 
 COMMENT ON FUNCTION @extschema@.cf_explain(bigint, text, text, integer) IS
 'cf: the items in a user''s history (of a model with integer user ids) that contribute most to the score of an item given as text';
+
+-- the functions whose id arguments are arrays (or that take none), as
+-- separate *_by_key functions: a text[] overload would make NULL and '{…}'
+-- arguments ambiguous
+
+CREATE FUNCTION @extschema@.cf_recommend_batch_by_key(
+    user_ids      text[] DEFAULT NULL,
+    n             integer DEFAULT 10,
+    model         text DEFAULT 'default',
+    exclude_rated boolean DEFAULT true)
+RETURNS TABLE (user_id text, item_id text, score double precision, rank integer)
+AS 'MODULE_PATHNAME', 'cf_recommend_batch'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10000;
+
+COMMENT ON FUNCTION @extschema@.cf_recommend_batch_by_key(text[], integer, text, boolean) IS
+'cf: cf_recommend_batch with the ids given and returned as text (read as the model''s id types), for models of any id type';
+
+CREATE FUNCTION @extschema@.cf_recommend_for_ratings_by_key(
+    item_ids      text[],
+    ratings       real[],
+    n             integer DEFAULT 10,
+    model         text DEFAULT 'default',
+    exclude_rated boolean DEFAULT true,
+    exclude_items text[] DEFAULT NULL,
+    candidates    text[] DEFAULT NULL)
+RETURNS TABLE (item_id text, score double precision)
+AS 'MODULE_PATHNAME', 'cf_recommend_for_ratings'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.cf_recommend_for_ratings_by_key(text[], real[], integer, text, boolean, text[], text[]) IS
+'cf: cf_recommend_for_ratings with the item ids given and returned as text, for models of any id type';
+
+CREATE FUNCTION @extschema@.cf_refresh_users_by_key(
+    user_ids text[],
+    model    text DEFAULT 'default')
+RETURNS TABLE (user_id text, ratings integer, action text)
+AS 'MODULE_PATHNAME', 'cf_refresh_users'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_refresh_users_by_key(text[], text) IS
+'cf: cf_refresh_users with the user ids given and returned as text, for models of any id type';
+
+CREATE FUNCTION @extschema@.cf_split_by_key(
+    source      regclass,
+    method      text DEFAULT 'random',
+    fraction    double precision DEFAULT 0.2,
+    k           integer DEFAULT NULL,
+    seed        bigint DEFAULT 42,
+    user_column name DEFAULT 'user_id',
+    item_column name DEFAULT 'item_id',
+    time_column name DEFAULT NULL)
+RETURNS TABLE (user_id text, item_id text, test boolean)
+AS 'MODULE_PATHNAME', 'cf_split'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION @extschema@.cf_split_by_key(regclass, text, double precision, integer, bigint, name, name, name) IS
+'cf: cf_split with the ids returned as text, for relations whose ids are of any type';

@@ -88,11 +88,13 @@ SELECT cf_predict(md5('customer 7')::uuid, 3, 'shop');
 SELECT * FROM cf_similar_items(3, 5, 'shop');
 SELECT * FROM cf_recommend_batch(NULL, 5, 'shop');
 SELECT * FROM cf_refresh_users('{1}', 'shop');
+SELECT * FROM cf_recommend_for_ratings('{1}', '{5}', 5, 'shop');
 CREATE TABLE shop_by_number AS
 SELECT c.n AS customer, p.sku, s.rating FROM shop_ratings s
 JOIN customers c ON c.id = s.customer JOIN products p ON p.sku = s.sku;
 SELECT * FROM cf_evaluate('shop', 'shop_by_number');
 SELECT * FROM cf_split('shop_ratings', user_column => 'customer', item_column => 'sku');
+SELECT * FROM cf_recommend_batch_by_key('{not-a-uuid}', 5, 'shop');
 -- and integer models take no uuid
 SELECT model FROM cf_train('shop_by_number', 'customer', 'sku', model => 'mixed', factors => 4,
     epochs => 10, verbose => false);
@@ -106,6 +108,44 @@ SELECT * FROM cf_recommend(7, 3, 'mixed');
 SELECT count(*) AS rows, bool_and(item_id LIKE 'SKU-%') AS skus FROM cf_recommend('7', 3, 'mixed');
 SELECT cf_predict(7, 'SKU-0003', 'mixed') = cf_predict('7', 'SKU-0003', 'mixed') AS same_predict;
 SELECT count(*) FROM cf_split_random(7, 'SKU-0003') x;
+
+-- the functions whose ids are arrays have *_by_key forms: ids as text
+SELECT count(*) AS rows, count(DISTINCT user_id) AS users,
+       bool_and(user_id::uuid IN (SELECT id FROM customers)) AS customers,
+       bool_and(item_id LIKE 'SKU-%') AS skus
+FROM cf_recommend_batch_by_key(NULL, 3, 'shop');
+SELECT count(*) AS rated_recommended
+FROM cf_recommend_batch_by_key(NULL, 3, 'shop') b
+JOIN shop_ratings s ON s.customer = b.user_id::uuid AND s.sku = b.item_id;
+-- given users: in any spelling, back in the model's; unknown ones get the baseline
+SELECT user_id, count(*) AS items
+FROM cf_recommend_batch_by_key(ARRAY[upper(md5('customer 7')), md5('nobody')], 3, 'shop')
+GROUP BY user_id ORDER BY user_id;
+SELECT (SELECT array_agg(item_id ORDER BY rank) FROM cf_recommend_batch_by_key(
+            ARRAY[md5('customer 7')], 5, 'shop')) =
+       (SELECT array_agg(item_id) FROM cf_recommend(md5('customer 7')::uuid, 5, 'shop'))
+       AS batch_matches_recommend;
+SELECT count(*) AS rows, bool_and(item_id LIKE 'SKU-%') AS skus
+FROM cf_recommend_for_ratings_by_key('{SKU-0001,SKU-0002,NOPE}', '{5,1,3}', 3, 'shop');
+-- refresh: a changed user is updated, a new one inserted with its key, a gone one deleted
+INSERT INTO shop_ratings VALUES (md5('newcomer')::uuid, 'SKU-0001', 5),
+                                (md5('newcomer')::uuid, 'SKU-0002', 4);
+DELETE FROM shop_ratings WHERE customer = md5('customer 9')::uuid;
+SELECT user_id, ratings, action FROM cf_refresh_users_by_key(
+    ARRAY[md5('customer 7'), md5('newcomer'), md5('customer 9')], 'shop') ORDER BY action;
+SELECT user_key = md5('newcomer')::uuid::text AS keyed FROM cf_user_factors
+WHERE model = 'shop' AND user_key = md5('newcomer')::uuid::text;
+SELECT count(*) AS rows FROM cf_recommend(md5('newcomer')::uuid, 3, 'shop');
+-- a split by key holds out what the split functions on the ids' text do
+SELECT count(*) FILTER (WHERE test) AS test_rows,
+       count(*) FILTER (WHERE test) = (SELECT count(*) FROM (
+           SELECT DISTINCT customer, sku FROM shop_ratings
+           WHERE customer IS NOT NULL AND sku IS NOT NULL
+             AND cf_split_random(customer::text, sku, 0.2)) q) AS matches_split_random
+FROM cf_split_by_key('shop_ratings', fraction => 0.2, user_column => 'customer',
+                     item_column => 'sku');
+SELECT count(*) FILTER (WHERE test) AS per_user_test_rows
+FROM cf_split_by_key('shop_ratings', 'user', k => 2, user_column => 'customer', item_column => 'sku');
 
 -- numeric ids equal up to trailing zeros are one id; dates keep one text form
 CREATE TABLE odd_ids (u numeric, i date, r int);

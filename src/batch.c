@@ -61,8 +61,9 @@ typedef struct BatchState
 	bool		exclude_rated;
 	ExprContext *econtext;
 
-	/* given users (sorted, unique), or NULL for all */
+	/* given users (sorted, unique), or NULL for all; typed ids' texts */
 	int64	   *given;
+	char	  **given_keys;
 	int32		ngiven;
 	int32		next_given;
 
@@ -80,6 +81,7 @@ typedef struct BatchState
 	int32		tile;			/* T */
 	int32		nb;				/* users in the block */
 	int64	   *ids;			/* B */
+	char	  **keys;			/* B: typed user ids' texts */
 	bool	   *known;			/* B */
 	double	   *base;			/* B: mean + b_u */
 	int32	  **ex;				/* B: sorted excluded item indices */
@@ -145,14 +147,15 @@ fetch_rows(BatchState *st)
 	{
 		CfUserRow    *row = &st->rows[j];
 		MemoryContext oldcxt;
-		bool		isnull[4];
-		Datum		d[4];
+		bool		isnull[5];
+		Datum		d[5];
 
-		for (int c = 0; c < 4; c++)
+		for (int c = 0; c < 5; c++)
 			d[c] = SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, c + 1, &isnull[c]);
 		oldcxt = MemoryContextSwitchTo(st->fetchcxt);
 		row->factors = NULL;
 		cf_read_user_row(d, isnull, st->exclude_rated, st->info.k, st->model, row);
+		row->key = isnull[4] ? NULL : TextDatumGetCString(d[4]);
 		MemoryContextSwitchTo(oldcxt);
 	}
 	st->nrows = (int32) SPI_processed;
@@ -175,7 +178,7 @@ peek_row(BatchState *st)
  * (the pointer stays valid until the next call).  false when done.
  */
 static bool
-next_user(BatchState *st, int64 *id, CfUserRow **row)
+next_user(BatchState *st, int64 *id, char **key, CfUserRow **row)
 {
 	CfUserRow    *r;
 
@@ -186,11 +189,13 @@ next_user(BatchState *st, int64 *id, CfUserRow **row)
 			return false;
 		st->next_row++;
 		*id = r->id;
+		*key = r->key;
 		*row = r;
 		return true;
 	}
 	if (st->next_given == st->ngiven)
 		return false;
+	*key = st->given_keys ? st->given_keys[st->next_given] : NULL;
 	*id = st->given[st->next_given++];
 	r = peek_row(st);
 	if (r != NULL && r->id == *id)
@@ -223,12 +228,14 @@ next_block(BatchState *st)
 	while (st->nb < st->block)
 	{
 		int64		id;
+		char	   *key;
 		CfUserRow    *row;
 		int32		b = st->nb;
 
-		if (!next_user(st, &id, &row))
+		if (!next_user(st, &id, &key, &row))
 			break;
 		st->ids[b] = id;
+		st->keys[b] = key ? pstrdup(key) : NULL;
 		st->known[b] = row != NULL;
 		st->nex[b] = 0;
 		st->ex[b] = NULL;
@@ -286,9 +293,22 @@ next_block(BatchState *st)
 	return true;
 }
 
+/*
+ * The given users, as 64-bit ids (and typed ids' texts), sorted by id,
+ * each once.
+ */
+static void
+given_users(FunctionCallInfo fcinfo, BatchState *st)
+{
+	int			nids = cf_id_array_arg_keys(fcinfo, 0, "user_ids", st->info.user_type,
+											st->model, "user", &st->given, &st->given_keys);
+
+	st->ngiven = cf_sort_unique_ids(st->given, st->given_keys, nids);
+}
+
 /* Set up the scan (first call), in the multi-call memory context. */
 static BatchState *
-batch_begin(FunctionCallInfo fcinfo)
+batch_begin(FunctionCallInfo fcinfo, TupleDesc tupdesc)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	BatchState *st = palloc0(sizeof(BatchState));
@@ -306,18 +326,14 @@ batch_begin(FunctionCallInfo fcinfo)
 	st->model = cf_model_name_arg(fcinfo, 2);
 	st->exclude_rated = PG_GETARG_BOOL(3);
 	cf_check_int_arg("n", n, 1, PG_INT32_MAX);
-	if (!PG_ARGISNULL(0))
-	{
-		int64	   *ids;
-		int			nids = cf_array_arg(fcinfo, 0, "user_ids", INT8OID, (void **) &ids);
-
-		st->given = palloc((nids + 1) * sizeof(int64));
-		memcpy(st->given, ids, nids * sizeof(int64));
-		st->ngiven = cf_sort_unique_int64(st->given, nids);
-	}
 
 	cf_lookup(st->nsp, st->model, &st->info, CF_USER_NONE, 0, NULL);
-	cf_require_integer_ids(&st->info, st->model, "cf_recommend_batch");
+	cf_check_id_result(TupleDescAttr(tupdesc, 0)->atttypid, st->info.user_type, st->model,
+					   "user");
+	cf_check_id_result(TupleDescAttr(tupdesc, 1)->atttypid, st->info.item_type, st->model,
+					   "item");
+	if (!PG_ARGISNULL(0))
+		given_users(fcinfo, st);
 	st->items = cf_items_acquire(st->nsp, st->model, &st->info);
 	st->limit = Min(n, st->items->n);
 	k = st->items->k;
@@ -328,6 +344,7 @@ batch_begin(FunctionCallInfo fcinfo)
 						   cf_mul_size(st->tile + k, sizeof(float)));
 	st->block = (int32) Max(1, Min(MAX_BLOCK, (Size) work_mem * 1024 / per_user));
 	st->ids = palloc(st->block * sizeof(int64));
+	st->keys = palloc(st->block * sizeof(char *));
 	st->known = palloc(st->block * sizeof(bool));
 	st->base = palloc(st->block * sizeof(double));
 	st->ex = palloc(st->block * sizeof(int32 *));
@@ -371,6 +388,7 @@ batch_begin(FunctionCallInfo fcinfo)
 /*
  * cf_recommend_batch(user_ids bigint[], n int, model text, exclude_rated boolean)
  *		RETURNS TABLE(user_id bigint, item_id bigint, score float8, rank int)
+ * cf_recommend_batch_by_key(user_ids text[], ...): the same, ids as text
  */
 Datum
 cf_recommend_batch(PG_FUNCTION_ARGS)
@@ -388,7 +406,7 @@ cf_recommend_batch(PG_FUNCTION_ARGS)
 		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 			elog(ERROR, "return type must be a row type");
 		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
-		funcctx->user_fctx = batch_begin(fcinfo);
+		funcctx->user_fctx = batch_begin(fcinfo, funcctx->tuple_desc);
 		MemoryContextSwitchTo(oldcxt);
 	}
 	funcctx = SRF_PERCALL_SETUP();
@@ -407,8 +425,13 @@ cf_recommend_batch(PG_FUNCTION_ARGS)
 				bool		nulls[4] = {false, false, false, false};
 				int32		r = st->out_rank++;
 
-				values[0] = Int64GetDatum(st->ids[b]);
-				values[1] = Int64GetDatum(st->items->ids[t->key[r]]);
+				values[0] = cf_id_result(TupleDescAttr(funcctx->tuple_desc, 0)->atttypid,
+										 st->info.user_type, st->ids[b], st->keys[b],
+										 st->model, "user");
+				values[1] = cf_id_result(TupleDescAttr(funcctx->tuple_desc, 1)->atttypid,
+										 st->items->item_type, st->items->ids[t->key[r]],
+										 st->items->keys ? st->items->keys[t->key[r]] : NULL,
+										 st->model, "item");
 				values[2] = Float8GetDatum(cf_float4_double(st->base[b] + t->score[r]));
 				values[3] = Int32GetDatum(r + 1);
 				SRF_RETURN_NEXT(funcctx,

@@ -117,7 +117,7 @@ explain_linear(ReturnSetInfo *rsinfo, Oid nsp, const char *model, CfModelInfo *i
 	double		total = 0;
 	float	   *sim;
 
-	cf_load_model_source(nsp, model, cf_id_value_array(user_value, info->user_type),
+	cf_load_model_source(nsp, model, info, cf_id_value_array(user_value, info->user_type),
 						 &src, &data);
 	items = cf_items_acquire(nsp, model, info);
 	i = cf_item_index(items, item_id);

@@ -361,6 +361,8 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 	Oid			nsp = cf_extension_schema(fcinfo);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int64	   *item_ids;
+	char	  **item_keys;
+	int			nratings_given;
 	float	   *ratings;
 	int			nratings;
 	int32		n;
@@ -383,32 +385,39 @@ cf_recommend_for_ratings(PG_FUNCTION_ARGS)
 	cf_require_arg(fcinfo, 1, "ratings");
 	cf_require_arg(fcinfo, 2, "n");
 	cf_require_arg(fcinfo, 4, "exclude_rated");
-	nratings = cf_array_arg(fcinfo, 0, "item_ids", INT8OID, (void **) &item_ids);
-	if (cf_array_arg(fcinfo, 1, "ratings", FLOAT4OID, (void **) &ratings) != nratings)
+	n = PG_GETARG_INT32(2);
+	model = cf_model_name_arg(fcinfo, 3);
+	exclude_rated = PG_GETARG_BOOL(4);
+	cf_check_int_arg("n", n, 1, PG_INT32_MAX);
+
+	InitMaterializedSRF(fcinfo, 0);
+	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
+	cf_check_id_result(TupleDescAttr(rsinfo->setDesc, 0)->atttypid, info.item_type, model,
+					   "item");
+	nratings = cf_id_array_arg_keys(fcinfo, 0, "item_ids", info.item_type, model, "item",
+									&item_ids, &item_keys);
+	nratings_given = cf_array_arg(fcinfo, 1, "ratings", FLOAT4OID, (void **) &ratings);
+	if (nratings_given != nratings)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("arguments \"item_ids\" and \"ratings\" must have the same length"),
 				 errdetail("item_ids has %d elements and ratings has %d.", nratings,
-						   cf_array_arg(fcinfo, 1, "ratings", FLOAT4OID, (void **) &ratings))));
+						   nratings_given)));
 	for (int j = 0; j < nratings; j++)
 		if (!isfinite(ratings[j]))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("argument \"ratings\" contains the non-finite value \"%g\"",
 							ratings[j]),
+					 item_keys ?
+					 errdetail("The rating is for item %s.", item_keys[j]) :
 					 errdetail("The rating is for item %lld.", (long long) item_ids[j])));
-	n = PG_GETARG_INT32(2);
-	model = cf_model_name_arg(fcinfo, 3);
-	exclude_rated = PG_GETARG_BOOL(4);
-	cf_check_int_arg("n", n, 1, PG_INT32_MAX);
 	if (!PG_ARGISNULL(5))
-		nexclude_ids = cf_array_arg(fcinfo, 5, "exclude_items", INT8OID, (void **) &exclude_ids);
+		nexclude_ids = cf_id_array_arg(fcinfo, 5, "exclude_items", info.item_type, model,
+									   "item", &exclude_ids);
 	if (!PG_ARGISNULL(6))
-		ncandidate_ids = cf_array_arg(fcinfo, 6, "candidates", INT8OID, (void **) &candidate_ids);
-
-	InitMaterializedSRF(fcinfo, 0);
-	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
-	cf_require_integer_ids(&info, model, "cf_recommend_for_ratings");
+		ncandidate_ids = cf_id_array_arg(fcinfo, 6, "candidates", info.item_type, model,
+										 "item", &candidate_ids);
 	kind = fold_check(&info, model, "cf_recommend_for_ratings");
 	items = cf_items_acquire(nsp, model, &info);
 
@@ -458,15 +467,16 @@ source_error_context(void *arg)
 }
 
 /*
- * The current rows of some users (user_ids, a bigint[]) in the source the
- * model records (see foldin.h): the model's row is read as the caller, the
+ * The current rows of some users (user_ids, an array of the model's user
+ * id type; bigint[] for integers) in the source the model records (see
+ * foldin.h), whose id columns must still have the model's id types: the model's row is read as the caller, the
  * relation resolved (a quoted qualified name, like a regclass), checked
  * against the catalog like training's source, and read as the model's
  * owner (access.c), never with the caller's rights.
  */
 void
-cf_load_model_source(Oid nsp, const char *model, Datum user_ids, CfSource *src,
-					 CfRatings *data)
+cf_load_model_source(Oid nsp, const char *model, const CfModelInfo *info, Datum user_ids,
+					 CfSource *src, CfRatings *data)
 {
 	Oid			owner = cf_model_owner(nsp, model);
 	char	   *source = cf_model_source(nsp, model, src);
@@ -491,6 +501,9 @@ cf_load_model_source(Oid nsp, const char *model, Datum user_ids, CfSource *src,
 				 errmsg("source relation \"%s\" of model \"%s\" does not exist", source, model),
 				 errhint("Retrain the model from an existing relation with cf_train().")));
 	cf_check_source(src);
+	/* a source whose id columns changed type would match none of the users */
+	cf_check_same_ids(&src->user_ids, info->user_type, model, "user", src->user_column);
+	cf_check_same_ids(&src->item_ids, info->item_type, model, "item", src->item_column);
 	cf_load_user_ratings(src, user_ids, data);
 	cf_act_as_end(&acting);
 	error_context_stack = errcallback.previous;
@@ -518,12 +531,16 @@ id_array(const int64 *v, int n)
 	return construct_array(d, n, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE);
 }
 
-/* Write one user's row: UPDATE, else INSERT.  Returns the action. */
+/*
+ * Write one user's row (a new one with its key, for typed ids): UPDATE,
+ * else INSERT.  Returns the action.
+ */
 static const char *
-store_user(Oid nsp, const char *model, int64 user_id, float bias, const float *p, int k,
-		   const int64 *rated, int nrated)
+store_user(Oid nsp, const char *model, int64 user_id, const char *key, float bias,
+		   const float *p, int k, const int64 *rated, int nrated)
 {
-	Datum		values[5];
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	int			ret;
 
 	values[0] = CStringGetTextDatum(model);
@@ -536,7 +553,11 @@ store_user(Oid nsp, const char *model, int64 user_id, float bias, const float *p
 		elog(ERROR, "updating a user failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed > 0)
 		return "updated";
-	ret = SPI_execute_plan(cf_query_plan(nsp, CF_Q_INSERT_USER), values, NULL, false, 0);
+	if (key)
+		values[5] = CStringGetTextDatum(key);
+	else
+		nulls[5] = 'n';
+	ret = SPI_execute_plan(cf_query_plan(nsp, CF_Q_INSERT_USER), values, nulls, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "inserting a user failed: %s", SPI_result_code_string(ret));
 	return "inserted";
@@ -567,6 +588,7 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 	Oid			nsp = cf_extension_schema(fcinfo);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int64	   *ids;
+	char	  **keys;
 	int			nids;
 	char	   *model;
 	CfModelInfo info;
@@ -581,12 +603,7 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 	float	   *p;
 
 	cf_require_arg(fcinfo, 0, "user_ids");
-	nids = cf_array_arg(fcinfo, 0, "user_ids", INT8OID, (void **) &ids);
 	model = cf_model_name_arg(fcinfo, 1);
-
-	/* the users, sorted, each once */
-	ids = memcpy(palloc((nids + 1) * sizeof(int64)), ids, nids * sizeof(int64));
-	nids = cf_sort_unique_int64(ids, nids);
 
 	InitMaterializedSRF(fcinfo, 0);
 
@@ -596,7 +613,12 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 	PushActiveSnapshot(GetTransactionSnapshot());
 
 	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
-	cf_require_integer_ids(&info, model, "cf_refresh_users");
+	cf_check_id_result(TupleDescAttr(rsinfo->setDesc, 0)->atttypid, info.user_type, model,
+					   "user");
+	/* the users, sorted, each once */
+	nids = cf_id_array_arg_keys(fcinfo, 0, "user_ids", info.user_type, model, "user", &ids,
+								&keys);
+	nids = cf_sort_unique_ids(ids, keys, nids);
 	kind = fold_check(&info, model, "cf_refresh_users");
 	items = cf_items_acquire(nsp, model, &info);
 
@@ -605,7 +627,8 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 	 * may point cf_models.source anywhere, so the owner's rights, not the
 	 * caller's, decide what it reads (access.c).
 	 */
-	cf_load_model_source(nsp, model, PointerGetDatum(id_array(ids, nids)), &src, &data);
+	cf_load_model_source(nsp, model, &info, cf_id_values_array(info.user_type, ids, keys, nids),
+						 &src, &data);
 	if (data.skipped > 0)
 		ereport(NOTICE,
 				(errmsg("skipped %lld rows with a NULL user, item or rating",
@@ -655,13 +678,15 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 			count = data.user_start[u + 1] - data.user_start[u];
 			fold_in(kind, items, &info, model, "cf_refresh_users", &ids[j], idx, r, nknown,
 					&bias, p);
-			action = store_user(nsp, model, ids[j], bias, p, info.k, rated, nrated);
+			action = store_user(nsp, model, ids[j], keys ? keys[j] : NULL, bias, p, info.k,
+								rated, nrated);
 			u++;
 		}
 		else
 			action = delete_user(nsp, model, ids[j]);
 
-		values[0] = Int64GetDatum(ids[j]);
+		values[0] = cf_id_result(TupleDescAttr(rsinfo->setDesc, 0)->atttypid, info.user_type,
+								 ids[j], keys ? keys[j] : NULL, model, "user");
 		values[1] = Int32GetDatum((int32) Min(count, PG_INT32_MAX));
 		values[2] = CStringGetTextDatum(action);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

@@ -49,12 +49,13 @@ extern void cf_fold_system(CfItems *items, const CfModelInfo *info, const char *
 extern void cf_fold_solve(const CfFoldSystem *sys, float *x);
 
 /*
- * The current rows of some users (user_ids, a bigint[]) in the source the
- * model records in cf_models, resolved and checked like training's
- * (rating_column NULL for a model trained without one) and read as the
- * model's owner (access.c), into *data.
+ * The current rows of some users (user_ids, an array of the model's user
+ * id type; bigint[] for integers) in the source the model records in
+ * cf_models, resolved and checked like training's (rating_column NULL for a
+ * model trained without one; id columns of the model's types) and read as
+ * the model's owner (access.c), into *data.
  */
-extern void cf_load_model_source(Oid nsp, const char *model, Datum user_ids,
-								 CfSource *src, CfRatings *data);
+extern void cf_load_model_source(Oid nsp, const char *model, const CfModelInfo *info,
+								 Datum user_ids, CfSource *src, CfRatings *data);
 
 #endif							/* CF_FOLDIN_H */

@@ -40,6 +40,7 @@
 
 #include "ids.h"
 #include "model.h"
+#include "util.h"
 
 /* The murmur3 64-bit finalizer. */
 static inline uint64
@@ -245,9 +246,12 @@ cf_key_image_eq(const CfIdType *t, Datum a, Datum b)
 	return alen == blen && memcmp(pa, pb, alen) == 0;
 }
 
-/* Pin the settings a type's text form depends on; returns the GUC level to pop. */
-static int
-pin_settings(void)
+/*
+ * Pin the settings a type's text form depends on (until cf_unpin_settings
+ * of the level returned, or the end of the transaction).
+ */
+int
+cf_pin_settings(void)
 {
 	int			level = NewGUCNestLevel();
 
@@ -262,11 +266,18 @@ pin_settings(void)
 	return level;
 }
 
+/* Restore the settings cf_pin_settings pinned. */
+void
+cf_unpin_settings(int level)
+{
+	AtEOXact_GUC(true, level);
+}
+
 /* The canonical texts of n typed ids, settings pinned once. */
 void
 cf_key_texts(const CfIdType *t, const Datum *values, int32 n, char **out)
 {
-	int			level = t->pinned ? pin_settings() : 0;
+	int			level = t->pinned ? cf_pin_settings() : 0;
 
 	for (int32 i = 0; i < n; i++)
 	{
@@ -275,7 +286,7 @@ cf_key_texts(const CfIdType *t, const Datum *values, int32 n, char **out)
 			CHECK_FOR_INTERRUPTS();
 	}
 	if (t->pinned)
-		AtEOXact_GUC(true, level);
+		cf_unpin_settings(level);
 }
 
 /* The canonical text of a typed id (palloc'd). */
@@ -429,15 +440,18 @@ cf_id_arg(FunctionCallInfo fcinfo, int argno, Oid model_type, const char *model,
 }
 
 /*
- * An array argument of ids (NULL elements skipped) as 64-bit ids of a
- * model's side; returns how many, the ids in *ids.
+ * An array argument of ids as 64-bit ids of a model's side; returns how
+ * many, the ids in *ids and, if keys is not NULL, for typed ids each one's
+ * canonical text in *keys (else NULL there).
  */
 int
-cf_id_array_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
-				Oid model_type, const char *model, const char *role, int64 **ids)
+cf_id_array_arg_keys(FunctionCallInfo fcinfo, int argno, const char *argname,
+					 Oid model_type, const char *model, const char *role, int64 **ids,
+					 char ***keys)
 {
 	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(argno);
 	Oid			elemtype = getBaseType(ARR_ELEMTYPE(a));
+	bool		integer = cf_is_integer_id_type(model_type);
 	CfIdType	t;
 	int16		typlen;
 	bool		typbyval;
@@ -445,7 +459,6 @@ cf_id_array_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
 	Datum	   *values;
 	bool	   *nulls;
 	int			n;
-	int			count = 0;
 
 	if (ARR_NDIM(a) > 1)
 		ereport(ERROR,
@@ -456,16 +469,49 @@ cf_id_array_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("argument \"%s\" must not contain nulls", argname)));
-	if (!type_fits(elemtype, model_type))
+	memset(&t, 0, sizeof(t));
+	if (!integer)
 		cf_id_type(&t, model_type, InvalidOid, role, model);
 	get_typlenbyvalalign(ARR_ELEMTYPE(a), &typlen, &typbyval, &typalign);
 	deconstruct_array(a, ARR_ELEMTYPE(a), typlen, typbyval, typalign, &values, &nulls, &n);
 	*ids = palloc(Max(n, 1) * sizeof(int64));
+	if (keys)
+		*keys = integer ? NULL : palloc(Max(n, 1) * sizeof(char *));
 	for (int j = 0; j < n; j++)
-		(*ids)[count++] = value_id(elemtype, values[j], model_type, &t, model, role);
+	{
+		if (keys && !integer)
+		{
+			Datum		v = (Datum) 0;
+
+			/* the model's value, then its canonical text and the id of that */
+			if (type_fits(elemtype, model_type) && elemtype != TEXTOID && elemtype != VARCHAROID)
+				v = values[j];
+			else if (elemtype == TEXTOID || elemtype == VARCHAROID)
+				v = cf_key_from_text(&t, TextDatumGetCString(values[j]));
+			else
+				id_type_error(elemtype, model_type, model, role);
+			(*keys)[j] = cf_key_text(&t, v);
+			(*ids)[j] = cf_text_id((*keys)[j], strlen((*keys)[j]));
+		}
+		else
+			(*ids)[j] = value_id(elemtype, values[j], model_type, &t, model, role);
+		if ((j & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
+	}
 	pfree(values);
 	pfree(nulls);
-	return count;
+	return n;
+}
+
+/*
+ * An array argument of ids (NULL elements an error) as 64-bit ids of a
+ * model's side; returns how many, the ids in *ids (palloc'd).
+ */
+int
+cf_id_array_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
+				Oid model_type, const char *model, const char *role, int64 **ids)
+{
+	return cf_id_array_arg_keys(fcinfo, argno, argname, model_type, model, role, ids, NULL);
 }
 
 /*
@@ -483,8 +529,7 @@ cf_check_id_result(Oid result_type, Oid model_type, const char *model, const cha
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("model \"%s\" has %s ids of type %s, which this call would return as bigint",
 						model, role, format_type_be(model_type)),
-				 errhint("Pass the ids as text (a user id '42', say) to have %s ids returned as text.",
-						 role)));
+				 errhint("Use the form that returns ids as text: give the ids as text, or call the function's _by_key variant.")));
 	if (integer && result_type != INT8OID && result_type != TEXTOID)
 		id_type_error(INT8OID, result_type, model, role);
 	if (!integer && result_type != TEXTOID && result_type != model_type)
@@ -504,8 +549,7 @@ cf_id_result(Oid result_type, Oid model_type, int64 id, const char *key,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("model \"%s\" has %s ids of type %s, which this call would return as bigint",
 							model, role, format_type_be(model_type)),
-					 errhint("Pass the ids as text (a user id '42', say) to have %s ids returned as text.",
-							 role)));
+					 errhint("Use the form that returns ids as text: give the ids as text, or call the function's _by_key variant.")));
 		return Int64GetDatum(id);
 	}
 	if (integer)
@@ -619,18 +663,6 @@ cf_id_value_array(Datum value, Oid type)
 	return PointerGetDatum(construct_array(&value, 1, type, typlen, typbyval, typalign));
 }
 
-/* Error unless both of a model's sides have integer ids (functions not yet typed). */
-void
-cf_require_integer_ids(const CfModelInfo *info, const char *model, const char *function)
-{
-	if (cf_is_integer_id_type(info->user_type) && cf_is_integer_id_type(info->item_type))
-		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("%s serves only models with integer ids", function),
-			 errdetail("Model \"%s\" has user ids of type %s and item ids of type %s.", model,
-					   format_type_be(info->user_type), format_type_be(info->item_type))));
-}
 
 /*
  * Error unless ids read from a relation (of type t) are ids of a model's
@@ -649,4 +681,59 @@ cf_check_same_ids(const CfIdType *t, Oid model_type, const char *model, const ch
 					cf_is_integer_id_type(model_type) ? "bigint" : format_type_be(model_type)),
 			 errdetail("Column \"%s\" has type %s.", column, format_type_be(t->type)),
 			 errhint("Cast the column in a view to the model's type.")));
+}
+
+/*
+ * Sort n ids (with their keys, if keys is not NULL) by id and keep each
+ * once; returns how many are left.
+ */
+int
+cf_sort_unique_ids(int64 *ids, char **keys, int n)
+{
+	int32	   *order = palloc((n + 1) * sizeof(int32));
+	int64	   *sorted = palloc((n + 1) * sizeof(int64));
+	char	  **sorted_keys = keys ? palloc((n + 1) * sizeof(char *)) : NULL;
+	int			m = 0;
+
+	cf_order_by_key(order, n, ids, false);
+	for (int j = 0; j < n; j++)
+	{
+		if (m > 0 && sorted[m - 1] == ids[order[j]])
+			continue;
+		sorted[m] = ids[order[j]];
+		if (keys)
+			sorted_keys[m] = keys[order[j]];
+		m++;
+	}
+	memcpy(ids, sorted, m * sizeof(int64));
+	if (keys)
+		memcpy(keys, sorted_keys, m * sizeof(char *));
+	pfree(order);
+	pfree(sorted);
+	if (sorted_keys)
+		pfree(sorted_keys);
+	return m;
+}
+
+/*
+ * An array of the model's id type holding the ids (integers: bigint[] of
+ * ids) or typed ids' keys read as that type: the filter on a source's rows.
+ */
+Datum
+cf_id_values_array(Oid model_type, const int64 *ids, char **keys, int n)
+{
+	CfIdType	t;
+	Datum	   *d;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	if (cf_is_integer_id_type(model_type))
+		return cf_int8_array(ids, n);
+	cf_id_type(&t, model_type, InvalidOid, "user", "a model");
+	d = palloc(Max(n, 1) * sizeof(Datum));
+	for (int j = 0; j < n; j++)
+		d[j] = cf_key_from_text(&t, keys[j]);
+	get_typlenbyvalalign(model_type, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_array(d, n, model_type, typlen, typbyval, typalign));
 }

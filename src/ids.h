@@ -51,6 +51,14 @@ extern uint32 cf_key_image_hash(const CfIdType *t, Datum value);
 /* Whether two canonical values are the same. */
 extern bool cf_key_image_eq(const CfIdType *t, Datum a, Datum b);
 
+/*
+ * Pin the settings text forms depend on (DateStyle, IntervalStyle,
+ * TimeZone, lc_monetary) to cf's canonical ones; returns the level for
+ * cf_unpin_settings.
+ */
+extern int	cf_pin_settings(void);
+extern void cf_unpin_settings(int level);
+
 /* The canonical text of a typed id (palloc'd). */
 extern char *cf_key_text(const CfIdType *t, Datum value);
 
@@ -86,12 +94,17 @@ extern int64 cf_id_arg_guess(FunctionCallInfo fcinfo, int argno);
 extern bool cf_id_arg_guess_fits(FunctionCallInfo fcinfo, int argno, Oid model_type);
 
 /*
- * An array argument of ids (NULL elements skipped) as 64-bit ids of a
+ * An array argument of ids (a NULL element is an error) as 64-bit ids of a
  * model's side; returns how many, the ids in *ids (palloc'd).
  */
 extern int	cf_id_array_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
 							Oid model_type, const char *model, const char *role,
 							int64 **ids);
+
+/* The same, with each typed id's canonical text in *keys (NULL for integers). */
+extern int	cf_id_array_arg_keys(FunctionCallInfo fcinfo, int argno, const char *argname,
+								 Oid model_type, const char *model, const char *role,
+								 int64 **ids, char ***keys);
 
 /*
  * An id for a result column of type result_type: id itself (bigint, or
@@ -119,6 +132,12 @@ extern Datum cf_id_arg_value(FunctionCallInfo fcinfo, int argno, Oid model_type,
 /* A one-element array of a value of an id type (integers: bigint[]). */
 extern Datum cf_id_value_array(Datum value, Oid type);
 
+/* Sort ids (and their keys, if not NULL) by id, each once; returns how many. */
+extern int	cf_sort_unique_ids(int64 *ids, char **keys, int n);
+
+/* An array of the model's id type holding ids (integers) or keys (typed ids). */
+extern Datum cf_id_values_array(Oid model_type, const int64 *ids, char **keys, int n);
+
 /* A bigint[] of 64-bit ids. */
 extern Datum cf_int8_array(const int64 *ids, int n);
 
@@ -136,8 +155,5 @@ extern bool cf_lookup_user_arg(Oid nsp, const char *name, struct CfModelInfo *in
 extern void cf_check_same_ids(const CfIdType *t, Oid model_type, const char *model,
 							  const char *role, const char *column);
 
-/* Error unless both of a model's sides have integer ids (functions not yet typed). */
-extern void cf_require_integer_ids(const struct CfModelInfo *info, const char *model,
-								   const char *function);
 
 #endif							/* CF_IDS_H */

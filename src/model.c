@@ -921,8 +921,13 @@ query_text(Oid nsp, CfQuery q, int *nargs, Oid *argtypes)
 			argtypes[3] = FLOAT4ARRAYOID;
 			argtypes[4] = INT8ARRAYOID;
 			*nargs = 5;
-			return psprintf("INSERT INTO %s (model, user_id, bias, factors, rated_items)"
-							" VALUES ($1, $2, $3, $4, $5)", users);
+			if (!typed)
+				return psprintf("INSERT INTO %s (model, user_id, bias, factors, rated_items)"
+								" VALUES ($1, $2, $3, $4, $5)", users);
+			argtypes[5] = TEXTOID;
+			*nargs = 6;
+			return psprintf("INSERT INTO %s (model, user_id, bias, factors, rated_items, user_key)"
+							" VALUES ($1, $2, $3, $4, $5, $6)", users);
 		case CF_Q_DELETE_USER:
 			return psprintf("DELETE FROM %s WHERE model OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2", users);
 		default:
@@ -951,7 +956,7 @@ cf_query_plan(Oid nsp, CfQuery q)
 	}
 	if (plans[q] == NULL)
 	{
-		Oid			argtypes[5];
+		Oid			argtypes[6];
 		int			nargs;
 		char	   *sql = query_text(nsp, q, &nargs, argtypes);
 		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);

@@ -109,6 +109,7 @@ typedef struct CfUserRow
 	float	   *factors;		/* k */
 	int64	   *rated;			/* sorted item ids the user rated in training */
 	int			nrated;
+	char	   *key;			/* typed ids: the stored key, where a reader sets it */
 } CfUserRow;
 
 /* The scorer's queries, planned once per backend (see cf_query_plan). */

@@ -354,6 +354,21 @@ check_time_column(Oid relid, const char *colname)
 }
 
 /*
+ * The SQL expression of an id column as a split hashes it: integers as
+ * bigint, other ids as their canonical text (numeric trimmed; the
+ * settings text depends on are pinned while the query runs).
+ */
+static const char *
+id_expression(const char *column, const CfIdType *ids)
+{
+	if (ids->integer)
+		return psprintf("%s::pg_catalog.int8", quote_identifier(column));
+	if (ids->trim)
+		return psprintf("pg_catalog.trim_scale(%s)::pg_catalog.text", quote_identifier(column));
+	return psprintf("%s::pg_catalog.text", quote_identifier(column));
+}
+
+/*
  * cf_split(source regclass, method text, fraction float8, k int,
  *			seed bigint, user_column name, item_column name,
  *			time_column name)
@@ -385,6 +400,8 @@ cf_split(PG_FUNCTION_ARGS)
 	const char *ucol;
 	CfIdType	uids;
 	CfIdType	iids;
+	bool		by_key;
+	int			level;
 	const char *icol;
 	const char *tcol = NULL;
 	const char *hash;
@@ -441,17 +458,18 @@ cf_split(PG_FUNCTION_ARGS)
 	cf_check_relation(relid);
 	(void) cf_check_id_column(relid, ucol, "user", &uids);
 	(void) cf_check_id_column(relid, icol, "item", &iids);
-	if (!uids.integer || !iids.integer)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cf_split returns only integer ids"),
-				 errdetail("Column \"%s\" has type %s.", uids.integer ? icol : ucol,
-						   format_type_be(uids.integer ? iids.type : uids.type)),
-				 errhint("Split with cf_split_random, cf_split_validation or cf_split_fold on the ids as text.")));
 	if (tcol)
 		check_time_column(relid, tcol);
 
 	InitMaterializedSRF(fcinfo, 0);
+	by_key = TupleDescAttr(rsinfo->setDesc, 0)->atttypid == TEXTOID;
+	if (!by_key && (!uids.integer || !iids.integer))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("cf_split returns bigint ids, and column \"%s\" has type %s",
+						uids.integer ? icol : ucol,
+						format_type_be(uids.integer ? iids.type : uids.type)),
+				 errhint("Use cf_split_by_key, which returns the ids as text.")));
 
 	/* the distinct pairs (with their latest time) */
 	src = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
@@ -460,27 +478,29 @@ cf_split(PG_FUNCTION_ARGS)
 															   "cf_split_hash"));
 	initStringInfo(&pairs);
 	appendStringInfo(&pairs,
-					 "SELECT %s::pg_catalog.int8 AS u, %s::pg_catalog.int8 AS i%s%s FROM %s"
+					 "SELECT %s AS u, %s AS i%s%s FROM %s"
 					 " WHERE %s IS NOT NULL AND %s IS NOT NULL GROUP BY 1, 2",
-					 quote_identifier(ucol), quote_identifier(icol),
+					 id_expression(ucol, &uids), id_expression(icol, &iids),
 					 tcol ? ", pg_catalog.max(" : "", tcol ? psprintf("%s) AS t", quote_identifier(tcol)) : "",
 					 src, quote_identifier(ucol), quote_identifier(icol));
 
 	initStringInfo(&sql);
 	if (strcmp(method, "random") == 0)
 		appendStringInfo(&sql,
-						 "SELECT u, i, %s OPERATOR(pg_catalog.<) $2 FROM (%s) p ORDER BY u, i",
+						 "SELECT u%s, i%s, %s OPERATOR(pg_catalog.<) $2 FROM (%s) p ORDER BY u, i",
+						 by_key ? "::pg_catalog.text" : "", by_key ? "::pg_catalog.text" : "",
 						 hash, pairs.data);
 	else
 	{
 		count = have_k ? "$3" :
 			"pg_catalog.floor($2 OPERATOR(pg_catalog.*) n OPERATOR(pg_catalog.+) 0.5)::pg_catalog.int8";
 		appendStringInfo(&sql,
-						 "SELECT u, i, pos OPERATOR(pg_catalog.<=) LEAST(%s, n OPERATOR(pg_catalog.-) 1)"
+						 "SELECT u%s, i%s, pos OPERATOR(pg_catalog.<=) LEAST(%s, n OPERATOR(pg_catalog.-) 1)"
 						 " FROM (SELECT u, i, pg_catalog.row_number() OVER w AS pos,"
 						 " pg_catalog.count(*) OVER (PARTITION BY u) AS n"
 						 " FROM (SELECT p.*, %s AS h FROM (%s) p) q"
 						 " WINDOW w AS (PARTITION BY u ORDER BY %sh, i)) r ORDER BY u, i",
+						 by_key ? "::pg_catalog.text" : "", by_key ? "::pg_catalog.text" : "",
 						 count, hash, pairs.data, tcol ? "t DESC NULLS LAST, " : "");
 	}
 
@@ -505,6 +525,8 @@ cf_split(PG_FUNCTION_ARGS)
 									rsinfo->econtext->ecxt_per_query_memory,
 									false, NULL, NULL);
 
+	/* typed ids' text as training reads it: the settings it depends on pinned */
+	level = cf_pin_settings();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	memset(&options, 0, sizeof(options));
@@ -516,6 +538,7 @@ cf_split(PG_FUNCTION_ARGS)
 		elog(ERROR, "splitting \"%s\" failed: %s", get_rel_name(relid),
 			 SPI_result_code_string(ret));
 	SPI_finish();
+	cf_unpin_settings(level);
 	dest->rDestroy(dest);
 	return (Datum) 0;
 }
