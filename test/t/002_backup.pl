@@ -15,6 +15,8 @@
 #     --enable-row-security it dumps the models it may read (not those
 #     whose reader it lacks); with BYPASSRLS it dumps them all.
 #   - DROP EXTENSION cf drops every model; a dump restores them.
+#   - A model whose ids are not integers (uuid users, text items) comes
+#     back with its id types and keys, and answers the same.
 #
 # Runs from a copy of test/t: it must not read other files of the checkout.
 #
@@ -159,6 +161,38 @@ $source->safe_psql('postgres', 'CREATE DATABASE shop_again');
 $source->command_ok([ 'pg_restore', '-d', 'shop_again', $dump ], 'restore into the same cluster');
 is($source->safe_psql('shop_again', $answers_sql), $answers,
 	'... with the same owners and the same answers');
+
+#
+# A model with uuid users and text items
+#
+$source->safe_psql('postgres', 'CREATE DATABASE typed');
+$source->safe_psql(
+	'typed', q{
+CREATE EXTENSION cf;
+CREATE TABLE shop AS
+SELECT md5('customer ' || user_id)::uuid AS customer, 'SKU-' || item_id AS sku, rating
+FROM cf_synthetic_ratings(200, 80, 4000, seed => 5);
+SELECT count(*) FROM cf_train('shop', 'customer', 'sku', model => 'typed', factors => 8,
+                              epochs => 10, verbose => false);
+});
+my $typed_sql = q{
+SELECT concat_ws(' | ',
+  (SELECT user_type || ' ' || item_type FROM cf_models WHERE name = 'typed'),
+  md5((SELECT string_agg(format('%s:%s', item_id, score), ',' ORDER BY u, score DESC, item_id)
+       FROM generate_series(1, 30) u, LATERAL cf_recommend(md5('customer ' || u)::uuid, 5, 'typed'))),
+  md5((SELECT string_agg(format('%s:%s:%s', user_id, item_id, score), ',' ORDER BY user_id, rank)
+       FROM cf_recommend_batch_by_key(NULL, 3, 'typed'))),
+  (SELECT cf_predict(md5('customer 7')::uuid, 'SKU-3', 'typed')),
+  (SELECT count(*) FROM cf_user_factors WHERE model = 'typed' AND user_key IS NOT NULL))
+};
+my $typed = $source->safe_psql('typed', $typed_sql);
+like($typed, qr/^uuid text \| \w+ \| \w+ \| [0-9.]+ \| 200$/, 'a model with uuid users and text items');
+$source->command_ok([ 'pg_dump', '-Fc', '-f', "$dump.typed", '-d', 'typed' ],
+	'pg_dump of a database with a typed model');
+$target->safe_psql('postgres', 'CREATE DATABASE typed');
+$target->command_ok([ 'pg_restore', '-d', 'typed', "$dump.typed" ], 'its restore');
+is($target->safe_psql('typed', $typed_sql), $typed,
+	'the restored typed model keeps its id types and keys and answers the same');
 
 $source->stop;
 $target->stop;
