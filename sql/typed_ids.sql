@@ -77,6 +77,14 @@ SELECT ratings FROM cf_train('shop_ratings', 'customer', 'sku', model => 'shop_v
 SELECT count(*) AS kept FROM shop_ratings
 WHERE customer IS NOT NULL AND sku IS NOT NULL
   AND NOT cf_split_validation(customer::text, sku, 0.2);
+-- cross-validation and grid search read the typed source like training
+SELECT metric, round(mean::numeric, 3) AS mean, array_length(per_fold, 1) AS folds
+FROM cf_cross_validate('shop_ratings', 3, 'customer', 'sku', factors => 4, epochs => 5)
+WHERE metric IN ('rmse', 'coverage');
+SELECT rank, factors, round(rmse::numeric, 3) AS rmse, model
+FROM cf_grid_search('shop_ratings', factors => '{2,4}', epochs => '{5}', folds => 2,
+                    model => 'shop_best', user_column => 'customer', item_column => 'sku');
+SELECT user_type, item_type FROM cf_models WHERE name = 'shop_best';
 SELECT round(cf_split_hash('a', 'b')::numeric, 6) AS text_hash,
        cf_split_fold(md5('customer 7')::uuid::text, 'SKU-0003') BETWEEN 0 AND 4 AS a_fold;
 
@@ -164,5 +172,5 @@ SELECT (SELECT array_agg(item_id) FROM cf_recommend(md5('customer 7')::uuid, 5, 
        (SELECT array_agg(item_id) FROM cf_recommend(md5('customer 7')::uuid, 5, 'shop_copy'))
        AS same_copy;
 
-SELECT cf_drop_model(name) FROM cf_models WHERE name IN ('shop', 'shop_v', 'mixed', 'odd', 'shop_copy');
+SELECT cf_drop_model(name) FROM cf_models WHERE name IN ('shop', 'shop_v', 'mixed', 'odd', 'shop_copy', 'shop_best');
 DROP TABLE shop_ratings, shop_by_number, customers, products, odd_ids;

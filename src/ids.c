@@ -35,6 +35,7 @@
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/typcache.h"
 #include "utils/uuid.h"
 
@@ -157,20 +158,58 @@ cf_id_type(CfIdType *t, Oid type, Oid collation, const char *role, const char *w
 	fmgr_info(proc, &t->output);
 }
 
+/*
+ * The serving functions' id types, described once per backend: a few
+ * entries (a call uses at most two types), their function lookups in
+ * TopMemoryContext.  Whether a type can key a model does not change.
+ */
+#define TYPE_CACHE_SIZE 8
+static CfIdType type_cache[TYPE_CACHE_SIZE];
+static int	type_cache_used = 0;
+static int	type_cache_next = 0;
+
+/* The description of a model's id type (cached); errors name the model. */
+static const CfIdType *
+model_id_type(Oid type, const char *role, const char *model)
+{
+	static const CfIdType integer = {.type = INT8OID, .integer = true,
+	.typlen = sizeof(int64), .typbyval = FLOAT8PASSBYVAL};
+	MemoryContext oldcxt;
+	CfIdType	t;
+	char	   *what;
+	int			slot;
+
+	if (cf_is_integer_id_type(type))
+		return &integer;
+	for (int j = 0; j < type_cache_used; j++)
+		if (type_cache[j].type == type)
+			return &type_cache[j];
+	what = psprintf("model \"%s\"", model);
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	cf_id_type(&t, type, InvalidOid, role, what);
+	MemoryContextSwitchTo(oldcxt);
+	pfree(what);
+	if (type_cache_used < TYPE_CACHE_SIZE)
+		slot = type_cache_used++;
+	else
+	{
+		slot = type_cache_next;
+		type_cache_next = (type_cache_next + 1) % TYPE_CACHE_SIZE;
+	}
+	type_cache[slot] = t;
+	return &type_cache[slot];
+}
+
 /* Error unless a model's stored id type is one cf can read (owners can edit it). */
 void
 cf_check_model_id_type(Oid type, const char *model, const char *role)
 {
-	CfIdType	t;
-	char	   *what = psprintf("model \"%s\"", model);
-
-	cf_id_type(&t, type, InvalidOid, role, what);
-	pfree(what);
+	(void) model_id_type(type, role, model);
 }
 
 /* The value with equal values made identical (numeric: trailing zeros trimmed). */
 Datum
-cf_key_canonical(const CfIdType *t, Datum value)
+cf_key_canonical_slow(const CfIdType *t, Datum value)
 {
 	if (t->trim)
 		return DirectFunctionCall1(numeric_trim_scale, value);
@@ -179,72 +218,6 @@ cf_key_canonical(const CfIdType *t, Datum value)
 	return value;
 }
 
-/* A canonical value's bytes (by-value types: the value, little-endian). */
-static inline const unsigned char *
-key_bytes(const CfIdType *t, Datum value, size_t *len, unsigned char *buf)
-{
-	if (t->typbyval)
-	{
-		uint64		v;
-
-		switch (t->typlen)
-		{
-			case 1:
-				v = (uint64) (int64) DatumGetChar(value);
-				break;
-			case 2:
-				v = (uint64) (int64) DatumGetInt16(value);
-				break;
-			case 4:
-				v = (uint64) (int64) DatumGetInt32(value);
-				break;
-			default:
-				v = (uint64) DatumGetInt64(value);
-				break;
-		}
-		for (int b = 0; b < 8; b++)
-			buf[b] = (unsigned char) (v >> (8 * b));
-		*len = 8;
-		return buf;
-	}
-	if (t->typlen == -1)
-	{
-		*len = VARSIZE_ANY_EXHDR(DatumGetPointer(value));
-		return (const unsigned char *) VARDATA_ANY(DatumGetPointer(value));
-	}
-	if (t->typlen == -2)
-	{
-		*len = strlen(DatumGetCString(value));
-		return (const unsigned char *) DatumGetCString(value);
-	}
-	*len = t->typlen;
-	return (const unsigned char *) DatumGetPointer(value);
-}
-
-/* 32-bit hash of a canonical value's image, for in-memory maps. */
-uint32
-cf_key_image_hash(const CfIdType *t, Datum value)
-{
-	unsigned char buf[8];
-	size_t		len;
-	const unsigned char *p = key_bytes(t, value, &len, buf);
-
-	return (uint32) cf_text_id((const char *) p, len);
-}
-
-/* Whether two canonical values are the same. */
-bool
-cf_key_image_eq(const CfIdType *t, Datum a, Datum b)
-{
-	unsigned char abuf[8];
-	unsigned char bbuf[8];
-	size_t		alen;
-	size_t		blen;
-	const unsigned char *pa = key_bytes(t, a, &alen, abuf);
-	const unsigned char *pb = key_bytes(t, b, &blen, bbuf);
-
-	return alen == blen && memcmp(pa, pb, alen) == 0;
-}
 
 /*
  * Pin the settings a type's text form depends on (until cf_unpin_settings
@@ -336,8 +309,6 @@ arg_type(FunctionCallInfo fcinfo, int argno)
 static int64
 own_id(Oid type, Datum value)
 {
-	CfIdType	t;
-
 	switch (type)
 	{
 		case INT8OID:
@@ -354,8 +325,7 @@ own_id(Oid type, Datum value)
 				return cf_text_id(VARDATA_ANY(s), VARSIZE_ANY_EXHDR(s));
 			}
 		default:
-			cf_id_type(&t, type, InvalidOid, "argument", "an argument");
-			return cf_key_id(&t, value);
+			return cf_key_id(model_id_type(type, "argument", "of the argument"), value);
 	}
 }
 
@@ -431,12 +401,11 @@ cf_id_arg(FunctionCallInfo fcinfo, int argno, Oid model_type, const char *model,
 		  const char *role)
 {
 	Oid			argtype = arg_type(fcinfo, argno);
-	CfIdType	t;
 
 	if (type_fits(argtype, model_type))
 		return own_id(argtype, PG_GETARG_DATUM(argno));
-	cf_id_type(&t, model_type, InvalidOid, role, model);
-	return value_id(argtype, PG_GETARG_DATUM(argno), model_type, &t, model, role);
+	return value_id(argtype, PG_GETARG_DATUM(argno), model_type,
+					model_id_type(model_type, role, model), model, role);
 }
 
 /*
@@ -452,7 +421,7 @@ cf_id_array_arg_keys(FunctionCallInfo fcinfo, int argno, const char *argname,
 	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(argno);
 	Oid			elemtype = getBaseType(ARR_ELEMTYPE(a));
 	bool		integer = cf_is_integer_id_type(model_type);
-	CfIdType	t;
+	const CfIdType *t;
 	int16		typlen;
 	bool		typbyval;
 	char		typalign;
@@ -469,9 +438,7 @@ cf_id_array_arg_keys(FunctionCallInfo fcinfo, int argno, const char *argname,
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("argument \"%s\" must not contain nulls", argname)));
-	memset(&t, 0, sizeof(t));
-	if (!integer)
-		cf_id_type(&t, model_type, InvalidOid, role, model);
+	t = model_id_type(model_type, role, model);
 	get_typlenbyvalalign(ARR_ELEMTYPE(a), &typlen, &typbyval, &typalign);
 	deconstruct_array(a, ARR_ELEMTYPE(a), typlen, typbyval, typalign, &values, &nulls, &n);
 	*ids = palloc(Max(n, 1) * sizeof(int64));
@@ -487,14 +454,14 @@ cf_id_array_arg_keys(FunctionCallInfo fcinfo, int argno, const char *argname,
 			if (type_fits(elemtype, model_type) && elemtype != TEXTOID && elemtype != VARCHAROID)
 				v = values[j];
 			else if (elemtype == TEXTOID || elemtype == VARCHAROID)
-				v = cf_key_from_text(&t, TextDatumGetCString(values[j]));
+				v = cf_key_from_text(t, TextDatumGetCString(values[j]));
 			else
 				id_type_error(elemtype, model_type, model, role);
-			(*keys)[j] = cf_key_text(&t, v);
+			(*keys)[j] = cf_key_text(t, v);
 			(*ids)[j] = cf_text_id((*keys)[j], strlen((*keys)[j]));
 		}
 		else
-			(*ids)[j] = value_id(elemtype, values[j], model_type, &t, model, role);
+			(*ids)[j] = value_id(elemtype, values[j], model_type, t, model, role);
 		if ((j & 0xFFFF) == 0xFFFF)
 			CHECK_FOR_INTERRUPTS();
 	}
@@ -635,18 +602,16 @@ cf_id_arg_value(FunctionCallInfo fcinfo, int argno, Oid model_type, const char *
 				const char *role)
 {
 	Oid			argtype = arg_type(fcinfo, argno);
-	CfIdType	t;
+	const CfIdType *t;
 
-	if (cf_is_integer_id_type(model_type) && argtype == INT8OID)
-		return PG_GETARG_DATUM(argno);
 	if (type_fits(argtype, model_type))
 		return PG_GETARG_DATUM(argno);
 	if (argtype != TEXTOID && argtype != VARCHAROID && argtype != UNKNOWNOID)
 		id_type_error(argtype, model_type, model, role);
-	cf_id_type(&t, model_type, InvalidOid, role, model);
-	if (t.integer)
+	t = model_id_type(model_type, role, model);
+	if (t->integer)
 		return DirectFunctionCall1(int8in, CStringGetDatum(cf_id_arg_text(fcinfo, argno)));
-	return cf_key_from_text(&t, cf_id_arg_text(fcinfo, argno));
+	return cf_key_from_text(t, cf_id_arg_text(fcinfo, argno));
 }
 
 /* A one-element array of a value of an id type (integers: bigint[]). */
@@ -722,7 +687,7 @@ cf_sort_unique_ids(int64 *ids, char **keys, int n)
 Datum
 cf_id_values_array(Oid model_type, const int64 *ids, char **keys, int n)
 {
-	CfIdType	t;
+	const CfIdType *t;
 	Datum	   *d;
 	int16		typlen;
 	bool		typbyval;
@@ -730,10 +695,10 @@ cf_id_values_array(Oid model_type, const int64 *ids, char **keys, int n)
 
 	if (cf_is_integer_id_type(model_type))
 		return cf_int8_array(ids, n);
-	cf_id_type(&t, model_type, InvalidOid, "user", "a model");
+	t = model_id_type(model_type, "user", "the model");
 	d = palloc(Max(n, 1) * sizeof(Datum));
 	for (int j = 0; j < n; j++)
-		d[j] = cf_key_from_text(&t, keys[j]);
+		d[j] = cf_key_from_text(t, keys[j]);
 	get_typlenbyvalalign(model_type, &typlen, &typbyval, &typalign);
 	return PointerGetDatum(construct_array(d, n, model_type, typlen, typbyval, typalign));
 }

@@ -9,6 +9,7 @@
 #ifndef CF_IDS_H
 #define CF_IDS_H
 
+#include "common/hashfn.h"
 #include "fmgr.h"
 
 /*
@@ -42,14 +43,91 @@ extern void cf_id_type(CfIdType *t, Oid type, Oid collation, const char *role,
 /* Whether a type keys models by integer ids. */
 extern bool cf_is_integer_id_type(Oid type);
 
-/* The value with equal values made identical (numeric: trailing zeros trimmed). */
-extern Datum cf_key_canonical(const CfIdType *t, Datum value);
+/*
+ * The value with equal values made identical (numeric: trailing zeros
+ * trimmed), detoasted; inline for the loader's common cases.
+ */
+extern Datum cf_key_canonical_slow(const CfIdType *t, Datum value);
+
+static inline Datum
+cf_key_canonical(const CfIdType *t, Datum value)
+{
+	if (t->trim ||
+		(t->typlen == -1 && VARATT_IS_EXTENDED(DatumGetPointer(value)) &&
+		 !VARATT_IS_SHORT(DatumGetPointer(value))))
+		return cf_key_canonical_slow(t, value);
+	return value;
+}
+
+/*
+ * A canonical value's bytes (by-value types: the value as 8 little-endian
+ * bytes in buf).  Inline: the loader calls it for every row.
+ */
+static inline const unsigned char *
+cf_key_bytes(const CfIdType *t, Datum value, size_t *len, unsigned char *buf)
+{
+	if (t->typbyval)
+	{
+		uint64		v;
+
+		switch (t->typlen)
+		{
+			case 1:
+				v = (uint64) (int64) DatumGetChar(value);
+				break;
+			case 2:
+				v = (uint64) (int64) DatumGetInt16(value);
+				break;
+			case 4:
+				v = (uint64) (int64) DatumGetInt32(value);
+				break;
+			default:
+				v = (uint64) DatumGetInt64(value);
+				break;
+		}
+		for (int b = 0; b < 8; b++)
+			buf[b] = (unsigned char) (v >> (8 * b));
+		*len = 8;
+		return buf;
+	}
+	if (t->typlen == -1)
+	{
+		*len = VARSIZE_ANY_EXHDR(DatumGetPointer(value));
+		return (const unsigned char *) VARDATA_ANY(DatumGetPointer(value));
+	}
+	if (t->typlen == -2)
+	{
+		*len = strlen(DatumGetCString(value));
+		return (const unsigned char *) DatumGetCString(value);
+	}
+	*len = t->typlen;
+	return (const unsigned char *) DatumGetPointer(value);
+}
 
 /* 32-bit hash of a canonical value's image, for in-memory maps. */
-extern uint32 cf_key_image_hash(const CfIdType *t, Datum value);
+static inline uint32
+cf_key_image_hash(const CfIdType *t, Datum value)
+{
+	unsigned char buf[8];
+	size_t		len;
+	const unsigned char *p = cf_key_bytes(t, value, &len, buf);
+
+	return hash_bytes(p, (int) len);
+}
 
 /* Whether two canonical values are the same. */
-extern bool cf_key_image_eq(const CfIdType *t, Datum a, Datum b);
+static inline bool
+cf_key_image_eq(const CfIdType *t, Datum a, Datum b)
+{
+	unsigned char abuf[8];
+	unsigned char bbuf[8];
+	size_t		alen;
+	size_t		blen;
+	const unsigned char *pa = cf_key_bytes(t, a, &alen, abuf);
+	const unsigned char *pb = cf_key_bytes(t, b, &blen, bbuf);
+
+	return alen == blen && memcmp(pa, pb, alen) == 0;
+}
 
 /*
  * Pin the settings text forms depend on (DateStyle, IntervalStyle,
