@@ -166,11 +166,23 @@ SELECT item_key FROM cf_item_factors WHERE model = 'odd' ORDER BY item_key;
 SELECT cf_predict('1.500', '03/01/2024', 'odd') = cf_predict('1.5', '2024-01-03', 'odd') AS same;
 RESET datestyle;
 
+-- text ids of every length around the loader's 16-byte inline keys
+CREATE TABLE long_ids AS
+SELECT repeat('u', 1 + u % 30) || u AS u, repeat('i', i % 40) || i AS i, (1 + (u * i) % 5)::real AS r
+FROM generate_series(1, 60) u, generate_series(1, 50) i WHERE (u + i) % 4 = 0;
+SELECT users = (SELECT count(DISTINCT u) FROM long_ids) AS all_users,
+       items = (SELECT count(DISTINCT i) FROM long_ids) AS all_items
+FROM cf_train('long_ids', 'u', 'i', 'r', model => 'long', factors => 2, epochs => 3, verbose => false);
+SELECT count(*) = (SELECT count(DISTINCT i) FROM long_ids) AS keys_round_trip
+FROM cf_item_factors f JOIN (SELECT DISTINCT i FROM long_ids) l ON l.i = f.item_key
+WHERE f.model = 'long';
+SELECT count(*) AS rows FROM cf_recommend(repeat('u', 8) || '7', 3, 'long');
+
 -- a copy keeps the types and keys
 SELECT cf_copy_model('shop', 'shop_copy');
 SELECT (SELECT array_agg(item_id) FROM cf_recommend(md5('customer 7')::uuid, 5, 'shop')) =
        (SELECT array_agg(item_id) FROM cf_recommend(md5('customer 7')::uuid, 5, 'shop_copy'))
        AS same_copy;
 
-SELECT cf_drop_model(name) FROM cf_models WHERE name IN ('shop', 'shop_v', 'mixed', 'odd', 'shop_copy', 'shop_best');
-DROP TABLE shop_ratings, shop_by_number, customers, products, odd_ids;
+SELECT cf_drop_model(name) FROM cf_models WHERE name IN ('shop', 'shop_v', 'mixed', 'odd', 'shop_copy', 'shop_best', 'long');
+DROP TABLE shop_ratings, shop_by_number, customers, products, odd_ids, long_ids;

@@ -254,7 +254,12 @@ cf_key_texts(const CfIdType *t, const Datum *values, int32 n, char **out)
 
 	for (int32 i = 0; i < n; i++)
 	{
-		out[i] = OutputFunctionCall((FmgrInfo *) &t->output, cf_key_canonical(t, values[i]));
+		char	   *text = OutputFunctionCall((FmgrInfo *) &t->output,
+											  cf_key_canonical(t, values[i]));
+
+		/* (some output functions return a large buffer: uuid_out's is 1 kB) */
+		out[i] = pstrdup(text);
+		pfree(text);
 		if ((i & 0xFFFF) == 0xFFFF)
 			CHECK_FOR_INTERRUPTS();
 	}

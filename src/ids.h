@@ -104,15 +104,67 @@ cf_key_bytes(const CfIdType *t, Datum value, size_t *len, unsigned char *buf)
 	return (const unsigned char *) DatumGetPointer(value);
 }
 
-/* 32-bit hash of a canonical value's image, for in-memory maps. */
+/*
+ * A short image (at most 16 bytes) as two words that together hold every
+ * byte: overlapping loads from both ends, so equal images give equal words
+ * and different images of one length different ones.
+ */
+static inline void
+cf_key_words(const unsigned char *p, size_t len, uint64 *a, uint64 *b)
+{
+	uint32		a4;
+	uint32		b4;
+
+	if (len >= 8)
+	{
+		memcpy(a, p, 8);
+		memcpy(b, p + len - 8, 8);
+	}
+	else if (len >= 4)
+	{
+		memcpy(&a4, p, 4);
+		memcpy(&b4, p + len - 4, 4);
+		*a = a4;
+		*b = b4;
+	}
+	else
+	{
+		*a = 0;
+		for (size_t i = 0; i < len; i++)
+			*a |= (uint64) p[i] << (8 * i);
+		*b = 0;
+	}
+}
+
+/* 32-bit hash of a short image's words (cf_key_words) and length. */
+static inline uint32
+cf_key_words_hash(uint64 a, uint64 b, size_t len)
+{
+	uint64		h;
+
+	h = (a * UINT64CONST(0x9e3779b97f4a7c15)) ^ ((b + len) * UINT64CONST(0xc2b2ae3d27d4eb4f));
+	h ^= h >> 32;
+	h *= UINT64CONST(0xd6e8feb86659fd93);
+	return (uint32) (h >> 32);
+}
+
+/*
+ * 32-bit hash of a canonical value's image, for in-memory maps (this
+ * machine's only: short images are hashed as loaded words).
+ */
 static inline uint32
 cf_key_image_hash(const CfIdType *t, Datum value)
 {
 	unsigned char buf[8];
 	size_t		len;
 	const unsigned char *p = cf_key_bytes(t, value, &len, buf);
+	uint64		a;
+	uint64		b;
 
-	return hash_bytes(p, (int) len);
+	if (len > 16)
+		return hash_bytes(p, (int) len);
+	cf_key_words(p, len, &a, &b);
+	return cf_key_words_hash(a, b, len);
 }
 
 /* Whether two canonical values are the same. */
@@ -126,7 +178,20 @@ cf_key_image_eq(const CfIdType *t, Datum a, Datum b)
 	const unsigned char *pa = cf_key_bytes(t, a, &alen, abuf);
 	const unsigned char *pb = cf_key_bytes(t, b, &blen, bbuf);
 
-	return alen == blen && memcmp(pa, pb, alen) == 0;
+	if (alen != blen)
+		return false;
+	if (alen <= 16)
+	{
+		uint64		a1,
+					a2,
+					b1,
+					b2;
+
+		cf_key_words(pa, alen, &a1, &a2);
+		cf_key_words(pb, blen, &b1, &b2);
+		return a1 == b1 && a2 == b2;
+	}
+	return memcmp(pa, pb, alen) == 0;
 }
 
 /*

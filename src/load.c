@@ -62,21 +62,39 @@
 #define RADIX_MAX		(1 << 20)	/* longer runs too (bounds the buffer) */
 #define RADIX_MAX_BITS	11		/* at most 2048 buckets a pass */
 
-/* A typed id (canonical value) -> provisional dense index. */
+/*
+ * Typed ids (canonical values) -> provisional dense indices.  An entry
+ * holds a short image (at most 16 bytes: a uuid, most text ids) itself as
+ * two words, so a lookup decides equality without leaving the table; a
+ * longer one is compared with the list's keys[index].  KEY_PROBE is the
+ * index of the value being looked up (the list's probe).
+ */
+struct IdList;
+typedef struct CfKeyRef
+{
+	uint64		w1;				/* cf_key_words of a short image */
+	uint64		w2;
+	int32		index;
+	uint32		len;			/* image length */
+} CfKeyRef;
+
+static inline bool keyref_eq(struct IdList *list, CfKeyRef a, CfKeyRef b);
+static uint32 keyref_unhashed(void);
+
 typedef struct CfKeyEntry
 {
-	Datum		key;
+	CfKeyRef	ref;
 	uint32		hash;
-	int32		index;
 	char		status;
 } CfKeyEntry;
 
+#define KEY_PROBE		(-1)
 #define SH_PREFIX		cf_keymap
 #define SH_ELEMENT_TYPE CfKeyEntry
-#define SH_KEY_TYPE		Datum
-#define SH_KEY			key
-#define SH_HASH_KEY(tb, k) cf_key_image_hash((const CfIdType *) (tb)->private_data, k)
-#define SH_EQUAL(tb, a, b) cf_key_image_eq((const CfIdType *) (tb)->private_data, a, b)
+#define SH_KEY_TYPE		CfKeyRef
+#define SH_KEY			ref
+#define SH_HASH_KEY(tb, k) keyref_unhashed()
+#define SH_EQUAL(tb, a, b) keyref_eq((struct IdList *) (tb)->private_data, a, b)
 #define SH_STORE_HASH
 #define SH_GET_HASH(tb, a) ((a)->hash)
 #define SH_SCOPE		static inline
@@ -104,6 +122,9 @@ typedef struct IdList
 	const CfIdType *type;		/* typed ids (else NULL): */
 	cf_keymap_hash *keymap;		/* canonical value -> provisional index */
 	Datum	   *keys;			/* provisional index -> canonical value */
+	Datum		probe;			/* the value keymap is asked about */
+	CfKeyRef	last_ref;		/* the typed id last mapped, */
+	uint32		last_hash;		/* and its hash */
 	char	  **texts;			/* final index -> canonical text, once renumbered */
 	int64	   *ids;			/* provisional index -> id */
 	int32		n;
@@ -400,25 +421,48 @@ static int32
 map_key(IdList *list, Datum value, const char *role)
 {
 	Datum		key = cf_key_canonical(list->type, value);
+	unsigned char buf[8];
+	size_t		len;
+	const unsigned char *p = cf_key_bytes(list->type, key, &len, buf);
+	CfKeyRef	ref;
+	uint32		hash;
 	CfKeyEntry *e;
 	bool		found;
 
-	if (list->n > 0 && cf_key_image_eq(list->type, key, list->keys[list->last_index]))
-		return list->last_index;
+	ref.index = KEY_PROBE;
+	ref.len = (uint32) len;
+	if (len <= 16)
+	{
+		cf_key_words(p, len, &ref.w1, &ref.w2);
+		hash = cf_key_words_hash(ref.w1, ref.w2, len);
+	}
+	else
+	{
+		ref.w1 = ref.w2 = 0;
+		hash = hash_bytes(p, (int) len);
+	}
+	list->probe = key;
+	if (list->n > 0 && hash == list->last_hash && keyref_eq(list, ref, list->last_ref))
+		return list->last_ref.index;
 	if (list->keymap == NULL)
-		list->keymap = cf_keymap_create(list->cxt, list->map_size, (void *) list->type);
-	e = cf_keymap_insert(list->keymap, key, &found);
+		/*
+		 * small at first: probes into a table sized for the row estimate
+		 * miss the cache far more often than growing it costs
+		 */
+		list->keymap = cf_keymap_create(list->cxt, 1024, list);
+	e = cf_keymap_insert_hash(list->keymap, ref, hash, &found);
 	if (!found)
 	{
+		int32		index = new_id(list, 0, role);
 		MemoryContext oldcxt = MemoryContextSwitchTo(list->cxt);
 
-		e->key = datumCopy(key, list->type->typbyval, list->type->typlen);
+		list->keys[index] = datumCopy(key, list->type->typbyval, list->type->typlen);
 		MemoryContextSwitchTo(oldcxt);
-		e->index = new_id(list, 0, role);
-		list->keys[e->index] = e->key;
+		e->ref.index = index;
 	}
-	list->last_index = e->index;
-	return e->index;
+	list->last_ref = e->ref;
+	list->last_hash = hash;
+	return e->ref.index;
 }
 
 /*
@@ -524,6 +568,27 @@ load_receive(TupleTableSlot *slot, DestReceiver *self)
 	if ((st->n & 0xFFFF) == 0)
 		CHECK_FOR_INTERRUPTS();
 	return true;
+}
+
+/* The key map is only ever given the hash (cf_keymap_insert_hash). */
+static uint32
+keyref_unhashed(void)
+{
+	elog(ERROR, "key map asked to hash a key");
+	return 0;
+}
+
+/* Whether two key map references are to the same value. */
+static inline bool
+keyref_eq(IdList *list, CfKeyRef a, CfKeyRef b)
+{
+	if (a.len != b.len)
+		return false;
+	if (a.len <= 16)
+		return a.w1 == b.w1 && a.w2 == b.w2;
+	return cf_key_image_eq(list->type,
+						   a.index == KEY_PROBE ? list->probe : list->keys[a.index],
+						   b.index == KEY_PROBE ? list->probe : list->keys[b.index]);
 }
 
 /* Set up an id list for about n ids. */

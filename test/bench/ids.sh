@@ -98,6 +98,8 @@ note "$(psql_db -c "SELECT 'tables: ints ' || pg_size_pretty(pg_total_relation_s
 # train TABLE: prints "load_seconds epoch_seconds"
 train() {
 	local out load epoch
+	# (a checkpoint first: the previous model's writes must not be flushed during this load)
+	psql_db -c "CHECKPOINT" >/dev/null
 	out=$(run_psql -X -At -d "$DB" -c "SET client_min_messages = notice;
 		SELECT seconds FROM cf_train('$1', model => '$1', factors => 32, epochs => 10, verbose => true)" 2>&1)
 	load=$(sed -n 's/.*read [0-9]* ratings of .* in \([0-9.]*\) s.*/\1/p' <<<"$out" | head -1)
