@@ -178,11 +178,21 @@ FROM cf_item_factors f JOIN (SELECT DISTINCT i FROM long_ids) l ON l.i = f.item_
 WHERE f.model = 'long';
 SELECT count(*) AS rows FROM cf_recommend(repeat('u', 8) || '7', 3, 'long');
 
+-- the memory check counts what typed ids take: the same ratings fit with integer ids
+CREATE TABLE mem_int AS SELECT u AS user_id, 1 AS item_id, 3::real AS rating
+FROM generate_series(1, 30000) u;
+CREATE TABLE mem_text AS SELECT repeat('x', 60) || u AS user_id, 1 AS item_id, 3::real AS rating
+FROM generate_series(1, 30000) u;
+SET maintenance_work_mem = '4MB';
+SELECT users FROM cf_train('mem_int', model => 'mem', factors => 2, epochs => 1, verbose => false);
+SELECT users FROM cf_train('mem_text', model => 'mem', factors => 2, epochs => 1, verbose => false);
+RESET maintenance_work_mem;
+
 -- a copy keeps the types and keys
 SELECT cf_copy_model('shop', 'shop_copy');
 SELECT (SELECT array_agg(item_id) FROM cf_recommend(md5('customer 7')::uuid, 5, 'shop')) =
        (SELECT array_agg(item_id) FROM cf_recommend(md5('customer 7')::uuid, 5, 'shop_copy'))
        AS same_copy;
 
-SELECT cf_drop_model(name) FROM cf_models WHERE name IN ('shop', 'shop_v', 'mixed', 'odd', 'shop_copy', 'shop_best', 'long');
-DROP TABLE shop_ratings, shop_by_number, customers, products, odd_ids, long_ids;
+SELECT cf_drop_model(name) FROM cf_models WHERE name IN ('shop', 'shop_v', 'mixed', 'odd', 'shop_copy', 'shop_best', 'long', 'mem');
+DROP TABLE shop_ratings, shop_by_number, customers, products, odd_ids, long_ids, mem_int, mem_text;

@@ -123,6 +123,7 @@ typedef struct IdList
 	cf_keymap_hash *keymap;		/* canonical value -> provisional index */
 	Datum	   *keys;			/* provisional index -> canonical value */
 	Datum		probe;			/* the value keymap is asked about */
+	Size		key_bytes;		/* estimated memory of the typed ids so far */
 	CfKeyRef	last_ref;		/* the typed id last mapped, */
 	uint32		last_hash;		/* and its hash */
 	char	  **texts;			/* final index -> canonical text, once renumbered */
@@ -321,7 +322,8 @@ grow_ratings(LoadState *st)
 {
 	int64		newcap = Max(st->cap * 2, 1024);
 
-	cf_check_memory(cf_ratings_bytes(newcap, st->users.n, st->items.n),
+	cf_check_memory(cf_add_size(cf_ratings_bytes(newcap, st->users.n, st->items.n),
+								st->users.key_bytes + st->items.key_bytes),
 					"loading the ratings");
 	if (st->r == NULL)
 		st->r = MemoryContextAllocHuge(st->cxt, cf_mul_size(newcap, sizeof(CfRating)));
@@ -459,6 +461,8 @@ map_key(IdList *list, Datum value, const char *role)
 		list->keys[index] = datumCopy(key, list->type->typbyval, list->type->typlen);
 		MemoryContextSwitchTo(oldcxt);
 		e->ref.index = index;
+		/* the copy and, later, the text (about as long); a pointer each; the map */
+		list->key_bytes += 2 * (MAXALIGN(len) + 16) + 2 * sizeof(Datum) + 2 * sizeof(CfKeyEntry);
 	}
 	list->last_ref = e->ref;
 	list->last_hash = hash;
@@ -566,7 +570,14 @@ load_receive(TupleTableSlot *slot, DestReceiver *self)
 	out->rating = (float) rating;
 
 	if ((st->n & 0xFFFF) == 0)
+	{
+		/* typed ids take memory of their own, which grows between the arrays' growths */
+		if (st->users.key_bytes + st->items.key_bytes > 0)
+			cf_check_memory(cf_add_size(cf_ratings_bytes(st->cap, st->users.n, st->items.n),
+										st->users.key_bytes + st->items.key_bytes),
+							"loading the ratings");
 		CHECK_FOR_INTERRUPTS();
+	}
 	return true;
 }
 
@@ -867,6 +878,7 @@ sort_canonical(LoadState *st, CfRatings *out)
 	out->item_ids = st->items.ids;
 	out->user_keys = st->users.texts;
 	out->item_keys = st->items.texts;
+	out->key_bytes = st->users.key_bytes + st->items.key_bytes;
 	out->mean = sum / n;
 	out->skipped = st->skipped;
 }

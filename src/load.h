@@ -52,6 +52,7 @@ typedef struct CfRatings
 	int64	   *item_ids;		/* dense item index -> item id (ascending) */
 	char	  **user_keys;		/* typed ids: dense index -> canonical text */
 	char	  **item_keys;		/* (NULL for integer ids) */
+	Size		key_bytes;		/* what the typed ids' texts and maps took (an estimate) */
 	double		mean;			/* mean rating */
 	double		min;			/* smallest rating */
 	double		max;			/* largest rating */

@@ -616,7 +616,7 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, bool named,
 	 * algorithm allocates.  Loading's own peak (the ratings twice while
 	 * sorting) is over, and was checked while loading.
 	 */
-	footprint = cf_loaded_bytes(data.n, data.nusers, data.nitems);
+	footprint = cf_add_size(cf_loaded_bytes(data.n, data.nusers, data.nitems), data.key_bytes);
 	if (params->validation_fraction > 0)
 	{
 		/* the two parts while splitting, the validation set */

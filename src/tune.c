@@ -143,6 +143,7 @@ cross_validate(const CfRatings *all, const CfAlgorithm *alg, const CfTrainParams
 					 errhint("Use fewer folds, or more ratings.")));
 		footprint = cf_add_size(cf_mul_size(cf_ratings_bytes(all->n, all->nusers, all->nitems), 2),
 								alg->bytes(&train, params, Max(workers, 0)));
+		footprint = cf_add_size(footprint, all->key_bytes);
 		footprint = cf_add_size(footprint,
 								cf_items_bytes(train.nitems, params->factors));
 		cf_check_memory(footprint, "cross-validation");
