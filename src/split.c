@@ -355,17 +355,26 @@ check_time_column(Oid relid, const char *colname)
 
 /*
  * The SQL expression of an id column as a split hashes it: integers as
- * bigint, other ids as their canonical text (numeric trimmed; the
- * settings text depends on are pinned while the query runs).
+ * bigint, other ids as their canonical text, the type's output (numeric
+ * trimmed; the settings text depends on are pinned while the query runs).
  */
 static const char *
 id_expression(const char *column, const CfIdType *ids)
 {
+	Oid			proc;
+	bool		isvarlena;
+	const char *value = quote_identifier(column);
+
 	if (ids->integer)
-		return psprintf("%s::pg_catalog.int8", quote_identifier(column));
+		return psprintf("%s::pg_catalog.int8", value);
 	if (ids->trim)
-		return psprintf("pg_catalog.trim_scale(%s)::pg_catalog.text", quote_identifier(column));
-	return psprintf("%s::pg_catalog.text", quote_identifier(column));
+		value = psprintf("pg_catalog.trim_scale(%s)", value);
+	/* the type's output function, as training reads the ids (a cast to text may differ: char(n)) */
+	getTypeOutputInfo(ids->type, &proc, &isvarlena);
+	return psprintf("pg_catalog.textin(%s(%s))",
+					quote_qualified_identifier(get_namespace_name(get_func_namespace(proc)),
+											   get_func_name(proc)),
+					value);
 }
 
 /*
