@@ -6,12 +6,15 @@
 #
 # Builds and installs cf, starts its own private cluster "ibench" (port
 # $CF_BENCH_PORT, default 5497; directory $CF_CLUSTER_DIR or /tmp/cf-ibench)
-# and makes the same synthetic ratings (N ratings, default 2,000,000, of
+# with shared_buffers = 1GB (the tables stay in shared buffers, so the
+# loads compare the loaders rather than the page cache), and makes the
+# same synthetic ratings (N ratings, default 2,000,000, of
 # N/40 users and N/400 items) twice: with bigint ids, and with uuid users
 # (md5 of the number) and text items ('SKU-' and the number).  Then, in one
 # run, alternating the two R times (default 3) and taking medians:
 #
 #   load        the loader's time, as cf_train's "read ... in X s" line says
+#               (each training after a CHECKPOINT)
 #   epoch       seconds per SGD epoch (the mean of the epochs of a 10-epoch
 #               training, k = 32)
 #   recommend   median latency of one cf_recommend(user, 10) over 2,000
@@ -51,7 +54,8 @@ trap 'exit 143' TERM
 ensure_packages
 build_install quiet
 heading "Starting the benchmark cluster"
-cluster_start ibench "$PORT"
+# both tables fit in shared buffers: the loads compare the loaders, not the page cache
+CF_SERVER_OPTIONS="${CF_SERVER_OPTIONS:-} -c shared_buffers=1GB" cluster_start ibench "$PORT"
 run_psql -q -d postgres -c "CREATE DATABASE $DB"
 run_psql -q -d postgres -c "ALTER DATABASE $DB SET maintenance_work_mem = '2GB'"
 
