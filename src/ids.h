@@ -11,6 +11,9 @@
 
 #include "common/hashfn.h"
 #include "fmgr.h"
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
 
 /*
  * What one side's ids are.  Integer ids (smallint, integer, bigint) are
