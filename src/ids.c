@@ -278,14 +278,14 @@ cf_key_text(const CfIdType *t, Datum value)
 }
 
 /* A typed id's value from its text (the type's input function). */
-Datum
+static Datum
 cf_key_from_text(const CfIdType *t, const char *text)
 {
 	return InputFunctionCall((FmgrInfo *) &t->input, (char *) text, t->ioparam, -1);
 }
 
 /* The 64-bit id of a value (integer: itself). */
-int64
+static int64
 cf_key_id(const CfIdType *t, Datum value)
 {
 	char	   *text;
@@ -353,7 +353,7 @@ cf_id_arg_guess(FunctionCallInfo fcinfo, int argno)
 }
 
 /* Whether cf_id_arg_guess's answer is right for a model of model_type. */
-bool
+static bool
 cf_id_arg_guess_fits(FunctionCallInfo fcinfo, int argno, Oid model_type)
 {
 	return type_fits(arg_type(fcinfo, argno), model_type);

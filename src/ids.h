@@ -151,25 +151,6 @@ cf_key_words_hash(uint64 a, uint64 b, size_t len)
 	return (uint32) (h >> 32);
 }
 
-/*
- * 32-bit hash of a canonical value's image, for in-memory maps (this
- * machine's only: short images are hashed as loaded words).
- */
-static inline uint32
-cf_key_image_hash(const CfIdType *t, Datum value)
-{
-	unsigned char buf[8];
-	size_t		len;
-	const unsigned char *p = cf_key_bytes(t, value, &len, buf);
-	uint64		a;
-	uint64		b;
-
-	if (len > 16)
-		return hash_bytes(p, (int) len);
-	cf_key_words(p, len, &a, &b);
-	return cf_key_words_hash(a, b, len);
-}
-
 /* Whether two canonical values are the same. */
 static inline bool
 cf_key_image_eq(const CfIdType *t, Datum a, Datum b)
@@ -211,14 +192,10 @@ extern char *cf_key_text(const CfIdType *t, Datum value);
 /* The canonical texts of n typed ids, settings pinned once. */
 extern void cf_key_texts(const CfIdType *t, const Datum *values, int32 n, char **out);
 
-/* A typed id's value from its text (the type's input function). */
-extern Datum cf_key_from_text(const CfIdType *t, const char *text);
 
 /* The 64-bit id of a typed id's canonical text: the same on every machine. */
 extern int64 cf_text_id(const char *text, size_t len);
 
-/* The 64-bit id of a value (integer: itself). */
-extern int64 cf_key_id(const CfIdType *t, Datum value);
 
 /*
  * An id argument of a scoring function (argument argno, of any type the
@@ -236,8 +213,6 @@ extern int64 cf_id_arg(FunctionCallInfo fcinfo, int argno, Oid model_type,
  */
 extern int64 cf_id_arg_guess(FunctionCallInfo fcinfo, int argno);
 
-/* Whether cf_id_arg_guess's answer is right for a model of model_type. */
-extern bool cf_id_arg_guess_fits(FunctionCallInfo fcinfo, int argno, Oid model_type);
 
 /*
  * An array argument of ids (a NULL element is an error) as 64-bit ids of a
