@@ -192,10 +192,8 @@ extern char *cf_key_text(const CfIdType *t, Datum value);
 /* The canonical texts of n typed ids, settings pinned once. */
 extern void cf_key_texts(const CfIdType *t, const Datum *values, int32 n, char **out);
 
-
 /* The 64-bit id of a typed id's canonical text: the same on every machine. */
 extern int64 cf_text_id(const char *text, size_t len);
-
 
 /*
  * An id argument of a scoring function (argument argno, of any type the
@@ -212,7 +210,6 @@ extern int64 cf_id_arg(FunctionCallInfo fcinfo, int argno, Oid model_type,
  * arguments are themselves, others the id of their own canonical text.
  */
 extern int64 cf_id_arg_guess(FunctionCallInfo fcinfo, int argno);
-
 
 /*
  * An array argument of ids (a NULL element is an error) as 64-bit ids of a
@@ -275,6 +272,5 @@ extern bool cf_lookup_user_arg(Oid nsp, const char *name, struct CfModelInfo *in
 /* Error unless ids of type t (a relation's column) are ids of a model's side. */
 extern void cf_check_same_ids(const CfIdType *t, Oid model_type, const char *model,
 							  const char *role, const char *column);
-
 
 #endif							/* CF_IDS_H */
