@@ -140,8 +140,11 @@ report recommend ms "${it[@]}" "${tt[@]}"
 
 heading "Memory per id"
 psql_db <<'SQL'
+-- load both models into the cache
+\o /dev/null
 SELECT count(*) FROM cf_recommend(1, 1, 'ints');
 SELECT count(*) FROM cf_recommend(md5('u1')::uuid, 1, 'typed');
+\o
 SELECT format('cache      bigint %s bytes/item   typed %s bytes/item',
               round(max(bytes) FILTER (WHERE model = 'ints')::numeric / max(items) FILTER (WHERE model = 'ints')),
               round(max(bytes) FILTER (WHERE model = 'typed')::numeric / max(items) FILTER (WHERE model = 'typed')))
