@@ -25,6 +25,7 @@ OBJS = \
 	src/als_kernels.o \
 	src/als_solve.o \
 	src/baseline.o \
+	src/bayes.o \
 	src/batch.o \
 	src/cache.o \
 	src/cf.o \
@@ -57,7 +58,7 @@ DOCS =
 # pg_regress suites: sql/<name>.sql and expected/<name>.out, in this order.
 REGRESS = setup train predict recommend serving serving_batch serving_foldin cache als split \
 	validation baselines evaluate tuning manage privileges searchpath badinput errors upgrade \
-	server_messages typed_ids
+	server_messages typed_ids bayes
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 # Isolation tests (concurrency): test/isolation/specs/NAME.spec against

@@ -27,6 +27,7 @@ static const CfAlgorithm *const algorithms[] = {
 	&cf_sgd_algorithm,
 	&cf_als_algorithm,
 	&cf_ials_algorithm,
+	&cf_bayes_algorithm,
 	&cf_baseline_algorithm,
 	&cf_popular_algorithm,
 };

@@ -25,9 +25,10 @@
 #include "simd.h"
 #include "train.h"
 
-/* The trainers (algorithms 'als' and 'ials'). */
+/* The trainers (algorithms 'als', 'ials' and 'bayes'). */
 extern const CfAlgorithm cf_als_algorithm;
 extern const CfAlgorithm cf_ials_algorithm;
+extern const CfAlgorithm cf_bayes_algorithm;
 
 /* Entry point of a parallel worker (named in CreateParallelContext). */
 extern PGDLLEXPORT void cf_als_worker_main(dsm_segment *seg, shm_toc *toc);
@@ -93,7 +94,9 @@ enum
 	OFF_BIAS = OFF_F + 2,		/* per side: float[rows], the biases (als) */
 	OFF_BLOCKS = OFF_BIAS + 2,	/* per side: int32[nblocks + 1], first row of each */
 	OFF_SUMS = OFF_BLOCKS + 2,	/* per side: AlsSums[nblocks] */
-	OFF_GRAM = OFF_SUMS + 2,	/* float[stride * stride]: the fixed side's Gramian (ials), in full */
+	OFF_MEAN = OFF_SUMS + 2,	/* per side: double[rows * d], sums of the kept samples (bayes) */
+	OFF_GRAM = OFF_MEAN + 2,	/* float[stride * stride]: the fixed side's Gramian (ials), in full */
+	OFF_PRIOR,					/* float[(d + 1) * (d + 1)]: the half-step's prior (bayes) */
 	OFF_STATS,					/* AlsStats[nprocs] */
 	NUM_OFF
 };
@@ -105,6 +108,7 @@ typedef struct AlsShared
 
 	/* settings */
 	bool		implicit;
+	bool		bayes;			/* Gibbs sampling (implies !implicit) */
 	CfSolver	solver;
 	int			cg_steps;
 	int			k;				/* factors */
@@ -121,6 +125,14 @@ typedef struct AlsShared
 	bool		timing;			/* collect AlsStats (DEBUG1) */
 	Size		arena_size;
 	Size		off[NUM_OFF];
+
+	/* bayes: the sampler's state, written by the leader between half-steps */
+	uint64		seed;
+	int			burn_in;		/* samples before the kept ones */
+	double		precision;		/* the ratings' noise precision, alpha */
+	int			kept;			/* samples summed in OFF_MEAN */
+	double		ridge;			/* the last user prior's mean diagonal over alpha, */
+	double		ridge_sum;		/* and its sum over the kept samples (fold-in's ridge) */
 
 	/* the current half-step, written by the leader between them */
 	int			iteration;
@@ -163,7 +175,9 @@ typedef struct AlsState
 	float	   *bias[2];
 	int32	   *blocks[2];
 	AlsSums    *sums[2];
+	double	   *mean[2];
 	float	   *gram;
+	float	   *prior;
 	AlsStats   *stats;			/* all slots */
 	AlsStats   *my;				/* this process's */
 
@@ -181,6 +195,7 @@ typedef struct AlsState
 	float	   *x8;				/* BATCH solutions */
 	float	   *Ap;				/* ials objective: G x */
 	v8		   *batch;			/* batched Cholesky: BATCH systems, interleaved */
+	v8		   *noise;			/* bayes: d vectors, the draws of a batch's rows */
 } AlsState;
 
 /* What only the leader keeps. */
@@ -194,6 +209,13 @@ typedef struct AlsLeader
 	instr_time	start;			/* of the iteration */
 } AlsLeader;
 
+
+/* Whether the half-steps draw (bayes) rather than solve. */
+static inline bool
+als_sampling(const AlsShared *sh)
+{
+	return sh->bayes;
+}
 
 /* Fetch a factor row into the cache. */
 static pg_attribute_always_inline void
@@ -258,10 +280,12 @@ CF_KERNEL_EXTERN(void, als_objective,
 				  const float *x, const float **ptr, float *yhat, double *sse, double *sq));
 
 /*
- * Factor the BATCH packed systems of M (lanes = systems) and solve them;
- * returns the lanes whose matrix is not positive definite, as a bit mask.
+ * Factor the BATCH packed systems of M (lanes = systems) and solve them,
+ * noise (d vectors, or NULL) added between the two substitutions (a draw
+ * for bayes); returns the lanes whose matrix is not positive definite, as
+ * a bit mask.
  */
-CF_KERNEL_EXTERN(int, als_batched_cholesky, (v8 *M, int d));
+CF_KERNEL_EXTERN(int, als_batched_cholesky, (v8 *M, int d, const v8 *noise));
 
 /* Lay BATCH matrices G8 out interleaved in B, ridges lambdas added. */
 CF_KERNEL_EXTERN(void, als_interleave, (v8 *B, const float *G8, int d, const double *lambdas));

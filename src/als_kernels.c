@@ -323,10 +323,14 @@ CF_KERNEL_POINTER(void, als_objective,
  * Factor the packed matrices M (upper, lanes = systems) in place, solve
  * for the right-hand sides that follow them, and leave the solutions after
  * those.  Returns the lanes whose matrix is not positive definite, as a
- * bit mask (their results are to be ignored).
+ * bit mask (their results are to be ignored).  noise (d vectors, or NULL)
+ * is added to the forward substitution's result before the back
+ * substitution: with M = U^T U, the solution is then U^-1 (U^-T b + noise),
+ * a draw from the Gaussian of mean M^-1 b and covariance M^-1 when the
+ * noise is standard normal (bayes.c scales it).
  */
 static pg_attribute_always_inline int
-als_batched_cholesky_body(v8 *M, int d)
+als_batched_cholesky_body(v8 *M, int d, const v8 *noise)
 {
 	v8		   *rhs = M + packed_row(d, d);
 	v8		   *sol = rhs + d;
@@ -484,6 +488,10 @@ als_batched_cholesky_body(v8 *M, int d)
 				failed |= 1 << l;
 	}
 
+	if (noise)
+		for (int i = 0; i < d; i++)
+			rhs[i] += noise[i];
+
 	/* then U x = z */
 	for (int i = d - 1; i >= 0; i--)
 	{
@@ -509,8 +517,8 @@ als_batched_cholesky_body(v8 *M, int d)
 	return failed;
 }
 
-CF_KERNEL_VARIANTS(int, als_batched_cholesky, (v8 *M, int d), (M, d));
-CF_KERNEL_POINTER(int, als_batched_cholesky, (v8 *M, int d));
+CF_KERNEL_VARIANTS(int, als_batched_cholesky, (v8 *M, int d, const v8 *noise), (M, d, noise));
+CF_KERNEL_POINTER(int, als_batched_cholesky, (v8 *M, int d, const v8 *noise));
 
 /*
  * Lay the systems of the BATCH matrices G8 (lower triangles, leading

@@ -22,6 +22,7 @@
 #include "miscadmin.h"
 
 #include "als.h"
+#include "bayes.h"
 #include "blas.h"
 #include "solve.h"
 #include "util.h"
@@ -35,7 +36,7 @@ als_scratch_bytes(int d, int stride)
 
 	floats = cf_add_size(floats, cf_mul_size(BATCH + 2, cf_mul_size(d + 1, d + 1)));	/* G8; G0 (last) */
 	floats = cf_add_size(floats, cf_mul_size(4 * BATCH + 2, stride + CF_LANES));	/* vectors */
-	floats = cf_add_size(floats, cf_mul_size(batch_vectors(d), BATCH)); /* batch */
+	floats = cf_add_size(floats, cf_mul_size(batch_vectors(d) + d, BATCH)); /* batch, noise */
 	floats = cf_add_size(floats, 3 * BATCH * (CG_CHUNK + 8));	/* CgRow.w, coef, u */
 	return cf_add_size(cf_mul_size(pointers, sizeof(float *)),
 					   cf_mul_size(floats, sizeof(float))) + 64;
@@ -79,8 +80,9 @@ als_alloc_scratch(AlsState *st, int slot)
 	st->xs = w + vlen;
 	w += 2 * vlen;
 	st->batch = (v8 *) TYPEALIGN(32, w);
-	/* CG's arrays last (32-byte aligned after the batch) */
-	st->cg[0].ptr = (const float **) (st->batch + batch_vectors(d));
+	st->noise = st->batch + batch_vectors(d);
+	/* CG's arrays last (32-byte aligned after the batch and the noise) */
+	st->cg[0].ptr = (const float **) (st->noise + d);
 	for (int j = 1; j < BATCH; j++)
 		st->cg[j].ptr = st->cg[j - 1].ptr + cap;
 	w = (float *) (st->cg[BATCH - 1].ptr + cap);
@@ -421,7 +423,7 @@ start_matrices(AlsState *st)
  * GATHER_ROWS gathered vectors at a time.
  */
 static void
-build_matrix(AlsState *st, int s, int64 lo, int64 hi)
+build_sums(AlsState *st, int s, int64 lo, int64 hi)
 {
 	AlsShared  *sh = st->sh;
 	int			k = sh->k;
@@ -511,6 +513,23 @@ build_matrix(AlsState *st, int s, int64 lo, int64 hi)
 }
 
 /*
+ * The matrix and right-hand side of a row (build_sums), and for bayes the
+ * prior added to them: the half-step's Lambda / alpha to the matrix and
+ * Lambda mu / alpha to the right-hand side (cf_bayes_prior's layout).
+ */
+static void
+build_matrix(AlsState *st, int s, int64 lo, int64 hi)
+{
+	int			ld = st->sh->d + 1;
+
+	build_sums(st, s, lo, hi);
+	if (als_sampling(st->sh))
+		for (int c = 0; c < st->sh->d; c++)
+			for (int r = c; r < ld; r++)
+				st->G[(Size) c * ld + r] += st->prior[(Size) c * ld + r];
+}
+
+/*
  * Solve the system build_matrix left in st->G with ridge lambda into
  * st->xs (d floats): Cholesky (spotrf) on its d x d part, two triangular
  * solves (spotrs) on its last column.  If the matrix is not positive
@@ -518,7 +537,7 @@ build_matrix(AlsState *st, int s, int64 lo, int64 hi)
  * once more with a tiny extra ridge, 1e-6 of its mean diagonal.
  */
 static void
-cholesky_row(AlsState *st, int s, int64 lo, int64 hi, double lambda)
+cholesky_row(AlsState *st, int s, int64 lo, int64 hi, double lambda, const float *noise)
 {
 	AlsShared  *sh = st->sh;
 	int			d = sh->d;
@@ -552,9 +571,22 @@ cholesky_row(AlsState *st, int s, int64 lo, int64 hi, double lambda)
 	}
 	for (int c = 0; c < d; c++)
 		st->xs[c] = G[(Size) c * ld + d];
-	spotrs_("L", &d, &one, G, &ld, st->xs, &d, &info);
-	if (info != 0)
-		elog(ERROR, "spotrs failed with info %d", info);
+	if (noise)
+	{
+		/* bayes: L^-T (L^-1 b + noise), a draw (als_batched_cholesky) */
+		cblas_strsv(CblasColMajor, CblasLower, CblasNoTrans, CblasNonUnit, d, G, ld,
+					st->xs, 1);
+		for (int c = 0; c < d; c++)
+			st->xs[c] += noise[c];
+		cblas_strsv(CblasColMajor, CblasLower, CblasTrans, CblasNonUnit, d, G, ld,
+					st->xs, 1);
+	}
+	else
+	{
+		spotrs_("L", &d, &one, G, &ld, st->xs, &d, &info);
+		if (info != 0)
+			elog(ERROR, "spotrs failed with info %d", info);
+	}
 	st->my->solve_flops += (double) d * d * d / 3 + 2.0 * d * d;
 }
 
@@ -564,6 +596,8 @@ row_lambda(AlsState *st, int s, int64 lo, int64 hi)
 {
 	AlsShared  *sh = st->sh;
 
+	if (als_sampling(sh))
+		return 0;				/* the prior is in the matrix */
 	if (sh->implicit)
 	{
 		double		total = 0;
@@ -590,6 +624,15 @@ finish_row(AlsState *st, int s, int32 row, int64 lo, int64 hi, double lambda, Al
 	memcpy(st->F[s] + (Size) row * stride, x, sizeof(float) * k);
 	if (!sh->implicit)
 		st->bias[s][row] = x[stride];
+	if (als_sampling(sh) && sh->iteration >= sh->burn_in)
+	{
+		/* a kept sample: its row added to the sums the model's mean is taken from */
+		double	   *m = st->mean[s] + (Size) row * sh->d;
+
+		for (int c = 0; c < k; c++)
+			m[c] += x[c];
+		m[k] += x[stride];
+	}
 
 	sum->penalty += lambda * dot_d(x, x, stride + CF_LANES);
 	if (s == SIDE_USERS)
@@ -654,6 +697,29 @@ next_batch(AlsState *st, int s, int32 *row, int32 r1, int32 *rows, double *lambd
 }
 
 /*
+ * bayes: the standard normal draws of the n rows of a batch, scaled by
+ * alpha^-1/2, into st->noise (lane j: rows[j]; idle lanes 0), each row's
+ * from its own seed (cf_bayes_seed of its place in the arena, which the
+ * data alone fixes).
+ */
+static void
+draw_noise(AlsState *st, int s, const int32 *rows, int n)
+{
+	AlsShared  *sh = st->sh;
+	double		scale = 1 / sqrt(sh->precision);
+
+	memset(st->noise, 0, sizeof(v8) * sh->d);
+	for (int lane = 0; lane < n; lane++)
+	{
+		pg_prng_state rng;
+
+		pg_prng_seed(&rng, cf_bayes_seed(sh->seed, sh->iteration, s, rows[lane]));
+		for (int c = 0; c < sh->d; c++)
+			st->noise[c][lane] = (float) (cf_normal(&rng) * scale);
+	}
+}
+
+/*
  * Solve rows [r0, r1) of side s by Cholesky, BATCH at a time (see
  * batched_cholesky): the matrices, then the factorizations and solves,
  * then the objective, one clock read per phase; the objective's terms go
@@ -696,7 +762,9 @@ run_rows_cholesky(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 			lambdas[lane] = 0;
 		}
 		als_interleave(st->batch, st->G8, d, lambdas);
-		failed = als_batched_cholesky(st->batch, d);
+		if (als_sampling(sh))
+			draw_noise(st, s, rows, n);
+		failed = als_batched_cholesky(st->batch, d, als_sampling(sh) ? st->noise : NULL);
 		st->my->solve_flops += n * ((double) d * d * d / 3 + 2.0 * d * d);
 		if (sh->timing)
 			st->my->solve_seconds += lap(&t);
@@ -708,9 +776,19 @@ run_rows_cholesky(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 			if (failed & (1 << lane))
 			{
 				/* not positive definite in float: LAPACK, with a tiny ridge if need be */
+				float	   *noise = NULL;
+
+				if (als_sampling(sh))
+				{
+					noise = palloc(sizeof(float) * d);
+					for (int c = 0; c < d; c++)
+						noise[c] = st->noise[c][lane];
+				}
 				st->G = st->G8;
 				build_matrix(st, s, lo, hi);
-				cholesky_row(st, s, lo, hi, lambdas[lane]);
+				cholesky_row(st, s, lo, hi, lambdas[lane], noise);
+				if (noise)
+					pfree(noise);
 			}
 			else
 				for (int c = 0; c < d; c++)

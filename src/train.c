@@ -497,10 +497,11 @@ name_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 
 /*
  * The hyperparameters jsonb text of a training: the settings the
- * algorithm takes, defaults filled in, and the validation settings.
+ * algorithm takes, defaults filled in, the validation settings, and what
+ * the training found that folding users in needs (bayes).
  */
 static char *
-hyperparameters(const CfAlgorithm *alg, const CfTrainParams *params)
+hyperparameters(const CfAlgorithm *alg, const CfTrainParams *params, const CfFit *fit)
 {
 	StringInfoData s;
 
@@ -521,6 +522,10 @@ hyperparameters(const CfAlgorithm *alg, const CfTrainParams *params)
 						 float8out_internal(params->regularization_exponent));
 	if (alg->uses & CF_ARG_ALPHA)
 		appendStringInfo(&s, ", \"alpha\": %s", float8out_internal(params->alpha));
+	if (!isnan(fit->fold_ridge))
+		/* what folding users in reads (a constant ridge: exponent 0) */
+		appendStringInfo(&s, ", \"regularization\": %s, \"regularization_exponent\": 0",
+						 float8out_internal(fit->fold_ridge));
 	if (alg->uses & CF_ARG_SOLVER)
 		appendStringInfo(&s, ", \"solver\": \"%s\"", solver_name(params->solver));
 	if ((alg->uses & CF_ARG_CG_STEPS) && params->solver == CF_SOLVER_CG)
@@ -546,6 +551,7 @@ cf_train_ratings(const CfRatings *data, const CfAlgorithm *alg,
 	p.validation = NULL;
 	p.early_stopping = false;
 	p.validation_fraction = 0;
+	fit->fold_ridge = get_float8_nan();
 	alg->train(data, &p, cf_parallel_workers(workers, data->n), f, log, fit);
 }
 
@@ -645,6 +651,7 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, bool named,
 
 	log = palloc(sizeof(CfEpoch) * params->epochs);
 	memset(&fit, 0, sizeof(fit));
+	fit.fold_ridge = get_float8_nan();
 	alg->train(&data, params, workers, &factors, log, &fit);
 	if (params->trace == CF_TRACE_SHORT && fit.epochs > 0 &&
 		!in_short_trace(params, fit.epochs - 1))
@@ -704,7 +711,7 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, bool named,
 	m.name = model;
 	m.source = src;
 	m.algorithm = alg->name;
-	m.hyperparameters = hyperparameters(alg, params);
+	m.hyperparameters = hyperparameters(alg, params, &fit);
 	/* models without biases (implicit feedback) score preferences: no mean */
 	m.global_mean = alg->has_biases ? data.mean : 0;
 	m.data = &data;

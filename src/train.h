@@ -77,6 +77,9 @@ typedef struct CfFit
 	double		rmse;			/* root mean squared error of its terms
 								 * (cf_models.rmse); NaN: none (popular) */
 	int			epochs;			/* epochs run (fewer than asked if stopped early) */
+	double		fold_ridge;		/* bayes: the ridge folding a user in uses, its
+								 * user prior's mean precision over alpha; NaN
+								 * for the others (set before train() runs) */
 } CfFit;
 
 /*

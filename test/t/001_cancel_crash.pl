@@ -17,6 +17,8 @@
 #   parallel  the epochs on two parallel workers and the leader; the log
 #             shows the workers started and "epoch 2:"; after a cancel no
 #             worker may be left running
+#   sampling  bayes's Gibbs sampling on a parallel worker and the leader;
+#             the log shows "epoch 2:" (its second sample)
 #
 # The measurements (time from the cancel to the error, memory before and
 # after repeated cancels) are printed with diag(); nothing asserts a time.
@@ -99,8 +101,15 @@ my %phase = (
 		  "SELECT * FROM cf_train('big', model => 'm', factors => 16, epochs => 100000, workers => 2,"
 		  . " verbose => true);",
 		wait => \&wait_for_parallel_epoch,
+	},
+	# Gibbs sampling (bayes) on a parallel worker beside the leader
+	sampling => {
+		sql =>
+		  "SELECT * FROM cf_train('big', model => 'm', algorithm => 'bayes', factors => 16,"
+		  . " epochs => 100000, workers => 1, verbose => true);",
+		wait => \&wait_for_epoch,
 	},);
-my @phases = qw(reading training storing parallel);
+my @phases = qw(reading training storing parallel sampling);
 
 # wait_for_sleep(pid): until the backend sleeps in pg_sleep.
 sub wait_for_sleep
