@@ -73,7 +73,7 @@ INSERT INTO cases (fn, what, query) VALUES
   ('cf_train', 'user_column NULL', $$SELECT * FROM cf_train('bi_ratings', user_column => NULL)$$),
   ('cf_train', 'item_column NULL', $$SELECT * FROM cf_train('bi_ratings', item_column => NULL)$$),
   ('cf_train', 'rating_column NULL', $$SELECT * FROM cf_train('bi_ratings', rating_column => NULL)$$),
-  ('cf_train', 'factors NULL', $$SELECT * FROM cf_train('bi_ratings', factors => NULL)$$),
+  ('cf_train', 'factors NULL: the algorithm''s default', $$SELECT * FROM cf_train('bi_ratings', model => 'bi_null', factors => NULL, verbose => false)$$),
   ('cf_train', 'epochs NULL: the algorithm''s default', $$SELECT * FROM cf_train('bi_ratings', model => 'bi_null', epochs => NULL, verbose => false)$$),
   ('cf_train', 'learning_rate NULL: the algorithm''s default', $$SELECT * FROM cf_train('bi_ratings', model => 'bi_null', learning_rate => NULL, verbose => false)$$),
   ('cf_train', 'regularization NULL: the algorithm''s default', $$SELECT * FROM cf_train('bi_ratings', model => 'bi_null', regularization => NULL, verbose => false)$$),

@@ -4,11 +4,12 @@
 \echo Use "ALTER EXTENSION cf UPDATE TO '0.4.0'" to load this file. \quit
 
 --
--- cf_train: model and verbose default to NULL.  A call without a model
--- argument names "default" but no longer replaces a "default" model of
--- another algorithm; verbose NULL prints a short trace (true: every epoch).
--- The library reads both either way, so a backend that has not reloaded
--- the declaration trains as before.
+-- cf_train: model, verbose and factors default to NULL.  A call without a
+-- model argument names "default" but no longer replaces a "default" model
+-- of another algorithm; verbose NULL prints a short trace (true: every
+-- epoch); factors NULL is the algorithm's default (64, but 32 for bayes).
+-- The library reads all three either way, so a backend that has not
+-- reloaded the declaration trains as before.
 --
 CREATE OR REPLACE FUNCTION @extschema@.cf_train(
     source          regclass,
@@ -16,7 +17,7 @@ CREATE OR REPLACE FUNCTION @extschema@.cf_train(
     item_column     name DEFAULT 'item_id',
     rating_column   name DEFAULT 'rating',
     model           text DEFAULT NULL,
-    factors         integer DEFAULT 64,
+    factors         integer DEFAULT NULL,
     epochs          integer DEFAULT NULL,
     learning_rate   double precision DEFAULT NULL,
     regularization  double precision DEFAULT NULL,
@@ -48,6 +49,61 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.cf_train(regclass, name, name, name, text, integer, integer, double precision, double precision, bigint, boolean, integer, text, double precision, boolean, integer, double precision, text, integer, double precision) IS
 'cf: train a model (SGD, ALS, implicit-feedback iALS or Bayesian (Gibbs-sampled) matrix factorization, or a baseline) from a ratings relation and store it under a name (NULL: "default", replaced only by the same algorithm); NULL settings take the algorithm''s defaults; verbose NULL prints a short trace, true every epoch, false nothing';
+
+--
+-- cf_cross_validate and cf_grid_search: factors NULL (the default) is the
+-- algorithm's default, as for cf_train (their comments stay).
+--
+CREATE OR REPLACE FUNCTION @extschema@.cf_cross_validate(
+    source         regclass,
+    folds          integer DEFAULT 5,
+    user_column    name DEFAULT 'user_id',
+    item_column    name DEFAULT 'item_id',
+    rating_column  name DEFAULT 'rating',
+    algorithm      text DEFAULT 'sgd',
+    factors        integer DEFAULT NULL,
+    epochs         integer DEFAULT NULL,
+    learning_rate  double precision DEFAULT NULL,
+    regularization double precision DEFAULT NULL,
+    seed           bigint DEFAULT 42,
+    k              integer DEFAULT 10,
+    threshold      double precision DEFAULT NULL,
+    verbose        boolean DEFAULT false,
+    workers        integer DEFAULT NULL)
+RETURNS TABLE (metric text, mean double precision, stddev double precision,
+               per_fold double precision[])
+AS 'MODULE_PATHNAME', 'cf_cross_validate'
+LANGUAGE C STABLE PARALLEL UNSAFE;
+
+
+CREATE OR REPLACE FUNCTION @extschema@.cf_grid_search(
+    source         regclass,
+    factors        integer[] DEFAULT NULL,
+    regularization double precision[] DEFAULT NULL,
+    learning_rate  double precision[] DEFAULT NULL,
+    epochs         integer[] DEFAULT NULL,
+    folds          integer DEFAULT 3,
+    metric         text DEFAULT 'rmse',
+    model          text DEFAULT NULL,
+    user_column    name DEFAULT 'user_id',
+    item_column    name DEFAULT 'item_id',
+    rating_column  name DEFAULT 'rating',
+    algorithm      text DEFAULT 'sgd',
+    seed           bigint DEFAULT 42,
+    k              integer DEFAULT 10,
+    threshold      double precision DEFAULT NULL,
+    verbose        boolean DEFAULT false,
+    workers        integer DEFAULT NULL)
+RETURNS TABLE (rank integer, factors integer, regularization double precision,
+               learning_rate double precision, epochs integer,
+               rmse double precision, mae double precision,
+               precision_at_k double precision, recall_at_k double precision,
+               ndcg_at_k double precision, map_at_k double precision,
+               hit_rate double precision, coverage double precision,
+               stddev double precision, seconds double precision, model text)
+AS 'MODULE_PATHNAME', 'cf_grid_search'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
 
 --
 -- Ids of any hashable type.  Integer ids stay as they were (user_type and

@@ -68,10 +68,14 @@ SELECT * FROM cf_train(NULL);
 SELECT * FROM cf_train('ratings', user_column => NULL);
 SELECT * FROM cf_train('ratings', item_column => NULL);
 SELECT * FROM cf_train('ratings', rating_column => NULL);
-SELECT * FROM cf_train('ratings', factors => NULL);
--- (epochs, learning_rate, regularization and the ALS/iALS settings may be
--- NULL: the algorithm's default, see the als test; model NULL names
--- "default" and verbose NULL prints a short trace, see the train test)
+-- (factors, epochs, learning_rate, regularization and the ALS/iALS
+-- settings may be NULL: the algorithm's default, see the als and bayes
+-- tests; model NULL names "default" and verbose NULL prints a short trace,
+-- see the train test)
+SELECT model, factors FROM cf_train('ratings', model => 'null_factors', factors => NULL, verbose => false);
+SELECT model, factors FROM cf_train('ratings', model => 'null_factors_bayes', algorithm => 'bayes',
+                                    factors => NULL, epochs => 2, verbose => false);
+SELECT cf_drop_model('null_factors'), cf_drop_model('null_factors_bayes');
 SELECT * FROM cf_train('ratings', seed => NULL);
 
 -- a learning rate so large that training diverges

@@ -782,6 +782,7 @@ const CfAlgorithm cf_sgd_algorithm = {
 	.has_biases = true,
 	.fold = CF_FOLD_EXPLICIT,
 	.explain = CF_EXPLAIN_BY_SIMILARITY,
+	.default_factors = 64,
 	.default_epochs = 60,
 	.default_regularization = 0.1,
 	.default_learning_rate = 0.01,

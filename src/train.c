@@ -175,6 +175,8 @@ cf_complete_train_params(const CfAlgorithm *alg, int given, CfTrainParams *param
 	check_applies(alg, given, CF_ARG_REG_EXPONENT, "regularization_exponent");
 
 	/* the defaults of those not given; 0 for those the algorithm does not take */
+	if (!(given & CF_ARG_FACTORS))
+		params->factors = (uses & CF_ARG_FACTORS) ? alg->default_factors : 0;
 	if (!(given & CF_ARG_EPOCHS))
 		params->epochs = (uses & CF_ARG_EPOCHS) ? alg->default_epochs : 0;
 	if (!(given & CF_ARG_LEARNING_RATE))
@@ -194,7 +196,8 @@ cf_complete_train_params(const CfAlgorithm *alg, int given, CfTrainParams *param
 			alg->default_regularization_exponent : 0;
 
 	/* the ranges (the defaults are in them) */
-	cf_check_int_arg("factors", params->factors, 1, MAX_FACTORS);
+	if ((uses | given) & CF_ARG_FACTORS)
+		cf_check_int_arg("factors", params->factors, 1, MAX_FACTORS);
 	if (uses & CF_ARG_EPOCHS)
 		cf_check_int_arg("epochs", params->epochs, 1, MAX_EPOCHS);
 	if (uses & CF_ARG_REGULARIZATION)
@@ -771,10 +774,13 @@ read_params(FunctionCallInfo fcinfo, const CfAlgorithm *alg, CfTrainParams *para
 	int			given = 0;
 
 	memset(params, 0, sizeof(*params));
-	cf_require_arg(fcinfo, ARG_FACTORS, "factors");
 	cf_require_arg(fcinfo, ARG_SEED, "seed");
-	params->factors = PG_GETARG_INT32(ARG_FACTORS);
 	params->seed = PG_GETARG_INT64(ARG_SEED);
+	if (arg_given(fcinfo, ARG_FACTORS))
+	{
+		given |= CF_ARG_FACTORS;
+		params->factors = PG_GETARG_INT32(ARG_FACTORS);
+	}
 	/* verbose: NULL (the default since 0.4.0) a short trace, true every epoch */
 	params->trace = PG_ARGISNULL(ARG_VERBOSE) ? CF_TRACE_SHORT :
 		PG_GETARG_BOOL(ARG_VERBOSE) ? CF_TRACE_ALL : CF_TRACE_NONE;

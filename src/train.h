@@ -85,8 +85,9 @@ typedef struct CfFit
 /*
  * The training arguments that only some algorithms use (CfAlgorithm.uses is
  * a mask of these); giving one to another algorithm is an error.  They are
- * NULL by default, meaning the algorithm's default.  factors (not NULL by
- * default) is left alone by the algorithms without factor vectors.
+ * NULL by default, meaning the algorithm's default.  factors, given to an
+ * algorithm without factor vectors, is left alone rather than an error (it
+ * was not NULL by default before 0.4.0).
  */
 #define CF_ARG_LEARNING_RATE	(1 << 0)
 #define CF_ARG_SOLVER			(1 << 1)
@@ -139,6 +140,7 @@ typedef struct CfAlgorithm
 	CfExplainKind explain;
 
 	/* defaults of the arguments that are NULL by default */
+	int			default_factors;	/* if uses CF_ARG_FACTORS */
 	int			default_epochs;
 	double		default_regularization;
 	double		default_learning_rate;	/* if uses CF_ARG_LEARNING_RATE */

@@ -258,12 +258,15 @@ cf_cross_validate(PG_FUNCTION_ARGS)
 	cf_require_arg(fcinfo, 1, "folds");
 	folds = PG_GETARG_INT32(1);
 	cf_check_int_arg("folds", folds, 2, MAX_FOLDS);
-	cf_require_arg(fcinfo, 6, "factors");
 	cf_require_arg(fcinfo, 10, "seed");
 	cf_require_arg(fcinfo, 13, "verbose");
 	memset(&params, 0, sizeof(params));
-	params.factors = PG_GETARG_INT32(6);
-	/* epochs, learning_rate, regularization: NULL is the algorithm's default */
+	/* factors, epochs, learning_rate, regularization: NULL is the algorithm's default */
+	if (!PG_ARGISNULL(6))
+	{
+		given |= CF_ARG_FACTORS;
+		params.factors = PG_GETARG_INT32(6);
+	}
 	if (!PG_ARGISNULL(7))
 	{
 		given |= CF_ARG_EPOCHS;
@@ -435,7 +438,6 @@ cf_grid_search(PG_FUNCTION_ARGS)
 	MemoryContext oldcxt;
 	int			s;
 
-	cf_require_arg(fcinfo, 1, "factors");
 	nf = grid_arg(fcinfo, 1, "factors", INT4OID, (void **) &factors);
 	nr = grid_arg(fcinfo, 2, "regularization", FLOAT8OID, (void **) &regularization);
 	nl = grid_arg(fcinfo, 3, "learning_rate", FLOAT8OID, (void **) &learning_rate);
@@ -480,7 +482,11 @@ cf_grid_search(PG_FUNCTION_ARGS)
 					int			given = 0;
 
 					settings[s].order = s;
-					p->factors = factors[a];
+					if (factors)
+					{
+						given |= CF_ARG_FACTORS;
+						p->factors = factors[a];
+					}
 					if (regularization)
 					{
 						given |= CF_ARG_REGULARIZATION;
