@@ -520,13 +520,20 @@ build_sums(AlsState *st, int s, int64 lo, int64 hi)
 static void
 build_matrix(AlsState *st, int s, int64 lo, int64 hi)
 {
-	int			ld = st->sh->d + 1;
+	int			d = st->sh->d;
+	int			ld = d + 1;
 
 	build_sums(st, s, lo, hi);
 	if (als_sampling(st->sh))
-		for (int c = 0; c < st->sh->d; c++)
+	{
+		float	   *restrict G = st->G;
+		const float *restrict prior = st->prior;
+
+		/* each column's lower part, from the diagonal through the right-hand side */
+		for (int c = 0; c < d; c++)
 			for (int r = c; r < ld; r++)
-				st->G[(Size) c * ld + r] += st->prior[(Size) c * ld + r];
+				G[(Size) c * ld + r] += prior[(Size) c * ld + r];
+	}
 }
 
 /*
@@ -708,14 +715,17 @@ draw_noise(AlsState *st, int s, const int32 *rows, int n)
 	AlsShared  *sh = st->sh;
 	double		scale = 1 / sqrt(sh->precision);
 
+	float	   *z = st->xs;		/* (scratch of d floats, free here) */
+
 	memset(st->noise, 0, sizeof(v8) * sh->d);
 	for (int lane = 0; lane < n; lane++)
 	{
 		pg_prng_state rng;
 
 		pg_prng_seed(&rng, cf_bayes_seed(sh->seed, sh->iteration, s, rows[lane]));
+		cf_normals(&rng, z, sh->d, scale);
 		for (int c = 0; c < sh->d; c++)
-			st->noise[c][lane] = (float) (cf_normal(&rng) * scale);
+			st->noise[c][lane] = z[c];
 	}
 }
 

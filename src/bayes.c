@@ -31,12 +31,16 @@
 #include "miscadmin.h"
 
 #include "bayes.h"
+#include "blas.h"
 #include "util.h"
 
 /* The hyperprior (Salakhutdinov & Mnih, section 3). */
 #define BETA_0			2.0
 #define PRECISION_A0	1.0		/* Gamma(a0, b0) prior of alpha */
 #define PRECISION_B0	1.0
+
+/* Rows gathered per dsyrk call of a side's scatter. */
+#define SCATTER_ROWS	256
 
 /* The splitmix64 finalizer. */
 static inline uint64
@@ -154,6 +158,7 @@ cf_bayes_prior(const float *F, int stride, const float *bias, int32 n, int k,
 	double	   *T = palloc0(sizeof(double) * d * d);
 	double	   *Lam = palloc0(sizeof(double) * d * d);
 	double	   *x = palloc(sizeof(double) * d);
+	double	   *X = palloc(sizeof(double) * SCATTER_ROWS * d);
 	double	   *z = palloc(sizeof(double) * d);
 	double		beta = BETA_0 + n;
 	double		nu = d + (double) n;
@@ -169,16 +174,23 @@ cf_bayes_prior(const float *F, int stride, const float *bias, int32 n, int k,
 	}
 	for (int c = 0; c < d; c++)
 		mean[c] /= Max(n, 1);
-	for (int32 r = 0; r < n; r++)
+	for (int32 r0 = 0; r0 < n; r0 += SCATTER_ROWS)
 	{
-		for (int c = 0; c < k; c++)
-			x[c] = F[(Size) r * stride + c] - mean[c];
-		x[k] = bias[r] - mean[k];
-		for (int i = 0; i < d; i++)
-			for (int j = 0; j <= i; j++)
-				M[i * d + j] += x[i] * x[j];
-		if ((r & 0x3FFF) == 0)
-			CHECK_FOR_INTERRUPTS();
+		/* SCATTER_ROWS centred rows at a time, their scatter by dsyrk */
+		int			m = Min(n - r0, SCATTER_ROWS);
+
+		for (int j = 0; j < m; j++)
+		{
+			const float *f = F + (Size) (r0 + j) * stride;
+			double	   *xj = X + (Size) j * d;
+
+			for (int c = 0; c < k; c++)
+				xj[c] = f[c] - mean[c];
+			xj[k] = bias[r0 + j] - mean[k];
+		}
+		/* (column-major upper is M[i * d + j], j <= i, in the row-major terms here) */
+		cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, d, m, 1.0, X, d, 1.0, M, d);
+		CHECK_FOR_INTERRUPTS();
 	}
 
 	/* W*^-1 = W_0^-1 + n S + beta_0 n / (beta_0 + n) mean mean^T (mu_0 = 0) */
@@ -241,6 +253,7 @@ cf_bayes_prior(const float *F, int stride, const float *bias, int32 n, int k,
 	pfree(T);
 	pfree(Lam);
 	pfree(x);
+	pfree(X);
 	pfree(z);
 }
 

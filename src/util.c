@@ -239,6 +239,33 @@ cf_normal(pg_prng_state *rng)
 	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
+/*
+ * n standard normal draws into out: Marsaglia's polar method, both values
+ * of each pair used (no trigonometry, half the logarithms of cf_normal).
+ */
+void
+cf_normals(pg_prng_state *rng, float *out, int n, double scale)
+{
+	for (int j = 0; j < n; j += 2)
+	{
+		double		u,
+					v,
+					s,
+					f;
+
+		do
+		{
+			u = 2 * pg_prng_double(rng) - 1;
+			v = 2 * pg_prng_double(rng) - 1;
+			s = u * u + v * v;
+		} while (s >= 1 || s == 0);
+		f = scale * sqrt(-2 * log(s) / s);
+		out[j] = (float) (u * f);
+		if (j + 1 < n)
+			out[j + 1] = (float) (v * f);
+	}
+}
+
 /* A random permutation of 0..n-1 into perm (Fisher-Yates) from a seeded generator. */
 void
 cf_permute(int32 *perm, int32 n, pg_prng_state *rng)

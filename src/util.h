@@ -71,6 +71,9 @@ extern double cf_thread_seconds(void);
 /* A standard normal draw (Box-Muller) from a seeded generator. */
 extern double cf_normal(pg_prng_state *rng);
 
+/* n standard normal draws times scale into out (pairs by the polar method). */
+extern void cf_normals(pg_prng_state *rng, float *out, int n, double scale);
+
 /* A random permutation of 0..n-1 into perm from a seeded generator. */
 extern void cf_permute(int32 *perm, int32 n, pg_prng_state *rng);
 
