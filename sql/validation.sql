@@ -46,37 +46,38 @@ SELECT ratings AS other_seed_training_rows FROM cf_train('vr', model => 'v7', fa
 SELECT count(*) FILTER (WHERE NOT cf_split_validation(user_id, item_id, 0.1, 7)) AS expected FROM vr;
 
 -- early stopping: a learning rate high enough to overfit, patience 3;
--- training stops 3 epochs after the best one and keeps that epoch
+-- training stops 3 epochs after the best one, then refits that many
+-- epochs on all the ratings (the held-out ones too)
 SELECT * FROM cf_train('vr', model => 'es', factors => 32, epochs => 200, learning_rate => 0.05,
                        regularization => 0.01, validation_fraction => 0.1, early_stopping => true,
                        patience => 3, verbose => false) \gset es_
 SELECT :es_epochs < 200 AS stopped_early, :es_epoch_kept = :es_epochs - 3 AS kept_patience_before,
-       :'es_validation_rmse'::float8 = min(validation_rmse) AS returned_the_best
+       :'es_validation_rmse'::float8 = min(validation_rmse) AS returned_the_best,
+       :es_ratings = (SELECT count(*) FROM vr) AS refit_on_every_rating
 FROM cf_training_log WHERE model = 'es';
 SELECT epoch_kept = (SELECT epoch FROM cf_training_log WHERE model = 'es'
                      ORDER BY validation_rmse, epoch LIMIT 1) AS best_epoch_recorded,
        epochs = (SELECT max(epoch) FROM cf_training_log WHERE model = 'es') AS all_epochs_logged,
        hyperparameters ->> 'patience' AS patience
 FROM cf_models WHERE name = 'es';
--- the stored factors are the kept epoch's: cf_predict on the held-out
--- rows reproduces that epoch's logged validation RMSE, not the last one's
-SELECT abs(sqrt(avg((cf_predict(user_id, item_id, 'es') - rating) ^ 2)) -
-           (SELECT l.validation_rmse FROM cf_training_log l JOIN cf_models m ON m.name = l.model
-            WHERE l.model = 'es' AND l.epoch = m.epoch_kept)) < 1e-6 AS kept_factors_stored,
-       abs(sqrt(avg((cf_predict(user_id, item_id, 'es') - rating) ^ 2)) -
-           (SELECT l.validation_rmse FROM cf_training_log l JOIN cf_models m ON m.name = l.model
-            WHERE l.model = 'es' AND l.epoch = m.epochs)) > 1e-6 AS not_the_last_epochs
-FROM vr WHERE cf_split_validation(user_id, item_id, 0.1, 42);
--- cf_models.rmse is the kept model's exact training fit (unclipped, as
--- the objective measures it), not the last epoch's
+-- the stored model is the refit: exactly the model of epoch_kept epochs
+-- on all the ratings, without validation
+SELECT count(*) FROM cf_train('vr', model => 'es_direct', factors => 32, epochs => :es_epoch_kept,
+                              learning_rate => 0.05, regularization => 0.01, verbose => false);
+SELECT count(*) AS items, count(*) FILTER (WHERE a.factors = b.factors AND a.bias = b.bias) AS same
+FROM cf_item_factors a JOIN cf_item_factors b USING (item_id)
+WHERE a.model = 'es' AND b.model = 'es_direct';
+SELECT a.rmse = b.rmse AND a.users = b.users AND a.items = b.items AS same_fit
+FROM cf_models a, cf_models b WHERE a.name = 'es' AND b.name = 'es_direct';
+-- cf_models.rmse is the refit's exact training fit over every rating
+-- (unclipped, as the objective measures it)
 SELECT abs(m.rmse - sqrt(avg((r.rating - (m.global_mean + u.bias + i.bias +
               (SELECT sum(a * b) FROM unnest(u.factors, i.factors) AS x(a, b)))) ^ 2))) < 1e-5
-       AS rmse_of_kept
+       AS rmse_of_refit
 FROM vr r
 JOIN cf_models m ON m.name = 'es'
 JOIN cf_user_factors u ON u.model = 'es' AND u.user_id = r.user_id
 JOIN cf_item_factors i ON i.model = 'es' AND i.item_id = r.item_id
-WHERE NOT cf_split_validation(r.user_id, r.item_id, 0.1, 42)
 GROUP BY m.rmse;
 -- early stopping beats training on for all 200 epochs on a held-out test set
 SELECT count(*) FROM cf_train('vr', model => 'no_es', factors => 32, epochs => 200, learning_rate => 0.05,

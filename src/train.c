@@ -430,9 +430,10 @@ cf_divergence_error(double learning_rate, double regularization, int epoch)
 /*
  * Hold out the validation ratings of *data: *data becomes the training
  * part, and the held-out ratings (mapped to its indices) the returned set.
+ * full not NULL: *full keeps all of them (else they are freed).
  */
 static CfValidation *
-hold_out(CfRatings *data, const CfTrainParams *params)
+hold_out(CfRatings *data, const CfTrainParams *params, CfRatings *full)
 {
 	CfHoldout	h = cf_validation_holdout(params->seed, params->validation_fraction);
 	CfRatings	kept;
@@ -481,10 +482,15 @@ hold_out(CfRatings *data, const CfTrainParams *params)
 	pfree(held.user_start);
 	pfree(held.user_ids);
 	pfree(held.item_ids);
-	pfree(data->r);
-	pfree(data->user_start);
-	pfree(data->user_ids);
-	pfree(data->item_ids);
+	if (full)
+		*full = *data;
+	else
+	{
+		pfree(data->r);
+		pfree(data->user_start);
+		pfree(data->user_ids);
+		pfree(data->item_ids);
+	}
 	kept.skipped = data->skipped;
 	*data = kept;
 	return v;
@@ -558,6 +564,58 @@ cf_train_ratings(const CfRatings *data, const CfAlgorithm *alg,
 	alg->train(data, &p, cf_parallel_workers(workers, data->n), f, log, fit);
 }
 
+/*
+ * Early stopping's refit: the kept epoch's count of epochs again, on every
+ * rating (*full: the training part and the validation set), so that the
+ * model stored loses none of them.  *data becomes *full (the training part
+ * is freed), *factors and *fit the refit's; the result row keeps the
+ * validation run's epochs, kept epoch and validation RMSE, and takes the
+ * refit's sizes and fit.  Trains alone as the first run did, without
+ * validation and without a trace of its own (one NOTICE).
+ */
+static void
+refit(const CfAlgorithm *alg, const CfTrainParams *params, int workers, CfRatings *full,
+	  CfRatings *data, CfFactors *factors, CfFit *fit, CfTrainResult *result)
+{
+	CfTrainParams p = *params;
+	CfEpoch    *log;
+	CfFit		f;
+	instr_time	start;
+
+	INSTR_TIME_SET_CURRENT(start);
+	/* the training part's arrays and the first run's factors make room */
+	pfree(data->r);
+	pfree(data->user_start);
+	pfree(data->user_ids);
+	pfree(data->item_ids);
+	pfree(factors->P);
+	pfree(factors->Q);
+	pfree(factors->user_bias);
+	pfree(factors->item_bias);
+	cf_check_memory(cf_add_size(cf_loaded_bytes(full->n, full->nusers, full->nitems),
+								alg->bytes(full, params, workers)),
+					"refitting");
+	p.epochs = result->epoch_kept;
+	p.validation = NULL;
+	p.validation_fraction = 0;
+	p.early_stopping = false;
+	p.trace = CF_TRACE_NONE;
+	log = palloc(sizeof(CfEpoch) * p.epochs);
+	memset(&f, 0, sizeof(f));
+	f.fold_ridge = get_float8_nan();
+	alg->train(full, &p, workers, factors, log, &f);
+	pfree(log);
+	*data = *full;
+	fit->loss = f.loss;
+	fit->rmse = f.rmse;
+	fit->fold_ridge = f.fold_ridge;
+	if (params->trace != CF_TRACE_NONE)
+		ereport(NOTICE,
+				(errmsg("refitted on all %lld ratings for %d epochs in %.3f s: loss %.6f, rmse %.6f",
+						(long long) full->n, p.epochs, cf_seconds_since(start), f.loss,
+						f.rmse)));
+}
+
 /* Load, hold out, train and store (see train.h). */
 void
 cf_train_and_store(Oid nsp, CfSource *src, const char *model, bool named,
@@ -574,6 +632,8 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, bool named,
 	CfFit		fit;
 	CfTrainedModel m;
 	CfValidation *v = NULL;
+	CfRatings	full;			/* early stopping: every rating, for the refit */
+	bool		refitted = false;
 	instr_time	start;
 	Size		footprint;
 	int64		loaded;
@@ -628,10 +688,15 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, bool named,
 	footprint = cf_add_size(cf_loaded_bytes(data.n, data.nusers, data.nitems), data.key_bytes);
 	if (params->validation_fraction > 0)
 	{
-		/* the two parts while splitting, the validation set */
+		/*
+		 * the two parts while splitting, the validation set (with early
+		 * stopping all the ratings stay beside them, for the refit)
+		 */
 		footprint = cf_add_size(footprint, cf_loaded_bytes(data.n, data.nusers, data.nitems));
+		if (params->early_stopping)
+			footprint = cf_add_size(footprint, cf_loaded_bytes(data.n, data.nusers, data.nitems));
 		cf_check_memory(footprint, "training");
-		v = hold_out(&data, params);
+		v = hold_out(&data, params, params->early_stopping ? &full : NULL);
 		params->validation = v;
 		if (params->trace != CF_TRACE_NONE)
 			ereport(NOTICE,
@@ -686,6 +751,8 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, bool named,
 				ereport(NOTICE,
 						(errmsg("early stopping: kept epoch %d of %d, validation rmse %.6f",
 								result->epoch_kept, fit.epochs, result->validation_rmse)));
+			refit(alg, params, workers, &full, &data, &factors, &fit, result);
+			refitted = true;
 		}
 	}
 
@@ -699,7 +766,7 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, bool named,
 	if (params->trace == CF_TRACE_SHORT && fit.epochs >= SHORT_TRACE_CHART_EPOCHS)
 		trace_chart(model, log, fit.epochs, result->epoch_kept);
 	/* where the result row's fit is not the kept epoch's line, say why */
-	if (params->trace != CF_TRACE_NONE && result->epoch_kept > 0 &&
+	if (params->trace != CF_TRACE_NONE && result->epoch_kept > 0 && !refitted &&
 		(result->loss != log[result->epoch_kept - 1].loss ||
 		 result->rmse != log[result->epoch_kept - 1].rmse))
 		ereport(NOTICE,
