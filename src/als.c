@@ -76,6 +76,13 @@
  * RMSE of the predicted preferences over all cells (the unobserved cells
  * through Y^T Y again: sum_i (x_u . y_i)^2 = x_u^T Y^T Y x_u).
  *
+ * Bayesian MF ('bayes', bayes.c) runs on the same driver: before each
+ * half-step the leader draws the side's prior (cf_bayes_prior), each row's
+ * system starts from it instead of the ridge, the batched Cholesky draws
+ * rather than solves (its noise argument), each kept sample's rows are
+ * summed, and after each iteration the leader draws the noise precision;
+ * the model is the rows' mean over the kept samples.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -249,7 +256,6 @@ end_iteration(AlsState *st, AlsLeader *ld)
 	AlsSums		u = {0};
 	double		penalty = 0;
 	bool		stop;
-
 
 	for (int b = 0; b < sh->nblocks[SIDE_ITEMS]; b++)
 		penalty += st->sums[SIDE_ITEMS][b].penalty;
