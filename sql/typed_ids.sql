@@ -144,6 +144,13 @@ SELECT user_id, ratings, action FROM cf_refresh_users_by_key(
 SELECT user_key = md5('newcomer')::uuid::text AS keyed FROM cf_user_factors
 WHERE model = 'shop' AND user_key = md5('newcomer')::uuid::text;
 SELECT count(*) AS rows FROM cf_recommend(md5('newcomer')::uuid, 3, 'shop');
+-- a fold-in error names the user by its id, not by the 64-bit hash cf keeps
+INSERT INTO shop_ratings
+SELECT md5('customer 8')::uuid, 'SKU-' || lpad(i::text, 4, '0'), 3e38 FROM generate_series(1, 4) i;
+\set VERBOSITY default
+SELECT * FROM cf_refresh_users_by_key(ARRAY[md5('customer 8')], 'shop');
+\set VERBOSITY terse
+DELETE FROM shop_ratings WHERE rating > 1e20;
 -- a split by key holds out what the split functions on the ids' text do
 SELECT count(*) FILTER (WHERE test) AS test_rows,
        count(*) FILTER (WHERE test) = (SELECT count(*) FROM (

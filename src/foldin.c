@@ -160,13 +160,20 @@ all_finite(const float *v, int n)
 	return true;
 }
 
+/* An item of the model as its id reads in messages: its text for typed ids. */
+static const char *
+item_text(const CfItems *items, int32 i)
+{
+	return items->keys ? items->keys[i] : psprintf(INT64_FORMAT, items->ids[i]);
+}
+
 /*
  * Error out on a user's system or folded-in vector that is not finite
- * (user_id NULL: the ratings were given): ratings far beyond the model's
- * scale overflow the float sums.
+ * (user: the user's id as text, NULL when the ratings were given): ratings
+ * far beyond the model's scale overflow the float sums.
  */
 static void
-fold_overflow(const char *model, const int64 *user_id, const float *r, int32 n)
+fold_overflow(const char *model, const char *user, const float *r, int32 n)
 {
 	double		largest = 0;
 
@@ -175,9 +182,9 @@ fold_overflow(const char *model, const int64 *user_id, const float *r, int32 n)
 	ereport(ERROR,
 			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 			 errmsg("folded-in user vector of model \"%s\" is not finite", model),
-			 user_id ?
-			 errdetail("The ratings of user %lld, up to %g in absolute value, are too large for the model's scale.",
-					   (long long) *user_id, largest) :
+			 user ?
+			 errdetail("The ratings of user %s, up to %g in absolute value, are too large for the model's scale.",
+					   user, largest) :
 			 errdetail("The ratings, up to %g in absolute value, are too large for the model's scale.",
 					   largest),
 			 errhint("Check the ratings for values far outside the range the model was trained on.")));
@@ -191,7 +198,7 @@ fold_overflow(const char *model, const int64 *user_id, const float *r, int32 n)
  */
 void
 cf_fold_system(CfItems *items, const CfModelInfo *info, const char *model,
-			   const char *function, const int64 *user_id, const int32 *idx,
+			   const char *function, const char *user, const int32 *idx,
 			   const float *r, int32 n, CfFoldSystem *sys)
 {
 	CfFoldKind	kind = fold_kind(info, function);
@@ -246,8 +253,8 @@ cf_fold_system(CfItems *items, const CfModelInfo *info, const char *model,
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_EXCEPTION),
 						 errmsg("the ratings of model \"%s\" cannot be negative", model),
-						 errdetail("The model was trained by algorithm \"%s\", which reads a rating as an amount of feedback; %g was given for item %lld.",
-								   info->algorithm, r[j], (long long) items->ids[idx[j]])));
+						 errdetail("The model was trained by algorithm \"%s\", which reads a rating as an amount of feedback; %g was given for item %s.",
+								   info->algorithm, r[j], item_text(items, idx[j]))));
 			e[j].idx = idx[j];
 			e[j].r = r[j];
 		}
@@ -284,7 +291,7 @@ cf_fold_system(CfItems *items, const CfModelInfo *info, const char *model,
 	}
 	cf_rhs_add(sys->b, sys->A, sys->n, d, d, sys->coef);
 	if (!all_finite(G, d * d) || !all_finite(sys->b, d))
-		fold_overflow(model, user_id, r, n);
+		fold_overflow(model, user, r, n);
 	if (!cf_cholesky_factor(G, d, ridge, sys->U))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -304,12 +311,12 @@ cf_fold_solve(const CfFoldSystem *sys, float *x)
  * Fold a user in by the model's kind (fold_check): bias (0 for implicit
  * models) and factors (k) from n ratings r of the items with indices idx.
  * No ratings: bias and factors 0 (for explicit models the baseline; for
- * implicit ones the solution, which is 0 too).  user_id: whose ratings
- * they are, for errors (NULL: given ones).
+ * implicit ones the solution, which is 0 too).  user: whose ratings they
+ * are, as text for errors (NULL: given ones).
  */
 static void
 fold_in(CfFoldKind kind, CfItems *items, const CfModelInfo *info, const char *model,
-		const char *function, const int64 *user_id, const int32 *idx, const float *r,
+		const char *function, const char *user, const int32 *idx, const float *r,
 		int32 n, float *bias, float *p)
 {
 	CfFoldSystem sys;
@@ -327,14 +334,14 @@ fold_in(CfFoldKind kind, CfItems *items, const CfModelInfo *info, const char *mo
 			sum += r[j] - info->mean - items->bias[idx[j]];
 		*bias = (float) (sum / (info->regularization + n));
 		if (!isfinite(*bias))
-			fold_overflow(model, user_id, r, n);
+			fold_overflow(model, user, r, n);
 		return;
 	}
-	cf_fold_system(items, info, model, function, user_id, idx, r, n, &sys);
+	cf_fold_system(items, info, model, function, user, idx, r, n, &sys);
 	x = palloc(sizeof(float) * sys.d);
 	cf_fold_solve(&sys, x);
 	if (!all_finite(x, sys.d))
-		fold_overflow(model, user_id, r, n);
+		fold_overflow(model, user, r, n);
 	if (sys.bias >= 0)
 	{
 		*bias = x[sys.bias];
@@ -676,8 +683,8 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 				}
 			}
 			count = data.user_start[u + 1] - data.user_start[u];
-			fold_in(kind, items, &info, model, "cf_refresh_users", &ids[j], idx, r, nknown,
-					&bias, p);
+			fold_in(kind, items, &info, model, "cf_refresh_users",
+					keys ? keys[j] : psprintf(INT64_FORMAT, ids[j]), idx, r, nknown, &bias, p);
 			action = store_user(nsp, model, ids[j], keys ? keys[j] : NULL, bias, p, info.k,
 								rated, nrated);
 			u++;
