@@ -138,8 +138,10 @@ cross_validate(const CfRatings *all, const CfAlgorithm *alg, const CfTrainParams
 		if (train.n == 0 || test.n == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("fold %d of %d holds out %s of the %lld ratings",
-							f + 1, folds, test.n == 0 ? "none" : "all", (long long) all->n),
+					 errmsg("fold %d of folds 0 to %d holds out %s of the %lld ratings",
+							f, folds - 1, test.n == 0 ? "none" : "all", (long long) all->n),
+					 errdetail("Fold %d is the ratings with cf_split_fold(user, item, %d, seed) = %d.",
+							   f, folds, f),
 					 errhint("Use fewer folds, or more ratings.")));
 		footprint = cf_add_size(cf_mul_size(cf_ratings_bytes(all->n, all->nusers, all->nitems), 2),
 								alg->bytes(&train, params, Max(workers, 0)));
@@ -154,8 +156,8 @@ cross_validate(const CfRatings *all, const CfAlgorithm *alg, const CfTrainParams
 							&cv->fold[f]);
 		if (verbose)
 			ereport(NOTICE,
-					(errmsg("fold %d of %d: %lld training and %lld test ratings, rmse %.6f, ndcg_at_k %.6f, %.3f s",
-							f + 1, folds, (long long) train.n, (long long) test.n,
+					(errmsg("fold %d of folds 0 to %d: %lld training and %lld test ratings, rmse %.6f, ndcg_at_k %.6f, %.3f s",
+							f, folds - 1, (long long) train.n, (long long) test.n,
 							cv->fold[f].rmse, cv->fold[f].ndcg, cf_seconds_since(fold_start))));
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(foldcxt);
