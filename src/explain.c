@@ -101,7 +101,7 @@ emit_explanation(ReturnSetInfo *rsinfo, const CfItems *items, const CfTopN *top,
  */
 static void
 explain_linear(ReturnSetInfo *rsinfo, Oid nsp, const char *model, CfModelInfo *info,
-			   const char *user_text, Datum user_value, int64 item_id, const char *item_text,
+			   const CfFoldUser *user, Datum user_value, int64 item_id, const char *item_text,
 			   int32 n)
 {
 	CfSource	src;
@@ -141,7 +141,7 @@ explain_linear(ReturnSetInfo *rsinfo, Oid nsp, const char *model, CfModelInfo *i
 		cf_items_release(items);
 		return;
 	}
-	cf_fold_system(items, info, model, "cf_explain", user_text, idx, r, nknown, &sys);
+	cf_fold_system(items, info, model, "cf_explain", user, idx, r, nknown, &sys);
 
 	/* z = W a_i */
 	z = palloc(sizeof(float) * sys.d);
@@ -225,7 +225,10 @@ cf_explain(PG_FUNCTION_ARGS)
 						model, "item");
 	if (explain_kind(&info) == CF_EXPLAIN_LINEAR)
 	{
-		explain_linear(rsinfo, nsp, model, &info, cf_id_arg_text(fcinfo, 0),
+		CfFoldUser	who = {user_id,
+			cf_is_integer_id_type(info.user_type) ? NULL : cf_id_arg_text(fcinfo, 0)};
+
+		explain_linear(rsinfo, nsp, model, &info, &who,
 					   cf_id_arg_value(fcinfo, 0, info.user_type, model, "user"),
 					   item_id, cf_id_arg_text(fcinfo, 1), n);
 		return (Datum) 0;

@@ -169,11 +169,11 @@ item_text(const CfItems *items, int32 i)
 
 /*
  * Error out on a user's system or folded-in vector that is not finite
- * (user: the user's id as text, NULL when the ratings were given): ratings
- * far beyond the model's scale overflow the float sums.
+ * (user: whose ratings, NULL when they were given): ratings far beyond the
+ * model's scale overflow the float sums.
  */
 static void
-fold_overflow(const char *model, const char *user, const float *r, int32 n)
+fold_overflow(const char *model, const CfFoldUser *user, const float *r, int32 n)
 {
 	double		largest = 0;
 
@@ -184,7 +184,7 @@ fold_overflow(const char *model, const char *user, const float *r, int32 n)
 			 errmsg("folded-in user vector of model \"%s\" is not finite", model),
 			 user ?
 			 errdetail("The ratings of user %s, up to %g in absolute value, are too large for the model's scale.",
-					   user, largest) :
+					   user->key ? user->key : psprintf(INT64_FORMAT, user->id), largest) :
 			 errdetail("The ratings, up to %g in absolute value, are too large for the model's scale.",
 					   largest),
 			 errhint("Check the ratings for values far outside the range the model was trained on.")));
@@ -198,7 +198,7 @@ fold_overflow(const char *model, const char *user, const float *r, int32 n)
  */
 void
 cf_fold_system(CfItems *items, const CfModelInfo *info, const char *model,
-			   const char *function, const char *user, const int32 *idx,
+			   const char *function, const CfFoldUser *user, const int32 *idx,
 			   const float *r, int32 n, CfFoldSystem *sys)
 {
 	CfFoldKind	kind = fold_kind(info, function);
@@ -312,11 +312,11 @@ cf_fold_solve(const CfFoldSystem *sys, float *x)
  * models) and factors (k) from n ratings r of the items with indices idx.
  * No ratings: bias and factors 0 (for explicit models the baseline; for
  * implicit ones the solution, which is 0 too).  user: whose ratings they
- * are, as text for errors (NULL: given ones).
+ * are, for errors (NULL: given ones).
  */
 static void
 fold_in(CfFoldKind kind, CfItems *items, const CfModelInfo *info, const char *model,
-		const char *function, const char *user, const int32 *idx, const float *r,
+		const char *function, const CfFoldUser *user, const int32 *idx, const float *r,
 		int32 n, float *bias, float *p)
 {
 	CfFoldSystem sys;
@@ -668,6 +668,7 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 			int32		nknown = 0;
 			int			nrated = 0;
 			float		bias;
+			CfFoldUser	who = {ids[j], keys ? keys[j] : NULL};
 
 			for (int64 x = data.user_start[u]; x < data.user_start[u + 1]; x++)
 			{
@@ -683,8 +684,8 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 				}
 			}
 			count = data.user_start[u + 1] - data.user_start[u];
-			fold_in(kind, items, &info, model, "cf_refresh_users",
-					keys ? keys[j] : psprintf(INT64_FORMAT, ids[j]), idx, r, nknown, &bias, p);
+			fold_in(kind, items, &info, model, "cf_refresh_users", &who, idx, r, nknown,
+					&bias, p);
 			action = store_user(nsp, model, ids[j], keys ? keys[j] : NULL, bias, p, info.k,
 								rated, nrated);
 			u++;

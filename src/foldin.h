@@ -34,16 +34,22 @@ typedef struct CfFoldSystem
 	float	   *b;				/* d */
 } CfFoldSystem;
 
+/* A user whose ratings are folded in, for messages: its 64-bit id and, if typed, its key. */
+typedef struct CfFoldUser
+{
+	int64		id;
+	const char *key;			/* the canonical text of a typed id, else NULL */
+} CfFoldUser;
+
 /*
  * Build and factor the system of a user with n ratings r of the items
  * with indices idx in items (all of the model's items for an implicit
  * model), for the model info describes.  function names the SQL function
  * for errors (a model without the settings the system needs), user the
- * user's id as text (NULL: ratings given) for the error on a system that
- * overflows.
+ * user (NULL: ratings given) for the error on a system that overflows.
  */
 extern void cf_fold_system(CfItems *items, const CfModelInfo *info, const char *model,
-						   const char *function, const char *user, const int32 *idx,
+						   const char *function, const CfFoldUser *user, const int32 *idx,
 						   const float *r, int32 n, CfFoldSystem *sys);
 
 /* x := the solution of a factored system (d floats). */
