@@ -799,14 +799,6 @@ bayes_train(const CfRatings *data, const CfTrainParams *params, int workers,
 	als_train_for(false, true, data, params, workers, f, log, fit);
 }
 
-/* The fit of a stored bayes model (the samples' mean): its MSE and RMSE. */
-static void
-bayes_fit(const CfRatings *data, const CfTrainParams *params, const CfFactors *f,
-		  CfFit *fit)
-{
-	cf_bayes_fit_factors(data, f, &fit->loss, &fit->rmse);
-}
-
 const CfAlgorithm cf_als_algorithm = {
 	.name = "als",
 	.uses = CF_ARG_FACTORS | CF_ARG_EPOCHS | CF_ARG_REGULARIZATION | CF_ARG_SOLVER |
@@ -857,5 +849,4 @@ const CfAlgorithm cf_bayes_algorithm = {
 	.default_solver = CF_SOLVER_CHOLESKY,
 	.bytes = bayes_bytes,
 	.train = bayes_train,
-	.fit = bayes_fit,
 };

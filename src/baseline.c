@@ -91,7 +91,7 @@ sum_squares(const float *b, int32 n)
 	return s;
 }
 
-/* The baseline objective's fit of biases f over data (CfAlgorithm.fit). */
+/* The baseline objective's fit of biases f over data. */
 static void
 baseline_fit(const CfRatings *data, const CfTrainParams *params, const CfFactors *f,
 			 CfFit *fit)
@@ -196,7 +196,6 @@ const CfAlgorithm cf_baseline_algorithm = {
 	.default_regularization = 3,	/* see docs/algorithms/baselines.md */
 	.bytes = baseline_bytes,
 	.train = baseline_train,
-	.fit = baseline_fit,
 };
 
 /* Bytes popular_train allocates. */
@@ -242,5 +241,4 @@ const CfAlgorithm cf_popular_algorithm = {
 	.explain = CF_EXPLAIN_UNSUPPORTED,
 	.bytes = popular_bytes,
 	.train = popular_train,
-	.fit = NULL,
 };

@@ -737,44 +737,6 @@ sgd_train(const CfRatings *data, const CfTrainParams *params, int workers,
 	pfree(ld.item_count);
 }
 
-/*
- * The exact fit of factors f over data under the objective above, in one
- * serial pass (CfAlgorithm.fit: early stopping kept an earlier epoch, whose
- * log entry was measured during its pass, not exactly).
- */
-static void
-sgd_fit(const CfRatings *data, const CfTrainParams *params, const CfFactors *f, CfFit *fit)
-{
-	double		sse = 0;
-	double		norms = 0;
-
-	for (int64 j = 0; j < data->n; j++)
-	{
-		const CfRating *r = &data->r[j];
-		const float *p = f->P + (Size) r->user * f->stride;
-		const float *q = f->Q + (Size) r->item * f->stride;
-		double		dot = 0;
-		double		pp = 0;
-		double		qq = 0;
-		double		e;
-
-		for (int c = 0; c < f->k; c++)
-		{
-			dot += (double) p[c] * q[c];
-			pp += (double) p[c] * p[c];
-			qq += (double) q[c] * q[c];
-		}
-		e = r->rating - (data->mean + f->user_bias[r->user] + f->item_bias[r->item] + dot);
-		sse += e * e;
-		norms += (double) f->user_bias[r->user] * f->user_bias[r->user] +
-			(double) f->item_bias[r->item] * f->item_bias[r->item] + pp + qq;
-		if ((j & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	fit->rmse = sqrt(sse / data->n);
-	fit->loss = (sse + params->regularization * norms) / data->n;
-}
-
 const CfAlgorithm cf_sgd_algorithm = {
 	.name = "sgd",
 	.uses = CF_ARG_FACTORS | CF_ARG_EPOCHS | CF_ARG_REGULARIZATION | CF_ARG_LEARNING_RATE,
@@ -788,5 +750,4 @@ const CfAlgorithm cf_sgd_algorithm = {
 	.default_learning_rate = 0.01,
 	.bytes = sgd_bytes,
 	.train = sgd_train,
-	.fit = sgd_fit,
 };

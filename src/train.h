@@ -160,16 +160,6 @@ typedef struct CfAlgorithm
 	 */
 	void		(*train) (const CfRatings *data, const CfTrainParams *params, int workers,
 						  CfFactors *f, CfEpoch *log, CfFit *fit);
-
-	/*
-	 * The exact fit (loss, rmse) of factors f over data, as train() reports
-	 * it for its final factors.  cf_train calls it when early stopping
-	 * keeps an earlier epoch's factors.  NULL: the trainer's log is exact
-	 * (log[e].loss and rmse are those of the factors after epoch e, as for
-	 * ALS and iALS), and cf_train takes the kept epoch's.
-	 */
-	void		(*fit) (const CfRatings *data, const CfTrainParams *params,
-						const CfFactors *f, CfFit *fit);
 } CfAlgorithm;
 
 /*
@@ -183,17 +173,16 @@ typedef struct CfAlgorithm
  *   the data's dense user and item indices, k and stride as in CfFactors.
  *   Its pointers may point into shared memory that workers write (SGD);
  *   the workers must be waiting (at a barrier) for the duration of the
- *   call.  It only reads through them and keeps no pointer: what it needs
- *   later (the best epoch's factors, for early stopping) it copies.  It
+ *   call.  It only reads through them and keeps no pointer.  It
  *   reads current only when ratings are held out (params->validation), so
  *   a trainer that needs a copy to present its factors this way (ALS, whose
  *   rows lie in another order) makes one only then.
  * - It returns true when training should stop after this epoch (early
  *   stopping: the validation RMSE has not improved for `patience` epochs).
  *   The trainer then stops as if that had been the last epoch and reports
- *   the epochs run in fit->epochs.  cf_train afterwards puts the kept
- *   epoch's factors in place of the final ones and measures their fit
- *   (CfAlgorithm.fit), so trainers need do nothing else.
+ *   the epochs run in fit->epochs.  cf_train afterwards trains the best
+ *   epoch's count again on all the ratings (a second call of train()),
+ *   so trainers need do nothing else.
  * - It raises the error of a diverged training when log->loss is not
  *   finite: trainers need not check.
  * - It may raise an error (a cancel, say); trainers clean up as for any
