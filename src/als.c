@@ -167,7 +167,7 @@ begin_half(AlsState *st, int s)
 		if (sh->timing)
 			st->my->gram_seconds += cf_thread_seconds() - t;
 	}
-	if (als_sampling(sh))
+	if (sh->bayes)
 	{
 		/* the prior of side s's rows, drawn given them */
 		pg_prng_state rng;

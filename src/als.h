@@ -108,7 +108,7 @@ typedef struct AlsShared
 
 	/* settings */
 	bool		implicit;
-	bool		bayes;			/* Gibbs sampling (implies !implicit) */
+	bool		bayes;			/* Gibbs sampling: half-steps draw, not solve */
 	CfSolver	solver;
 	int			cg_steps;
 	int			k;				/* factors */
@@ -209,13 +209,6 @@ typedef struct AlsLeader
 	instr_time	start;			/* of the iteration */
 } AlsLeader;
 
-
-/* Whether the half-steps draw (bayes) rather than solve. */
-static inline bool
-als_sampling(const AlsShared *sh)
-{
-	return sh->bayes;
-}
 
 /* Fetch a factor row into the cache. */
 static pg_attribute_always_inline void

@@ -524,7 +524,7 @@ build_matrix(AlsState *st, int s, int64 lo, int64 hi)
 	int			ld = d + 1;
 
 	build_sums(st, s, lo, hi);
-	if (als_sampling(st->sh))
+	if (st->sh->bayes)
 	{
 		float	   *restrict G = st->G;
 		const float *restrict prior = st->prior;
@@ -603,7 +603,7 @@ row_lambda(AlsState *st, int s, int64 lo, int64 hi)
 {
 	AlsShared  *sh = st->sh;
 
-	if (als_sampling(sh))
+	if (sh->bayes)
 		return 0;				/* the prior is in the matrix */
 	if (sh->implicit)
 	{
@@ -631,7 +631,7 @@ finish_row(AlsState *st, int s, int32 row, int64 lo, int64 hi, double lambda, Al
 	memcpy(st->F[s] + (Size) row * stride, x, sizeof(float) * k);
 	if (!sh->implicit)
 		st->bias[s][row] = x[stride];
-	if (als_sampling(sh) && sh->iteration >= sh->burn_in)
+	if (sh->bayes && sh->iteration >= sh->burn_in)
 	{
 		/* a kept sample: its row added to the sums the model's mean is taken from */
 		double	   *m = st->mean[s] + (Size) row * sh->d;
@@ -772,9 +772,9 @@ run_rows_cholesky(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 			lambdas[lane] = 0;
 		}
 		als_interleave(st->batch, st->G8, d, lambdas);
-		if (als_sampling(sh))
+		if (sh->bayes)
 			draw_noise(st, s, rows, n);
-		failed = als_batched_cholesky(st->batch, d, als_sampling(sh) ? st->noise : NULL);
+		failed = als_batched_cholesky(st->batch, d, sh->bayes ? st->noise : NULL);
 		st->my->solve_flops += n * ((double) d * d * d / 3 + 2.0 * d * d);
 		if (sh->timing)
 			st->my->solve_seconds += lap(&t);
@@ -788,7 +788,7 @@ run_rows_cholesky(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 				/* not positive definite in float: LAPACK, with a tiny ridge if need be */
 				float	   *noise = NULL;
 
-				if (als_sampling(sh))
+				if (sh->bayes)
 				{
 					noise = palloc(sizeof(float) * d);
 					for (int c = 0; c < d; c++)
