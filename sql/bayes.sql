@@ -77,6 +77,39 @@ SELECT count(*) FILTER (WHERE a.factors = b.factors) AS same_items
 FROM cf_item_factors a JOIN cf_item_factors b USING (item_id)
 WHERE a.model = 'bayes_w0' AND b.model = 'bayes_s7';
 
+-- SVD++'s implicit term (on by default): a user's vector is p_u plus a
+-- sum over the items the user rated.  Data whose ratings depend on which
+-- items a user rated: 1,500 users of two tastes, each rating 10 items,
+-- 8 in 10 of them from the half of the items of their taste (odd or even
+-- ids), rated 3 +- 1.2 by taste and item, plus uniform noise of standard
+-- deviation 1.  The items rated tell a user's taste without the noise, and
+-- the term reads it there.
+CREATE TABLE bayes_implicit AS
+WITH u AS (SELECT u, CASE WHEN hashint4(u * 31) % 2 = 0 THEN 1 ELSE -1 END AS s
+           FROM generate_series(1, 1500) u),
+     pick AS (SELECT u, s,
+                     (abs(hashint4(u * 7 + n * 13)) % 100) * 2 + 1 +
+                     CASE WHEN (abs(hashint4(u * 1000 + n)) % 10 < 8) = (s = 1) THEN 1 ELSE 0 END
+                     AS item
+              FROM u, generate_series(1, 10) n)
+SELECT DISTINCT ON (u, item) u AS user_id, item AS item_id,
+       (3 + 1.2 * s * CASE WHEN hashint4(item * 17) % 2 = 0 THEN 1 ELSE -1 END
+          + 3.46 * ((abs(hashint4(u * 100003 + item)) % 1000) / 1000.0 - 0.5))::real AS rating
+FROM pick;
+CREATE TABLE bayes_implicit_test AS
+  SELECT * FROM bayes_implicit WHERE (user_id * 7919 + item_id * 104729) % 10 = 0;
+DELETE FROM bayes_implicit WHERE (user_id * 7919 + item_id * 104729) % 10 = 0;
+SELECT count(*) FROM cf_train('bayes_implicit', model => 'bayes_term', algorithm => 'bayes',
+                              factors => 8, verbose => false);
+SELECT count(*) FROM cf_train('bayes_implicit', model => 'bayes_noterm', algorithm => 'bayes',
+                              factors => 8, implicit_term => false, verbose => false);
+SELECT name, hyperparameters->'implicit_term' AS implicit_term FROM cf_models
+WHERE name IN ('bayes_term', 'bayes_noterm') ORDER BY name;
+-- (the noise alone leaves 1.0; in 4 seeds the term gained 0.023 to 0.048)
+SELECT t.rmse < 1.11 AS term_below_1_11, t.rmse < n.rmse - 0.015 AS term_gains
+FROM cf_evaluate('bayes_term', 'bayes_implicit_test') t,
+     cf_evaluate('bayes_noterm', 'bayes_implicit_test') n;
+
 -- validation: the held-out RMSE of each epoch is that of the kept
 -- samples' mean so far (of the last sample during burn-in)
 SELECT epochs, validation_rmse < 0.95 AS validated
@@ -104,6 +137,7 @@ SELECT * FROM cf_train('bayes_ratings', algorithm => 'bayes', solver => 'cg');
 SELECT * FROM cf_train('bayes_ratings', algorithm => 'bayes', alpha => 1);
 SELECT * FROM cf_train('bayes_ratings', algorithm => 'bayes', rating_column => NULL);
 SELECT * FROM cf_train('bayes_ratings', algorithm => 'bayes', epochs => 0);
+SELECT * FROM cf_train('bayes_ratings', algorithm => 'als', implicit_term => true);
 
 SELECT cf_drop_model(name) FROM cf_models WHERE name LIKE 'bayes%' ORDER BY name;
-DROP TABLE bayes_ratings, bayes_test, bayes_rivals;
+DROP TABLE bayes_ratings, bayes_test, bayes_rivals, bayes_implicit, bayes_implicit_test;

@@ -9,9 +9,13 @@
 -- of another algorithm; verbose NULL prints a short trace (true: every
 -- epoch); factors NULL is the algorithm's default (64, but 32 for bayes).
 -- The library reads all three either way, so a backend that has not
--- reloaded the declaration trains as before.
+-- reloaded the declaration trains as before.  New argument implicit_term
+-- (bayes: SVD++'s implicit term; NULL is the algorithm's default): a new
+-- signature, so the old declaration is dropped.
 --
-CREATE OR REPLACE FUNCTION @extschema@.cf_train(
+DROP FUNCTION @extschema@.cf_train(regclass, name, name, name, text, integer, integer, double precision, double precision, bigint, boolean, integer, text, double precision, boolean, integer, double precision, text, integer, double precision);
+
+CREATE FUNCTION @extschema@.cf_train(
     source          regclass,
     user_column     name DEFAULT 'user_id',
     item_column     name DEFAULT 'item_id',
@@ -32,6 +36,7 @@ CREATE OR REPLACE FUNCTION @extschema@.cf_train(
     solver          text DEFAULT NULL,
     cg_steps        integer DEFAULT NULL,
     regularization_exponent double precision DEFAULT NULL,
+    implicit_term   boolean DEFAULT NULL,
     OUT model       text,
     OUT users       bigint,
     OUT items       bigint,
@@ -47,7 +52,7 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'cf_train'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.cf_train(regclass, name, name, name, text, integer, integer, double precision, double precision, bigint, boolean, integer, text, double precision, boolean, integer, double precision, text, integer, double precision) IS
+COMMENT ON FUNCTION @extschema@.cf_train(regclass, name, name, name, text, integer, integer, double precision, double precision, bigint, boolean, integer, text, double precision, boolean, integer, double precision, text, integer, double precision, boolean) IS
 'cf: train a model (SGD, ALS, implicit-feedback iALS or Bayesian (Gibbs-sampled) matrix factorization, or a baseline) from a ratings relation and store it under a name (NULL: "default", replaced only by the same algorithm); NULL settings take the algorithm''s defaults; verbose NULL prints a short trace, true every epoch, false nothing';
 
 --

@@ -287,6 +287,7 @@ CREATE FUNCTION @extschema@.cf_train(
     solver          text DEFAULT NULL,
     cg_steps        integer DEFAULT NULL,
     regularization_exponent double precision DEFAULT NULL,
+    implicit_term   boolean DEFAULT NULL,
     OUT model       text,
     OUT users       bigint,
     OUT items       bigint,
@@ -302,7 +303,7 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'cf_train'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.cf_train(regclass, name, name, name, text, integer, integer, double precision, double precision, bigint, boolean, integer, text, double precision, boolean, integer, double precision, text, integer, double precision) IS
+COMMENT ON FUNCTION @extschema@.cf_train(regclass, name, name, name, text, integer, integer, double precision, double precision, bigint, boolean, integer, text, double precision, boolean, integer, double precision, text, integer, double precision, boolean) IS
 'cf: train a model (SGD, ALS, implicit-feedback iALS or Bayesian (Gibbs-sampled) matrix factorization, or a baseline) from a ratings relation and store it under a name (NULL: "default", replaced only by the same algorithm); NULL settings take the algorithm''s defaults; verbose NULL prints a short trace, true every epoch, false nothing';
 
 --

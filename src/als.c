@@ -81,7 +81,12 @@
  * system starts from it instead of the ridge, the batched Cholesky draws
  * rather than solves (its noise argument), each kept sample's rows are
  * summed, and after each iteration the leader draws the noise precision;
- * the model is the rows' mean over the kept samples.
+ * the model is the rows' mean over the kept samples.  With SVD++'s
+ * implicit term (bayes.h), between the two half-steps the leader computes
+ * every rating's error (als_implicit_errors) and draws the term
+ * (cf_bayes_implicit_step); the users' half-step then takes q_i . z_u off
+ * each target and stores p_u + z_u, so the other side and serving see one
+ * vector per user as before.
  *
  *-------------------------------------------------------------------------
  */
@@ -136,6 +141,7 @@ attach(AlsState *st, AlsShared *sh, char *base)
 	}
 	st->gram = (float *) (base + sh->off[OFF_GRAM]);
 	st->prior = (float *) (base + sh->off[OFF_PRIOR]);
+	st->z = (float *) (base + sh->off[OFF_Z]);
 	st->stats = (AlsStats *) (base + sh->off[OFF_STATS]);
 }
 
@@ -321,7 +327,18 @@ train_loop(AlsState *st, AlsLeader *ld)
 		als_run_half(st, SIDE_ITEMS);
 		cf_parallel_barrier(&sh->sync);
 		if (ld)
+		{
+			if (ld->term)
+			{
+				/* bayes: y and z given the new items, the users' vectors back to p_u */
+				pg_prng_state rng;
+
+				als_implicit_errors(st, ld->term->e);
+				pg_prng_seed(&rng, cf_bayes_seed(sh->seed, sh->iteration, 2, -1));
+				cf_bayes_implicit_step(ld->term, sh->precision, &rng);
+			}
 			begin_half(st, SIDE_USERS);
+		}
 		cf_parallel_barrier(&sh->sync);
 		als_run_half(st, SIDE_USERS);
 		cf_parallel_barrier(&sh->sync);
@@ -579,6 +596,8 @@ layout(AlsShared *sh)
 	}
 	sizes[OFF_GRAM] = sizeof(float) * sh->stride * sh->stride;
 	sizes[OFF_PRIOR] = sizeof(float) * (sh->d + 1) * (sh->d + 1);
+	sizes[OFF_Z] = sh->implicit_term ?
+		cf_mul_size(cf_mul_size(sh->rows[SIDE_USERS], sh->k), sizeof(float)) : 0;
 	sizes[OFF_STATS] = sizeof(AlsStats) * sh->nprocs;
 	for (int j = 0; j < NUM_OFF; j++)
 	{
@@ -605,6 +624,7 @@ als_bytes_for(bool implicit, bool bayes, const CfRatings *data, const CfTrainPar
 
 	memset(&sh, 0, sizeof(sh));
 	sh.bayes = bayes;
+	sh.implicit_term = bayes && params->implicit_term;
 	sh.k = params->factors;
 	sh.d = unknowns(implicit, params->factors);
 	sh.stride = (params->factors + CF_LANES - 1) / CF_LANES * CF_LANES;
@@ -620,6 +640,9 @@ als_bytes_for(bool implicit, bool bayes, const CfRatings *data, const CfTrainPar
 	bytes = cf_add_size(sh.arena_size,
 						cf_factors_bytes(data->nusers, data->nitems, params->factors));
 	bytes = cf_add_size(bytes, cf_mul_size(als_scratch_bytes(sh.d, sh.stride), workers + 1));
+	if (sh.implicit_term)
+		bytes = cf_add_size(bytes, cf_implicit_term_bytes(data->nusers, data->nitems, data->n,
+														  sh.k));
 	bytes = cf_add_size(bytes, cf_mul_size((Size) data->nusers + data->nitems,
 										   sizeof(int32) + sizeof(int64)));
 	return cf_add_size(bytes, cf_mul_size(Max(data->nusers, data->nitems), sizeof(int32)));
@@ -643,6 +666,53 @@ bayes_bytes(const CfRatings *data, const CfTrainParams *params, int workers)
 	return als_bytes_for(false, true, data, params, workers);
 }
 
+/* The leader's arrays of the implicit term, on the lists in the arena. */
+static CfImplicitTerm *
+implicit_term_alloc(AlsState *st)
+{
+	AlsShared  *sh = st->sh;
+	CfImplicitTerm *t = palloc0(sizeof(CfImplicitTerm));
+	int32		users = sh->rows[SIDE_USERS];
+	int32		items = sh->rows[SIDE_ITEMS];
+
+	t->k = sh->k;
+	t->stride = sh->stride;
+	t->users = users;
+	t->items = items;
+	t->ustart = st->start[SIDE_USERS];
+	t->ucol = st->col[SIDE_USERS];
+	t->istart = st->start[SIDE_ITEMS];
+	t->icol = st->col[SIDE_ITEMS];
+	t->Q = st->F[SIDE_ITEMS];
+	t->z = st->z;
+	t->y = cf_palloc0_huge_array(float, (Size) items * sh->k);
+	t->normals = cf_palloc_huge_array(float, items);
+	t->e = cf_palloc_huge_array(float, Max(sh->nnz, 1));
+	t->QT = cf_palloc_huge_array(float, (Size) items * sh->k);
+	t->user = cf_palloc_huge_array(CfImplicitUser, users);
+	t->c = cf_palloc_huge_array(float, users);
+	for (int32 u = 0; u < users; u++)
+	{
+		int64		n = t->ustart[u + 1] - t->ustart[u];
+
+		t->c[u] = n > 0 ? (float) (1 / sqrt((double) n)) : 0;
+	}
+	return t;
+}
+
+/* Free what implicit_term_alloc allocated. */
+static void
+implicit_term_free(CfImplicitTerm *t)
+{
+	pfree(t->y);
+	pfree(t->normals);
+	pfree(t->e);
+	pfree(t->QT);
+	pfree(t->user);
+	pfree(t->c);
+	pfree(t);
+}
+
 /* Train; fills *f (allocated in CurrentMemoryContext), log[0..epochs-1], *fit. */
 static void
 als_train_for(bool implicit, bool bayes, const CfRatings *data, const CfTrainParams *params,
@@ -664,6 +734,7 @@ als_train_for(bool implicit, bool bayes, const CfRatings *data, const CfTrainPar
 	memset(&setup, 0, sizeof(setup));
 	setup.implicit = implicit;
 	setup.bayes = bayes;
+	setup.implicit_term = bayes && params->implicit_term;
 	setup.seed = (uint64) params->seed;
 	setup.precision = BAYES_FIRST_PRECISION;
 	setup.burn_in = params->epochs / BAYES_BURN_IN_SHARE;
@@ -719,6 +790,8 @@ als_train_for(bool implicit, bool bayes, const CfRatings *data, const CfTrainPar
 	memset(arena + sh->off[OFF_GRAM], 0, sizeof(float) * sh->stride * sh->stride);
 	for (int s = 0; s < 2 && bayes; s++)
 		cf_zero_huge(arena + sh->off[OFF_MEAN + s], sizeof(double) * sh->rows[s] * sh->d);
+	if (sh->implicit_term)
+		cf_zero_huge(arena + sh->off[OFF_Z], sizeof(float) * sh->rows[SIDE_USERS] * k);
 	attach(&st, sh, arena);
 
 	/* the two sides' lists, and their blocks */
@@ -747,6 +820,7 @@ als_train_for(bool implicit, bool bayes, const CfRatings *data, const CfTrainPar
 	ld.f = f;
 	ld.pos[SIDE_USERS] = pos[SIDE_USERS];
 	ld.pos[SIDE_ITEMS] = pos[SIDE_ITEMS];
+	ld.term = sh->implicit_term ? implicit_term_alloc(&st) : NULL;
 	fit->loss = fit->rmse = 0;
 	als_alloc_scratch(&st, 0);
 	begin_half(&st, SIDE_ITEMS);
@@ -774,6 +848,8 @@ als_train_for(bool implicit, bool bayes, const CfRatings *data, const CfTrainPar
 		pfree(sh);
 	}
 	pfree(st.scratch);
+	if (ld.term)
+		implicit_term_free(ld.term);
 	pfree(pos[SIDE_USERS]);
 	pfree(pos[SIDE_ITEMS]);
 }
@@ -839,13 +915,14 @@ const CfAlgorithm cf_ials_algorithm = {
 
 const CfAlgorithm cf_bayes_algorithm = {
 	.name = "bayes",
-	.uses = CF_ARG_FACTORS | CF_ARG_EPOCHS,
+	.uses = CF_ARG_FACTORS | CF_ARG_EPOCHS | CF_ARG_IMPLICIT_TERM,
 	.predicts_ratings = true,
 	.has_biases = true,
 	.fold = CF_FOLD_EXPLICIT,	/* with the ridge of its user prior (fold_ridge) */
 	.explain = CF_EXPLAIN_LINEAR,
 	.default_factors = 32,		/* see docs/algorithms/bayes.md */
 	.default_epochs = 200,		/* samples, the first tenth burn-in */
+	.default_implicit_term = true,	/* see docs/algorithms/bayes.md */
 	.default_solver = CF_SOLVER_CHOLESKY,
 	.bytes = bayes_bytes,
 	.train = bayes_train,

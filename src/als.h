@@ -21,6 +21,7 @@
 #include "storage/dsm.h"
 #include "storage/shm_toc.h"
 
+#include "bayes.h"
 #include "parallel.h"
 #include "simd.h"
 #include "train.h"
@@ -97,6 +98,7 @@ enum
 	OFF_MEAN = OFF_SUMS + 2,	/* per side: double[rows * d], sums of the kept samples (bayes) */
 	OFF_GRAM = OFF_MEAN + 2,	/* float[stride * stride]: the fixed side's Gramian (ials), in full */
 	OFF_PRIOR,					/* float[(d + 1) * (d + 1)]: the half-step's prior (bayes) */
+	OFF_Z,						/* float[users * k]: the users' implicit terms z_u (bayes) */
 	OFF_STATS,					/* AlsStats[nprocs] */
 	NUM_OFF
 };
@@ -109,6 +111,7 @@ typedef struct AlsShared
 	/* settings */
 	bool		implicit;
 	bool		bayes;			/* Gibbs sampling: half-steps draw, not solve */
+	bool		implicit_term;	/* bayes: with SVD++'s implicit term (bayes.h) */
 	CfSolver	solver;
 	int			cg_steps;
 	int			k;				/* factors */
@@ -178,6 +181,7 @@ typedef struct AlsState
 	double	   *mean[2];
 	float	   *gram;
 	float	   *prior;
+	float	   *z;				/* users' implicit terms (implicit_term) */
 	AlsStats   *stats;			/* all slots */
 	AlsStats   *my;				/* this process's */
 
@@ -205,6 +209,7 @@ typedef struct AlsLeader
 	CfEpoch    *log;
 	CfFit	   *fit;
 	CfFactors  *f;				/* the result, in the loader's order */
+	CfImplicitTerm *term;		/* bayes with the implicit term, else NULL */
 	int32	   *pos[2];			/* where each side's rows are in the arena */
 	instr_time	start;			/* of the iteration */
 } AlsLeader;
@@ -303,5 +308,11 @@ extern void als_alloc_scratch(AlsState *st, int slot);
 
 /* Solve the blocks of side s that this process takes. */
 extern void als_run_half(AlsState *st, int s);
+
+/*
+ * bayes with the implicit term: every user entry's error into e, the
+ * users' vectors from p_u + z_u back to p_u.
+ */
+extern void als_implicit_errors(AlsState *st, float *e);
 
 #endif							/* CF_ALS_H */

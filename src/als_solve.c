@@ -518,12 +518,27 @@ build_sums(AlsState *st, int s, int64 lo, int64 hi)
  * Lambda mu / alpha to the right-hand side (cf_bayes_prior's layout).
  */
 static void
-build_matrix(AlsState *st, int s, int64 lo, int64 hi)
+build_matrix(AlsState *st, int s, int32 row, int64 lo, int64 hi)
 {
 	int			d = st->sh->d;
 	int			ld = d + 1;
 
 	build_sums(st, s, lo, hi);
+	if (st->sh->implicit_term && s == SIDE_USERS)
+	{
+		/*
+		 * the targets less q_e . z_u, the user's implicit term: b -= M (z_u, 0)
+		 * for the matrix M of the sums (its lower triangle)
+		 */
+		float	   *G = st->G;
+		float	   *zpad = st->Ap;	/* (scratch: ials's alone) */
+
+		memcpy(zpad, st->z + (Size) row * st->sh->k, sizeof(float) * st->sh->k);
+		zpad[d - 1] = 0;
+		cblas_ssymv(CblasColMajor, CblasLower, d, 1.0f, G, ld, zpad, 1, 0.0f, st->xs, 1);
+		for (int r = 0; r < d; r++)
+			G[(Size) r * ld + d] -= st->xs[r];
+	}
 	if (st->sh->bayes)
 	{
 		float	   *restrict G = st->G;
@@ -544,7 +559,8 @@ build_matrix(AlsState *st, int s, int64 lo, int64 hi)
  * once more with a tiny extra ridge, 1e-6 of its mean diagonal.
  */
 static void
-cholesky_row(AlsState *st, int s, int64 lo, int64 hi, double lambda, const float *noise)
+cholesky_row(AlsState *st, int s, int32 row, int64 lo, int64 hi, double lambda,
+			 const float *noise)
 {
 	AlsShared  *sh = st->sh;
 	int			d = sh->d;
@@ -565,7 +581,7 @@ cholesky_row(AlsState *st, int s, int64 lo, int64 hi, double lambda, const float
 	spotrf_("L", &d, G, &ld, &info);
 	if (info != 0)
 	{
-		build_matrix(st, s, lo, hi);
+		build_matrix(st, s, row, lo, hi);
 		for (int c = 0; c < d; c++)
 			G[(Size) c * ld + c] += (float) cf_retry_ridge(lambda, trace, d);
 		spotrf_("L", &d, G, &ld, &info);
@@ -628,6 +644,14 @@ finish_row(AlsState *st, int s, int32 row, int64 lo, int64 hi, double lambda, Al
 	int			stride = sh->stride;
 	float	   *x = st->x;
 
+	if (sh->implicit_term && s == SIDE_USERS)
+	{
+		/* the user's vector is p_u + z_u (bayes.h) */
+		const float *z = st->z + (Size) row * k;
+
+		for (int c = 0; c < k; c++)
+			x[c] += z[c];
+	}
 	memcpy(st->F[s] + (Size) row * stride, x, sizeof(float) * k);
 	if (!sh->implicit)
 		st->bias[s][row] = x[stride];
@@ -760,7 +784,8 @@ run_rows_cholesky(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 		for (int lane = 0; lane < n; lane++)
 		{
 			st->G = st->G8 + (Size) lane * gsize;
-			build_matrix(st, s, st->start[s][rows[lane]], st->start[s][rows[lane] + 1]);
+			build_matrix(st, s, rows[lane], st->start[s][rows[lane]],
+						 st->start[s][rows[lane] + 1]);
 		}
 		if (sh->timing)
 			st->my->gram_seconds += lap(&t);
@@ -795,8 +820,8 @@ run_rows_cholesky(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 						noise[c] = st->noise[c][lane];
 				}
 				st->G = st->G8;
-				build_matrix(st, s, lo, hi);
-				cholesky_row(st, s, lo, hi, lambdas[lane], noise);
+				build_matrix(st, s, rows[lane], lo, hi);
+				cholesky_row(st, s, rows[lane], lo, hi, lambdas[lane], noise);
 				if (noise)
 					pfree(noise);
 			}
@@ -877,6 +902,47 @@ run_rows_cg(AlsState *st, int s, int32 r0, int32 r1, AlsSums *sum)
 					   lambdas[j], sum);
 		}
 		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * bayes with the implicit term, before its draws: the error of every
+ * user entry under the current model into e (the users' lists' order),
+ * and the users' vectors from p_u + z_u back to p_u.
+ */
+void
+als_implicit_errors(AlsState *st, float *e)
+{
+	AlsShared  *sh = st->sh;
+	int			k = sh->k;
+	int			stride = sh->stride;
+	const float *Q = st->F[SIDE_ITEMS];
+	const float *ibias = st->bias[SIDE_ITEMS];
+	const int64 *start = st->start[SIDE_USERS];
+	const int32 *col = st->col[SIDE_USERS];
+	const float *val = st->val[SIDE_USERS];
+	const float **ptr = st->cg[0].ptr;	/* (scratch: CG's) */
+	float	   *yhat = st->cg[0].u;
+
+	for (int32 u = 0; u < sh->rows[SIDE_USERS]; u++)
+	{
+		float	   *p = st->F[SIDE_USERS] + (Size) u * stride;
+		const float *z = st->z + (Size) u * k;
+		float		b = sh->mean + st->bias[SIDE_USERS][u];
+
+		for (int64 e0 = start[u]; e0 < start[u + 1]; e0 += CG_CHUNK)
+		{
+			int			m = (int) Min(start[u + 1] - e0, CG_CHUNK);
+			int			mp = entry_vectors(Q, stride, col + e0, m, ptr);
+
+			als_cg_dots(ptr, mp, stride, p, yhat);
+			for (int j = 0; j < m; j++)
+				e[e0 + j] = val[e0 + j] - (b + ibias[col[e0 + j]] + yhat[j]);
+		}
+		for (int c = 0; c < k; c++)
+			p[c] -= z[c];
+		if ((u & 0xFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
 }
 

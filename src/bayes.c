@@ -286,3 +286,141 @@ cf_bayes_fit_factors(const CfRatings *data, const CfFactors *f, double *loss, do
 	*rmse = sqrt(sse / Max(data->n, 1));
 	*loss = sse / Max(data->n, 1);
 }
+
+/*
+ * The SVD++ implicit term (bayes.h), sampled as libFM samples its factors
+ * (Rendle, "Factorization Machines with libFM", ACM TIST 3(3), 2012):
+ * coordinate by coordinate, y_jf for every item j of dimension f in turn,
+ * each from its Gaussian conditional given everything else, with a
+ * Gamma(1, 1) hyperprior on each dimension's precision lambda_f (mean 0).
+ * y_jf enters the error of every rating (u, i) with j in N(u) as
+ * c_u q_if y_jf (c_u = |N(u)|^-1/2), so with the errors e_ui of the
+ * current model and, per user, s_u = sum_i q_if e_ui and g_u = sum_i q_if^2:
+ *
+ *		precision = alpha sum_(u in N(j)) c_u^2 g_u + lambda_f
+ *		mean = alpha sum_(u in N(j)) c_u (s_u + c_u g_u y_jf) / precision
+ *
+ * and a new y_jf changes s_u by -c_u g_u delta for each of its users: the
+ * items of a dimension are drawn in turn in O(ratings), and the errors are
+ * brought up to date once per dimension, so a sample costs O(ratings k),
+ * not the O(ratings k^2) of drawing each y_j as a vector.
+ */
+
+/* The hyperprior of y's precision per dimension. */
+#define IMPLICIT_A0		1.0
+#define IMPLICIT_B0		1.0
+
+/* Bytes of an implicit term's arrays besides z (see bayes.h). */
+Size
+cf_implicit_term_bytes(int32 users, int32 items, int64 nnz, int k)
+{
+	Size		bytes = cf_mul_size(cf_mul_size(items, 2 * k + 1), sizeof(float));	/* y, QT, normals */
+
+	bytes = cf_add_size(bytes, cf_mul_size(Max(nnz, 1), sizeof(float)));	/* e */
+	return cf_add_size(bytes, cf_mul_size(users, sizeof(CfImplicitUser) + sizeof(float)));
+}
+
+/*
+ * For each user, bring z_uf and the errors up to date with the changes of
+ * dimension f (qf: its q; NULL before the first), and with the next
+ * dimension's q (qn, or NULL) set up the user's sums for its sweep.
+ */
+static void
+implicit_pass(CfImplicitTerm *t, const float *qf, int f, const float *qn)
+{
+	const int64 *ustart = t->ustart;
+	const int32 *ucol = t->ucol;
+	float	   *restrict e = t->e;
+
+	for (int32 u = 0; u < t->users; u++)
+	{
+		CfImplicitUser *usr = &t->user[u];
+		float		c = t->c[u];
+		float		d = qf ? c * usr->dy : 0;	/* z_uf's change */
+		float		su = 0,
+					gu = 0;
+
+		if (d != 0)
+		{
+			t->z[(Size) u * t->k + f] += d;
+			for (int64 j = ustart[u]; j < ustart[u + 1]; j++)
+				e[j] -= qf[ucol[j]] * d;
+		}
+		if (qn)
+			for (int64 j = ustart[u]; j < ustart[u + 1]; j++)
+			{
+				float		q = qn[ucol[j]];
+
+				su += q * e[j];
+				gu += q * q;
+			}
+		usr->cs = c * su;
+		usr->a = c * c * gu;
+		usr->dy = 0;
+		if ((u & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* Draw every y_jf, then z (see above). */
+void
+cf_bayes_implicit_step(CfImplicitTerm *t, double alpha, pg_prng_state *rng)
+{
+	int			k = t->k;
+	int32		items = t->items;
+	const int64 *istart = t->istart;
+	const int32 *icol = t->icol;
+	CfImplicitUser *restrict usr = t->user;
+
+	/* the items' vectors by dimension */
+	for (int32 j = 0; j < items; j++)
+		for (int f = 0; f < k; f++)
+			t->QT[(Size) f * items + j] = t->Q[(Size) j * t->stride + f];
+	implicit_pass(t, NULL, 0, t->QT);
+
+	for (int f = 0; f < k; f++)
+	{
+		double		sq = 0;
+		double		lambda;
+
+		/* the dimension's precision given its y_jf */
+		for (int32 j = 0; j < items; j++)
+			sq += (double) t->y[(Size) j * k + f] * t->y[(Size) j * k + f];
+		lambda = cf_gamma(rng, IMPLICIT_A0 + items / 2.0) / (IMPLICIT_B0 + sq / 2);
+
+		/* the items in turn */
+		cf_normals(rng, t->normals, items, 1.0);
+		for (int32 j = 0; j < items; j++)
+		{
+			float	   *y = &t->y[(Size) j * k + f];
+			float		a = 0,
+						cs = 0;
+			double		prec,
+						delta;
+
+			for (int64 x = istart[j]; x < istart[j + 1]; x++)
+			{
+				const CfImplicitUser *v = &usr[icol[x]];
+
+				a += v->a;
+				cs += v->cs;
+			}
+			prec = alpha * a + lambda;
+			delta = alpha * (cs + a * *y) / prec + t->normals[j] / sqrt(prec) - *y;
+			*y += (float) delta;
+			for (int64 x = istart[j]; x < istart[j + 1]; x++)
+			{
+				CfImplicitUser *v = &usr[icol[x]];
+
+				v->cs -= (float) (v->a * delta);
+				v->dy += (float) delta;
+			}
+			if ((j & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+
+		/* z and the errors up to date, and the next dimension's sums */
+		implicit_pass(t, t->QT + (Size) f * items, f,
+					  f + 1 < k ? t->QT + (Size) (f + 1) * items : NULL);
+	}
+}

@@ -43,6 +43,49 @@ extern void cf_bayes_prior(const float *F, int stride, const float *bias, int32 
  */
 extern double cf_bayes_precision(double sse, int64 n, pg_prng_state *rng);
 
+/* A user's sums in a dimension's sweep of the implicit term. */
+typedef struct CfImplicitUser
+{
+	float		cs;				/* c_u sum_i q_if e_ui */
+	float		a;				/* c_u^2 sum_i q_if^2 */
+	float		dy;				/* sum of the changes of the user's y_jf so far */
+} CfImplicitUser;
+
+/*
+ * The SVD++ implicit term of a Bayesian model (Koren, "Factorization Meets
+ * the Neighborhood", KDD 2008): a user's vector is p_u + z_u with
+ * z_u = |N(u)|^-1/2 sum_(j in N(u)) y_j over the items N(u) the user rated.
+ * The arrays of one training's term, in the ALS driver's row positions.
+ */
+typedef struct CfImplicitTerm
+{
+	int			k;
+	int			stride;			/* floats per row of Q */
+	int32		users;
+	int32		items;
+	const int64 *ustart;		/* the users' lists: item positions */
+	const int32 *ucol;
+	const int64 *istart;		/* the items' lists: user positions */
+	const int32 *icol;
+	const float *Q;				/* items' vectors */
+	float	   *z;				/* users x k: z_u */
+	float	   *y;				/* items x k: y_j, 0 at the start */
+	float	   *QT;				/* k x items: Q by dimension */
+	float	   *e;				/* per user entry: the rating's error */
+	float	   *c;				/* per user: |N(u)|^-1/2 */
+	CfImplicitUser *user;		/* per user */
+	float	   *normals;		/* items: draws */
+} CfImplicitTerm;
+
+/* Bytes of an implicit term's arrays (CfImplicitTerm) besides z. */
+extern Size cf_implicit_term_bytes(int32 users, int32 items, int64 nnz, int k);
+
+/*
+ * One sample's draw of every y_j given the rest and the errors e of the
+ * current model, then z, with noise precision alpha.
+ */
+extern void cf_bayes_implicit_step(CfImplicitTerm *t, double alpha, pg_prng_state *rng);
+
 /* The training RMSE of biased factors f over data, as CfFit (loss = MSE). */
 extern void cf_bayes_fit_factors(const CfRatings *data, const CfFactors *f, double *loss,
 								 double *rmse);

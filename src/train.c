@@ -113,7 +113,8 @@ enum
 	ARG_ALPHA,
 	ARG_SOLVER,
 	ARG_CG_STEPS,
-	ARG_REG_EXPONENT
+	ARG_REG_EXPONENT,
+	ARG_IMPLICIT_TERM
 };
 
 /* Columns of cf_train's result: 9 in 0.1.0, then validation_rmse, epoch_kept. */
@@ -176,6 +177,7 @@ cf_complete_train_params(const CfAlgorithm *alg, int given, CfTrainParams *param
 	check_applies(alg, given, CF_ARG_SOLVER, "solver");
 	check_applies(alg, given, CF_ARG_CG_STEPS, "cg_steps");
 	check_applies(alg, given, CF_ARG_REG_EXPONENT, "regularization_exponent");
+	check_applies(alg, given, CF_ARG_IMPLICIT_TERM, "implicit_term");
 
 	/* the defaults of those not given; 0 for those the algorithm does not take */
 	if (!(given & CF_ARG_FACTORS))
@@ -197,6 +199,8 @@ cf_complete_train_params(const CfAlgorithm *alg, int given, CfTrainParams *param
 	if (!(given & CF_ARG_REG_EXPONENT))
 		params->regularization_exponent = (uses & CF_ARG_REG_EXPONENT) ?
 			alg->default_regularization_exponent : 0;
+	if (!(given & CF_ARG_IMPLICIT_TERM))
+		params->implicit_term = (uses & CF_ARG_IMPLICIT_TERM) && alg->default_implicit_term;
 
 	/* the ranges (the defaults are in them) */
 	if ((uses | given) & CF_ARG_FACTORS)
@@ -499,6 +503,9 @@ hyperparameters(const CfAlgorithm *alg, const CfTrainParams *params, const CfFit
 						 float8out_internal(params->regularization_exponent));
 	if (alg->uses & CF_ARG_ALPHA)
 		appendStringInfo(&s, ", \"alpha\": %s", float8out_internal(params->alpha));
+	if (alg->uses & CF_ARG_IMPLICIT_TERM)
+		appendStringInfo(&s, ", \"implicit_term\": %s",
+						 params->implicit_term ? "true" : "false");
 	if (!isnan(fit->fold_ridge))
 		/* what folding users in reads (a constant ridge: exponent 0) */
 		appendStringInfo(&s, ", \"regularization\": %s, \"regularization_exponent\": 0",
@@ -842,6 +849,11 @@ read_params(FunctionCallInfo fcinfo, const CfAlgorithm *alg, CfTrainParams *para
 		given |= CF_ARG_REG_EXPONENT;
 		params->regularization_exponent = PG_GETARG_FLOAT8(ARG_REG_EXPONENT);
 	}
+	if (arg_given(fcinfo, ARG_IMPLICIT_TERM))
+	{
+		given |= CF_ARG_IMPLICIT_TERM;
+		params->implicit_term = PG_GETARG_BOOL(ARG_IMPLICIT_TERM);
+	}
 
 	params->patience = 20;
 	if (PG_NARGS() > ARG_VALIDATION_FRACTION)
@@ -869,7 +881,8 @@ read_params(FunctionCallInfo fcinfo, const CfAlgorithm *alg, CfTrainParams *para
  *			verbose boolean, workers int, algorithm text,
  *			validation_fraction float8, early_stopping boolean,
  *			patience int, alpha float8, solver text, cg_steps int,
- *			regularization_exponent float8) RETURNS record
+ *			regularization_exponent float8, implicit_term boolean)
+ *			RETURNS record
  */
 Datum
 cf_train(PG_FUNCTION_ARGS)

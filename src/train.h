@@ -57,6 +57,7 @@ typedef struct CfTrainParams
 	int			cg_steps;		/* als, ials with the CG solver */
 	double		alpha;			/* ials: confidence 1 + alpha r */
 	double		regularization_exponent;	/* als, ials: lambda n^exponent */
+	bool		implicit_term;	/* bayes: SVD++'s implicit term */
 
 	/*
 	 * Validation and early stopping.  They are cf_epoch_done's business:
@@ -98,6 +99,7 @@ typedef struct CfFit
 #define CF_ARG_EPOCHS			(1 << 6)
 #define CF_ARG_REGULARIZATION	(1 << 7)
 #define CF_ARG_FACTORS			(1 << 8)	/* factor vectors of params->factors */
+#define CF_ARG_IMPLICIT_TERM	(1 << 9)
 
 /* What folding a user into a model solves for (foldin.c). */
 typedef enum CfFoldKind
@@ -148,6 +150,7 @@ typedef struct CfAlgorithm
 	int			default_cg_steps;		/* if uses CF_ARG_CG_STEPS */
 	double		default_alpha;			/* if uses CF_ARG_ALPHA */
 	double		default_regularization_exponent;	/* if uses CF_ARG_REG_EXPONENT */
+	bool		default_implicit_term;	/* if uses CF_ARG_IMPLICIT_TERM */
 
 	/* bytes train() allocates for this data, these settings and workers */
 	Size		(*bytes) (const CfRatings *data, const CfTrainParams *params, int workers);

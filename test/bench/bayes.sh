@@ -10,7 +10,8 @@
 # Accuracy, if DIR (default ../shared/data beside the checkout) holds
 # MovieLens 100K (ml-100k/u1.base ... u5.test) and MovieLens Latest Small
 # (ml-latest-small/ratings.csv; split 90/10 by cf_split_random(user, item,
-# 0.1, 42)): each split trained with the defaults of bayes, sgd and als,
+# 0.1, 42)): each split trained with the defaults of bayes (and bayes without
+# its implicit term), sgd and als,
 # the test RMSE of each, their means, and beside them LibMF's best setting
 # on the same 100K splits (k 256, lambda 0.07, 50 iterations, rate 0.05:
 # the numbers of the issue that asked for bayes; LibMF is not part of this
@@ -21,7 +22,8 @@
 # items, k = 32: seconds per bayes sample against seconds per ALS
 # iteration (the mean of the log's epochs, 5 of each, the leader alone),
 # and bayes with the leader and one parallel worker against the leader
-# alone (the speed-up of two processes).
+# alone (the speed-up of two processes); bayes with and without its
+# implicit term.
 #
 # Timings on a shared machine vary from run to run: compare the ratios
 # printed in one run.  The cluster is stopped at the end.
@@ -43,7 +45,7 @@ while (($#)); do
 	--ratings) RATINGS=$2; shift 2 ;;
 	--skip-accuracy) ACCURACY=; shift ;;
 	--skip-time) TIME=; shift ;;
-	-h | --help) sed -n '4,27s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+	-h | --help) sed -n '4,29s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
@@ -62,9 +64,9 @@ run_psql -q -d postgres -c "ALTER DATABASE $DB SET maintenance_work_mem = '4GB'"
 psql_db() { run_psql -q -X -At -d "$DB" "$@"; }
 psql_db -c "CREATE EXTENSION cf"
 
-# test_rmse ALGORITHM TRAIN TEST: the test RMSE of the algorithm's defaults
+# test_rmse ALGORITHM TRAIN TEST [ARGS]: the test RMSE of the algorithm's defaults
 test_rmse() {
-	psql_db -c "SELECT count(*) FROM cf_train('$2', model => 'm', algorithm => '$1', verbose => false)" >/dev/null
+	psql_db -c "SELECT count(*) FROM cf_train('$2', model => 'm', algorithm => '$1', verbose => false ${4:-})" >/dev/null
 	psql_db -c "SELECT round(rmse::numeric, 4) FROM cf_evaluate('m', '$3')"
 }
 
@@ -91,18 +93,19 @@ if [[ -n $ACCURACY ]]; then
 	if ((${#splits[@]} == 0)); then
 		note "No MovieLens files under $DATA (ml-100k/uN.base, ml-latest-small/ratings.csv): skipped."
 	else
-		printf '%-6s %8s %8s %8s %14s %18s\n' split bayes sgd als "LibMF best" "bayes - LibMF"
+		printf '%-6s %8s %8s %8s %8s %14s %18s\n' split bayes no-term sgd als "LibMF best" "bayes - LibMF"
 		for s in "${splits[@]}"; do
 			b=$(test_rmse bayes "${s}_train" "${s}_test")
+			n=$(test_rmse bayes "${s}_train" "${s}_test" ", implicit_term => false")
 			g=$(test_rmse sgd "${s}_train" "${s}_test")
 			a=$(test_rmse als "${s}_train" "${s}_test")
 			l=${libmf[$s]:-}
-			printf '%-6s %8s %8s %8s %14s %18s\n' "$s" "$b" "$g" "$a" "${l:--}" \
+			printf '%-6s %8s %8s %8s %8s %14s %18s\n' "$s" "$b" "$n" "$g" "$a" "${l:--}" \
 				"$([[ -n $l ]] && awk -v b="$b" -v l="$l" 'BEGIN { printf "%+.4f", b - l }' || echo -)"
 		done | tee /tmp/cf-bayes-accuracy.$$
-		awk '$1 ~ /^u[1-5]$/ { n++; b += $2; g += $3; a += $4; l += $5 }
-			END { if (n) printf "%-6s %8.4f %8.4f %8.4f %14.4f %+18.4f   (mean of %d splits of 100K)\n",
-				"mean", b / n, g / n, a / n, l / n, (b - l) / n, n }' /tmp/cf-bayes-accuracy.$$
+		awk '$1 ~ /^u[1-5]$/ { n++; b += $2; t += $3; g += $4; a += $5; l += $6 }
+			END { if (n) printf "%-6s %8.4f %8.4f %8.4f %8.4f %14.4f %+18.4f   (mean of %d splits of 100K)\n",
+				"mean", b / n, t / n, g / n, a / n, l / n, (b - l) / n, n }' /tmp/cf-bayes-accuracy.$$
 		rm -f /tmp/cf-bayes-accuracy.$$
 	fi
 fi
@@ -113,17 +116,21 @@ if [[ -n $TIME ]]; then
 	heading "Time: $RATINGS generated ratings of $USERS users and $ITEMS items, k = 32"
 	psql_db -c "CREATE TABLE gen AS SELECT * FROM cf_synthetic_ratings($USERS, $ITEMS, $RATINGS, seed => 3)"
 	psql_db -c "VACUUM ANALYZE gen"
-	# per_epoch ALGORITHM WORKERS: mean seconds per logged epoch of 5
+	# per_epoch ALGORITHM WORKERS [ARGS]: mean seconds per logged epoch of 5
 	per_epoch() {
 		psql_db -c "CHECKPOINT" >/dev/null
 		psql_db -c "SELECT count(*) FROM cf_train('gen', model => 'g', algorithm => '$1', factors => 32,
-			epochs => 5, workers => $2, verbose => false)" >/dev/null
+			epochs => 5, workers => $2, verbose => false ${3:-})" >/dev/null
 		psql_db -c "SELECT round(avg(seconds)::numeric, 3) FROM cf_training_log WHERE model = 'g'"
 	}
+	ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 	als=$(per_epoch als 0)
-	b0=$(per_epoch bayes 0)
-	b1=$(per_epoch bayes 1)
 	note "ALS iteration, leader alone:      $als s"
-	note "bayes sample, leader alone:       $b0 s   sample / ALS iteration $(awk -v a="$b0" -v b="$als" 'BEGIN { printf "%.2f", a / b }')"
-	note "bayes sample, leader + 1 worker:  $b1 s   speed-up of two processes $(awk -v a="$b0" -v b="$b1" 'BEGIN { printf "%.2f", a / b }')"
+	for term in true false; do
+		b0=$(per_epoch bayes 0 ", implicit_term => $term")
+		b1=$(per_epoch bayes 1 ", implicit_term => $term")
+		note "bayes sample, implicit_term => $term"
+		note "  leader alone:                   $b0 s   sample / ALS iteration $(ratio "$b0" "$als")"
+		note "  leader + 1 worker:              $b1 s   speed-up of two processes $(ratio "$b0" "$b1")"
+	done
 fi
