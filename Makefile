@@ -36,6 +36,7 @@ OBJS = \
 	src/load.o \
 	src/manage.o \
 	src/model.o \
+	src/partial.o \
 	src/parallel.o \
 	src/score.o \
 	src/sgd.o \
@@ -56,7 +57,7 @@ DATA = $(wildcard sql/$(EXTENSION)--*--*.sql) $(patsubst %,sql/$(EXTENSION)--%.s
 DOCS =
 
 # pg_regress suites: sql/<name>.sql and expected/<name>.out, in this order.
-REGRESS = setup train predict recommend serving serving_batch serving_foldin cache als split \
+REGRESS = setup train predict recommend serving serving_batch serving_foldin cache als partial split \
 	validation baselines evaluate tuning manage privileges searchpath badinput errors upgrade \
 	server_messages typed_ids bayes
 REGRESS_OPTS = --inputdir=. --outputdir=.

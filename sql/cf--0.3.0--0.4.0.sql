@@ -467,3 +467,54 @@ LANGUAGE C STABLE PARALLEL RESTRICTED;
 
 COMMENT ON FUNCTION @extschema@.cf_split_by_key(regclass, text, double precision, integer, bigint, name, name, name) IS
 'cf: cf_split with the ids returned as text, for relations whose ids are of any type';
+
+--
+-- An ALS half-step in SQL: a row's normal equations as an aggregate that
+-- is computed in parts and combined (parallel query; Citus's shards), and
+-- its solve
+--
+
+CREATE FUNCTION @extschema@.cf_als_sums_accum(
+    state   bytea,
+    factors real[],
+    bias    real,
+    rating  double precision,
+    mean    double precision)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'cf_als_sums_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_als_sums_accum(bytea, real[], real, double precision, double precision) IS
+'cf: transition function of cf_als_sums';
+
+CREATE FUNCTION @extschema@.cf_sums_combine(bytea, bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'cf_sums_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_sums_combine(bytea, bytea) IS
+'cf: combine function of cf_als_sums: the sums of two parts';
+
+CREATE AGGREGATE @extschema@.cf_als_sums(
+    factors real[],
+    bias    real,
+    rating  double precision,
+    mean    double precision) (
+    SFUNC = @extschema@.cf_als_sums_accum,
+    STYPE = bytea,
+    COMBINEFUNC = @extschema@.cf_sums_combine,
+    PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE @extschema@.cf_als_sums(real[], real, double precision, double precision) IS
+'cf: the normal equations of an ALS row over its ratings: for each, the other side''s vector and bias, the rating and the global mean; combinable, so parallel query and Citus compute it in parts';
+
+CREATE FUNCTION @extschema@.cf_als_solve(
+    sums                    bytea,
+    regularization          double precision,
+    regularization_exponent double precision DEFAULT 1)
+RETURNS real[]
+AS 'MODULE_PATHNAME', 'cf_als_solve'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_als_solve(bytea, double precision, double precision) IS
+'cf: an ALS row from its cf_als_sums: its factors and, last, its bias, with ridge regularization * ratings^regularization_exponent';

@@ -28,5 +28,8 @@ extern int	openblas_get_num_threads(void);
 extern void spotrf_(const char *uplo, const int *n, float *a, const int *lda, int *info);
 extern void spotrs_(const char *uplo, const int *n, const int *nrhs, const float *a,
 					const int *lda, float *b, const int *ldb, int *info);
+extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
+extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a,
+					const int *lda, double *b, const int *ldb, int *info);
 
 #endif							/* CF_BLAS_H */

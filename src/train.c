@@ -75,7 +75,7 @@
 #include "train.h"
 #include "util.h"
 
-#define MAX_FACTORS 1024
+#define MAX_FACTORS CF_MAX_FACTORS
 #define MAX_EPOCHS 100000
 #define MAX_CG_STEPS 100
 #define MAX_ALPHA 100000

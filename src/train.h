@@ -90,6 +90,9 @@ typedef struct CfFit
  * algorithm without factor vectors, is left alone rather than an error (it
  * was not NULL by default before 0.4.0).
  */
+/* The longest factor vectors. */
+#define CF_MAX_FACTORS			1024
+
 #define CF_ARG_LEARNING_RATE	(1 << 0)
 #define CF_ARG_SOLVER			(1 << 1)
 #define CF_ARG_CG_STEPS			(1 << 2)
