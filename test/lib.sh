@@ -468,3 +468,54 @@ counted_exit() {
 	fi
 	exit "$rc"
 }
+
+# Citus (the distributed engine of docs/scale-out.md), from the source
+# tarball in ../shared/vendor beside the checkout (CF_CITUS_VENDOR to name
+# another directory): never part of this repository.
+
+# citus_available: true if Citus is installed for PG_CONFIG's server, or
+# can be built: the vendored build script exists.
+citus_available() {
+	[[ -f $("$PG_CONFIG" --pkglibdir)/citus.so ]] ||
+		[[ -x ${CF_CITUS_VENDOR:-$TOP/../shared/vendor}/build-citus.sh ]]
+}
+
+# citus_ensure: build and install Citus for PG_CONFIG's server unless it is
+# there (the vendored script does nothing when it is; one to five minutes).
+citus_ensure() {
+	local script=${CF_CITUS_VENDOR:-$TOP/../shared/vendor}/build-citus.sh
+	[[ -f $("$PG_CONFIG" --pkglibdir)/citus.so ]] && return 0
+	[[ -x $script ]] || die "Citus is not installed and $script is missing"
+	heading "Building and installing Citus (vendored)"
+	as_root "$script" "$PG_CONFIG"
+}
+
+# citus_cluster_start NAME PORT: a Citus cluster of a coordinator and two
+# workers on this machine, clusters NAME0 (PORT, the coordinator), NAME1
+# and NAME2 (PORT + 1, PORT + 2), each with database DB (default cf) and
+# the extensions citus and cf; the workers added over their private socket
+# directories.  Exports PGHOST/PGPORT for the coordinator.
+citus_cluster_start() {
+	local name=$1 port=$2 db=${3:-cf} n sock
+	local -a socks=()
+	for n in 0 1 2; do
+		CF_SERVER_OPTIONS="-c shared_preload_libraries=citus -c max_prepared_transactions=100 ${CF_SERVER_OPTIONS:-}" \
+			cluster_start "$name$n" $((port + n)) >/dev/null
+		socks+=("$CF_SOCK")
+		run_psql -q -h "$CF_SOCK" -p $((port + n)) -d postgres -c "CREATE DATABASE $db"
+		run_psql -q -h "$CF_SOCK" -p $((port + n)) -d "$db" \
+			-c "SET client_min_messages = warning" -c "CREATE EXTENSION citus" -c "CREATE EXTENSION cf"
+	done
+	run_psql -q -h "${socks[0]}" -p "$port" -d "$db" \
+		-c "SELECT citus_set_coordinator_host('${socks[0]}', $port)" \
+		-c "SELECT citus_add_node('${socks[1]}', $((port + 1)))" \
+		-c "SELECT citus_add_node('${socks[2]}', $((port + 2)))" >/dev/null
+	export PGHOST=${socks[0]} PGPORT=$port
+	note "citus cluster $name: coordinator ${name}0 (port $port), workers ${name}1, ${name}2"
+}
+
+# citus_cluster_stop NAME: stop the three clusters of citus_cluster_start.
+citus_cluster_stop() {
+	local n
+	for n in 2 1 0; do cluster_stop "$1$n"; done
+}
