@@ -177,6 +177,11 @@ suite_isolation() {
 # checkout.  Logs land in tmp_check/ beside the Makefile.
 suite_tap() {
 	local out=$WORK/tap.out rc=0 p=0 f=0 total dir=$TOP runner=()
+	# Citus for t/003_citus.pl, built from ../shared/vendor where that is
+	# at hand (the host's major); without it that test skips, and says so
+	if [[ -z ${CF_INSTALL_ROOT:-} ]] && citus_available; then
+		(citus_ensure) || note "Citus could not be built: t/003_citus.pl will skip"
+	fi
 	heading "TAP tests (make installcheck)"
 	if [[ $EUID -eq 0 ]]; then
 		dir=$CF_BASE/tap
