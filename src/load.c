@@ -28,6 +28,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
@@ -1006,4 +1007,30 @@ cf_load_user_ratings(const CfSource *src, Datum user_ids, CfRatings *out)
 		return;
 	}
 	sort_canonical(&st, out);
+}
+
+/*
+ * Whether relid is a table Citus distributes by hash: a row of Citus's
+ * pg_dist_partition with partmethod 'h' (false when Citus is not installed
+ * in this database).  Reading such a table brings every row to this node.
+ */
+bool
+cf_citus_distributed(Oid relid)
+{
+	Oid			argtype = OIDOID;
+	Datum		arg = ObjectIdGetDatum(relid);
+	bool		found;
+
+	if (!OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)))
+		return false;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_dist_partition"
+							  " WHERE logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+							  " AND partmethod OPERATOR(pg_catalog.=) 'h'",
+							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading pg_dist_partition failed");
+	found = SPI_processed > 0;
+	SPI_finish();
+	return found;
 }

@@ -84,6 +84,9 @@ extern Oid	cf_check_id_column(Oid relid, const char *colname, const char *role,
  */
 extern void cf_load_ratings(const CfSource *src, CfRatings *out);
 
+/* Whether relid is a table Citus distributes by hash (false without Citus). */
+extern bool cf_citus_distributed(Oid relid);
+
 /* The same, read-only in the current snapshot (for STABLE functions). */
 extern void cf_load_ratings_readonly(const CfSource *src, CfRatings *out);
 

@@ -59,6 +59,7 @@
 #include "postmaster/bgworker_internals.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/float.h"
 #include "utils/memutils.h"
 
@@ -642,6 +643,12 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, bool named,
 								ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(cxt);
 
+	if (params->trace != CF_TRACE_NONE && cf_citus_distributed(src->relid))
+		ereport(NOTICE,
+				(errmsg("reading every row of distributed table \"%s\" to this node",
+						get_rel_name(src->relid)),
+				 errdetail("cf_train trains in this backend's memory; it does not yet train where a Citus table's rows are."),
+				 errhint("See docs/scale-out.md for ALS on the workers with cf_als_sums and cf_als_solve.")));
 	cf_load_ratings(src, &data);
 	if (data.skipped > 0)
 		ereport(NOTICE,

@@ -14,6 +14,8 @@
 #     with the items' reference table, is pushed down whole.
 #   - Fifteen iterations of the two statements fit planted data as
 #     cf_train's ALS does on the local copy (held-out RMSE within 0.01).
+#   - cf_train on the distributed table reads every row to the coordinator
+#     and says so in a NOTICE (not for a local table); the model serves.
 #   - A worker down when an iteration writes the items: the iteration
 #     fails with an error naming the node, and the items' reference table
 #     keeps the previous iteration's rows on the coordinator and, once the
@@ -141,6 +143,21 @@ FROM (SELECT sqrt(avg(power($mu + u.bias + i.bias
       FROM held h WHERE EXISTS (SELECT 1 FROM local_ratings r WHERE r.user_id = h.user_id)
                     AND EXISTS (SELECT 1 FROM local_ratings r WHERE r.item_id = h.item_id)) l});
 like($rmse, qr/ true$/, "distributed ALS fits as cf_train's ALS (held-out RMSE difference $rmse)");
+
+# cf_train on the distributed table: every row read to the coordinator
+# (it says so), a model that serves there
+my ($rc, $tout, $terr) = $coord->psql('shop',
+	q{SELECT count(*) FROM cf_train('ratings', model => 'pulled', algorithm => 'als', factors => 8)});
+is($rc, 0, 'cf_train reads a distributed table');
+like($terr, qr/NOTICE:  reading every row of distributed table "ratings" to this node/,
+	'and says it reads every row to the coordinator');
+is($coord->safe_psql('shop',
+		q{SELECT count(*) FROM cf_recommend((SELECT min(user_id) FROM local_ratings), 5, 'pulled')}),
+	'5', 'the model serves on the coordinator');
+unlike(
+	scalar(($coord->psql('shop',
+		q{SELECT count(*) FROM cf_train('local_ratings', model => 'pulled', algorithm => 'als', factors => 8)}))[2]),
+	qr/distributed table/, 'no such notice for a local table');
 
 # a worker down when an iteration writes the items: the old items everywhere
 my $before = $coord->safe_psql('shop', 'SELECT md5(string_agg(factors::text, \',\' ORDER BY item_id)) FROM items');
