@@ -470,24 +470,37 @@ counted_exit() {
 }
 
 # Citus (the distributed engine of docs/scale-out.md), from the source
-# tarball in ../shared/vendor beside the checkout (CF_CITUS_VENDOR to name
-# another directory): never part of this repository.
+# tarball and build script in a vendor directory: CF_CITUS_VENDOR, else
+# ../shared/vendor beside the checkout, else /work/shared/vendor (where a
+# clone made elsewhere, as CI's, finds this machine's).  Never part of this
+# repository.
+
+# citus_vendor: the vendor directory with build-citus.sh, or nothing.
+citus_vendor() {
+	local d
+	for d in ${CF_CITUS_VENDOR:-} "$TOP/../shared/vendor" /work/shared/vendor; do
+		if [[ -x $d/build-citus.sh ]]; then
+			printf '%s\n' "$d"
+			return 0
+		fi
+	done
+	return 1
+}
 
 # citus_available: true if Citus is installed for PG_CONFIG's server, or
-# can be built: the vendored build script exists.
+# can be built: a vendored build script exists.
 citus_available() {
-	[[ -f $("$PG_CONFIG" --pkglibdir)/citus.so ]] ||
-		[[ -x ${CF_CITUS_VENDOR:-$TOP/../shared/vendor}/build-citus.sh ]]
+	[[ -f $("$PG_CONFIG" --pkglibdir)/citus.so ]] || citus_vendor >/dev/null
 }
 
 # citus_ensure: build and install Citus for PG_CONFIG's server unless it is
 # there (the vendored script does nothing when it is; one to five minutes).
 citus_ensure() {
-	local script=${CF_CITUS_VENDOR:-$TOP/../shared/vendor}/build-citus.sh
+	local vendor
 	[[ -f $("$PG_CONFIG" --pkglibdir)/citus.so ]] && return 0
-	[[ -x $script ]] || die "Citus is not installed and $script is missing"
-	heading "Building and installing Citus (vendored)"
-	as_root "$script" "$PG_CONFIG"
+	vendor=$(citus_vendor) || die "Citus is not installed and no vendored build script was found"
+	heading "Building and installing Citus ($vendor)"
+	as_root "$vendor/build-citus.sh" "$PG_CONFIG"
 }
 
 # citus_cluster_start NAME PORT: a Citus cluster of a coordinator and two
