@@ -518,3 +518,59 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.cf_als_solve(bytea, double precision, double precision) IS
 'cf: an ALS row from its cf_als_sums: its factors and, last, its bias, with ridge regularization * ratings^regularization_exponent';
+
+CREATE FUNCTION @extschema@.cf_ials_sums_accum(
+    state   bytea,
+    factors real[],
+    amount  double precision,
+    alpha   double precision)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'cf_ials_sums_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_ials_sums_accum(bytea, real[], double precision, double precision) IS
+'cf: transition function of cf_ials_sums';
+
+CREATE AGGREGATE @extschema@.cf_ials_sums(
+    factors real[],
+    amount  double precision,
+    alpha   double precision) (
+    SFUNC = @extschema@.cf_ials_sums_accum,
+    STYPE = bytea,
+    COMBINEFUNC = @extschema@.cf_sums_combine,
+    PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE @extschema@.cf_ials_sums(real[], double precision, double precision) IS
+'cf: the normal equations of an iALS row over its (user, item) pairs, one row per pair: the other side''s vector, the amount and alpha; combinable';
+
+CREATE FUNCTION @extschema@.cf_gram_accum(
+    state   bytea,
+    factors real[])
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'cf_gram_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_gram_accum(bytea, real[]) IS
+'cf: transition function of cf_gram';
+
+CREATE AGGREGATE @extschema@.cf_gram(factors real[]) (
+    SFUNC = @extschema@.cf_gram_accum,
+    STYPE = bytea,
+    COMBINEFUNC = @extschema@.cf_sums_combine,
+    PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE @extschema@.cf_gram(real[]) IS
+'cf: the Gramian (sum of f f^T) of a side''s factor vectors, for cf_ials_solve; combinable';
+
+CREATE FUNCTION @extschema@.cf_ials_solve(
+    sums                    bytea,
+    gram                    bytea,
+    regularization          double precision,
+    regularization_exponent double precision,
+    other_rows              bigint)
+RETURNS real[]
+AS 'MODULE_PATHNAME', 'cf_ials_solve'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_ials_solve(bytea, bytea, double precision, double precision, bigint) IS
+'cf: an iALS row''s factors from its cf_ials_sums and the other side''s cf_gram, with ridge regularization * (other_rows + sum of alpha * amount)^regularization_exponent';

@@ -69,6 +69,23 @@ SELECT cf_als_solve(cf_sums_combine(s, s), 0) = cf_als_solve(s, 0) AS weighted_s
 FROM (SELECT cf_als_sums(ARRAY[1, 2]::real[], 0, r, 3) AS s
       FROM (VALUES (4), (2), (5)) v(r)) t;
 
+-- iALS: one user half-step over an iALS model's items (their Gramian,
+-- each user's weighted sums) gives its stored users back
+SELECT count(*) FROM cf_train('partial_ratings', model => 'partial_ials', algorithm => 'ials',
+                              factors => 8, solver => 'cholesky', verbose => false);
+WITH g AS (SELECT cf_gram(factors) AS gram, count(*) AS items
+           FROM cf_item_factors WHERE model = 'partial_ials'),
+     s AS (SELECT r.user_id, cf_ials_solve(cf_ials_sums(i.factors, r.rating, 10), g.gram, 0.03, 1, g.items) AS x
+           FROM partial_ratings r
+           JOIN cf_item_factors i ON i.model = 'partial_ials' AND i.item_id = r.item_id, g
+           GROUP BY r.user_id, g.gram, g.items)
+SELECT count(*) AS users,
+       max((SELECT max(abs(a - b)) FROM unnest(u.factors, s.x) AS t(a, b))) < 1e-4 AS same_factors
+FROM s JOIN cf_user_factors u ON u.model = 'partial_ials' AND u.user_id = s.user_id;
+-- amounts that are not positive are left out, as iALS leaves them
+SELECT cf_ials_sums(f, a, 10) = cf_ials_sums(f, a, 10) FILTER (WHERE a > 0) AS zeros_left_out
+FROM (VALUES (ARRAY[1, 2]::real[], 3.0), (ARRAY[2, 1]::real[], 0), (ARRAY[1, 1]::real[], -1)) v(f, a);
+
 -- errors
 SELECT cf_als_sums(f, 0, 4, 3) FROM (VALUES (ARRAY[1, 2]::real[]), (ARRAY[1, 2, 3]::real[])) v(f);
 SELECT cf_als_sums(ARRAY[[1, 2], [3, 4]]::real[], 0, 4, 3);
@@ -76,7 +93,12 @@ SELECT cf_als_sums(ARRAY[1, NULL]::real[], 0, 4, 3);
 SELECT cf_als_solve('\x00'::bytea, 0.1);
 SELECT cf_als_solve(cf_als_sums(ARRAY[1, 2]::real[], 0, 4, 3), -1);
 SELECT cf_als_solve(cf_als_sums(ARRAY[1, 2]::real[], 0, 'NaN', 3), 0.1);
+SELECT cf_als_solve(cf_gram(ARRAY[1, 2]::real[]), 0.1);
+SELECT cf_sums_combine(cf_gram(ARRAY[1, 2]::real[]), cf_als_sums(ARRAY[1, 2]::real[], 0, 4, 3));
+SELECT cf_ials_solve(cf_ials_sums(ARRAY[1, 2]::real[], 1, 10), cf_gram(ARRAY[1, 2, 3]::real[]), 0.1, 1, 5);
+SELECT cf_ials_solve(cf_ials_sums(ARRAY[1, 2]::real[], 1, 10), cf_gram(ARRAY[1, 2]::real[]), 0.1, 1, 0);
 
 SELECT cf_drop_model('partial_als');
+SELECT cf_drop_model('partial_ials');
 DROP FUNCTION partial_plan(text);
 DROP TABLE partial_ratings, partial_users, partial_items;

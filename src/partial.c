@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * partial.c
- *	  An ALS half-step as SQL: the sums of a row's normal equations as an
- *	  aggregate that can be computed in parts and combined, and the solve.
+ *	  ALS and iALS half-steps as SQL: the sums of a row's normal equations
+ *	  as aggregates that can be computed in parts and combined, and the
+ *	  solves.
  *
  * ALS (als.c) solves each row of one side, with the other side fixed, from
  * the normal equations of its ratings: with a_e = (f_e, 1) for the other
@@ -11,21 +12,31 @@
  *
  *		(sum_e a_e a_e^T + lambda n^nu I) x = sum_e c_e a_e
  *
- * The sums are additive over any split of a row's ratings, so they can be
- * formed where the ratings lie and added up elsewhere: cf_als_sums is an
- * aggregate over (f_e, bias_e, r_e, mu) whose state is those sums (with n
- * and sum c_e^2), with a combine function, so PostgreSQL's parallel query
- * computes it in parts on parallel workers, and Citus, for a group that is
- * not its distribution column, on each shard (partial aggregation), adding
- * the parts on the coordinator.  cf_als_solve then gives the row's
- * (x, bias).  The state is bytea, not internal: Citus ships the parts of
- * custom aggregates only for states with a text form (and bytea's is
- * compact).
+ * iALS (Hu, Koren & Volinsky 2008; als.c) solves, with weights
+ * w_e = alpha r_e,
  *
- * State: a CfSums header, then the lower triangle of sum g g^T for
- * g = (f_e, 1, c_e), k + 2 numbers, packed by rows, in single precision
- * as ALS's own sums are (als_solve.c); the solve is in double.  At k = 32
- * a state is 2.4 kB (4.8 kB as Citus ships it, in bytea's hex form).
+ *		(F^T F + sum_e w_e f_e f_e^T + lambda (rows + sum_e w_e)^nu I) x
+ *			= sum_e (1 + w_e) f_e
+ *
+ * where F^T F, the Gramian of all the other side's vectors, is one sum
+ * over that side.  All of these are additive over any split of the rows
+ * summed, so they can be formed where the ratings lie and added up
+ * elsewhere: cf_als_sums, cf_ials_sums and cf_gram are aggregates whose
+ * state is those sums, with a combine function, so PostgreSQL's parallel
+ * query computes them in parts on parallel workers, and Citus, for a group
+ * that is not its distribution column, on each shard (partial
+ * aggregation), adding the parts on the coordinator; cf_als_solve and
+ * cf_ials_solve then give the row.  The states are bytea, not internal:
+ * Citus ships the parts of custom aggregates only for states with a text
+ * form (and bytea's is compact).
+ *
+ * State: a CfSums header (its kind, k, the rows summed and for iALS the
+ * weights' sum), then a packed lower triangle in single precision, as
+ * ALS's own sums are (als_solve.c): for ALS of g g^T with g = (f_e, 1,
+ * c_e), order k + 2 (2.4 kB at k = 32; 4.8 kB as Citus ships it, in
+ * bytea's hex form); for iALS sum w_e f_e f_e^T with sum (1 + w_e) f_e as
+ * its last row, order k + 1; for the Gramian, order k.  The solves are in
+ * double.
  *
  *-------------------------------------------------------------------------
  */
@@ -48,21 +59,40 @@
 PG_FUNCTION_INFO_V1(cf_als_sums_accum);
 PG_FUNCTION_INFO_V1(cf_sums_combine);
 PG_FUNCTION_INFO_V1(cf_als_solve);
+PG_FUNCTION_INFO_V1(cf_ials_sums_accum);
+PG_FUNCTION_INFO_V1(cf_gram_accum);
+PG_FUNCTION_INFO_V1(cf_ials_solve);
+
+/* The kinds of state (CfSums.kind), each a packed lower triangle. */
+#define SUMS_ALS	'a'			/* g = (f_e, 1, c_e): order k + 2 */
+#define SUMS_IALS	'i'			/* w_e f_e f_e^T; last row (1 + w_e) f_e: order k + 1 */
+#define SUMS_GRAM	'g'			/* f f^T over a side's vectors: order k */
 
 /* The header of a state; the packed triangle follows. */
 typedef struct CfSums
 {
 	int32		vl_len_;		/* varlena header (do not touch directly) */
-	int32		k;				/* factors */
-	int64		n;				/* ratings summed */
-	float		sum[FLEXIBLE_ARRAY_MEMBER];	/* (k + 2)(k + 3) / 2 */
+	int16		kind;			/* SUMS_* */
+	int16		k;				/* factors */
+	int64		n;				/* ratings (vectors) summed */
+	double		weight;			/* ials: sum of the weights alpha r */
+	float		sum[FLEXIBLE_ARRAY_MEMBER];
 } CfSums;
 
-/* Numbers of the packed triangle for k factors. */
-static Size
-sums_length(int k)
+/* Order of the packed triangle of a kind of state for k factors. */
+static int
+sums_order(int kind, int k)
 {
-	return (Size) (k + 2) * (k + 3) / 2;
+	return kind == SUMS_ALS ? k + 2 : kind == SUMS_IALS ? k + 1 : k;
+}
+
+/* Numbers of the packed triangle of a kind of state for k factors. */
+static Size
+sums_length(int kind, int k)
+{
+	Size		m = sums_order(kind, k);
+
+	return m * (m + 1) / 2;
 }
 
 /* Where row i of the packed triangle starts. */
@@ -72,30 +102,77 @@ tri_row(int i)
 	return (Size) i * (i + 1) / 2;
 }
 
-/* A zeroed state for k factors, in the current memory context. */
+/* A zeroed state of this kind for k factors, in the current memory context. */
 static CfSums *
-sums_new(int k)
+sums_new(int kind, int k)
 {
-	Size		size = offsetof(CfSums, sum) + sums_length(k) * sizeof(float);
+	Size		size = offsetof(CfSums, sum) + sums_length(kind, k) * sizeof(float);
 	CfSums	   *s = palloc0(size);
 
 	SET_VARSIZE(s, size);
+	s->kind = kind;
 	s->k = k;
 	return s;
 }
 
-/* The state of a bytea datum, checked: a corrupt part is an error, not a read past its end. */
+/* The aggregate that makes a kind of state. */
+static const char *
+sums_aggregate(int kind)
+{
+	return kind == SUMS_ALS ? "cf_als_sums" : kind == SUMS_IALS ? "cf_ials_sums" : "cf_gram";
+}
+
+/*
+ * The state of a bytea datum, checked: a corrupt part is an error, not a
+ * read past its end; kind 0 takes any kind.
+ */
 static CfSums *
-sums_check(bytea *b)
+sums_check(bytea *b, int kind)
 {
 	CfSums	   *s = (CfSums *) b;
 
-	if (VARSIZE(b) < offsetof(CfSums, sum) || s->k < 1 || s->k > CF_MAX_FACTORS ||
-		VARSIZE(b) != offsetof(CfSums, sum) + sums_length(s->k) * sizeof(float) || s->n < 0)
+	if (VARSIZE(b) < offsetof(CfSums, sum) ||
+		(s->kind != SUMS_ALS && s->kind != SUMS_IALS && s->kind != SUMS_GRAM) ||
+		s->k < 1 || s->k > CF_MAX_FACTORS || s->n < 0 ||
+		VARSIZE(b) != offsetof(CfSums, sum) + sums_length(s->kind, s->k) * sizeof(float))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid partial sums of a half-step"),
-				 errdetail("The value is not a state of cf_als_sums.")));
+				 errdetail("The value is not a state of cf_als_sums, cf_ials_sums or cf_gram.")));
+	if (kind != 0 && s->kind != kind)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("partial sums of %s where %s are needed",
+						sums_aggregate(s->kind), sums_aggregate(kind))));
+	return s;
+}
+
+/*
+ * The state to add a row to: a new one (state NULL), the aggregate's own
+ * (updated in place), or a copy of one from outside; checked against the
+ * kind and k.
+ */
+static CfSums *
+sums_for_update(FunctionCallInfo fcinfo, int kind, int k)
+{
+	CfSums	   *s;
+
+	if (PG_ARGISNULL(0))
+		return sums_new(kind, k);
+	s = sums_check(PG_GETARG_BYTEA_P(0), kind);
+	if (s->k != k)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("factor vectors of different lengths in one sum"),
+				 errdetail("A vector of %d numbers follows vectors of %d.", k, s->k)));
+	if (!AggCheckCallContext(fcinfo, NULL))
+	{
+		/* not an aggregate's own state: change a copy */
+		CfSums	   *copy = palloc(VARSIZE(s));
+
+		memcpy(copy, s, VARSIZE(s));
+		s = copy;
+	}
 	return s;
 }
 
@@ -113,6 +190,29 @@ vector_arg(ArrayType *a, int *k)
 	return (const float *) ARR_DATA_PTR(a);
 }
 
+/* sum (packed triangle) += scale g g^T over the first m numbers of g. */
+static void
+tri_add(float *sum, const float *g, int m, float scale)
+{
+	for (int i = 0; i < m; i++)
+	{
+		float	   *restrict row = sum + tri_row(i);
+		float		gi = scale * g[i];
+
+		for (int j = 0; j <= i; j++)
+			row[j] += gi * g[j];
+	}
+}
+
+/* A transition's result when its row is left out: the state as it was. */
+static Datum
+sums_unchanged(FunctionCallInfo fcinfo, int kind)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_BYTEA_P(sums_check(PG_GETARG_BYTEA_P(0), kind));
+}
+
 /*
  * cf_als_sums_accum(state bytea, factors real[], bias real, rating float8,
  *					 mean float8): the transition function of cf_als_sums.
@@ -122,52 +222,65 @@ vector_arg(ArrayType *a, int *k)
 Datum
 cf_als_sums_accum(PG_FUNCTION_ARGS)
 {
-	CfSums	   *s = PG_ARGISNULL(0) ? NULL : (CfSums *) PG_GETARG_BYTEA_P(0);
-	ArrayType  *a;
+	CfSums	   *s;
 	const float *f;
 	int			k;
 	float		g[CF_MAX_FACTORS + 2];
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
-	{
-		if (s == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_BYTEA_P(s);
-	}
-	a = PG_GETARG_ARRAYTYPE_P(1);
-	f = vector_arg(a, &k);
-	if (s == NULL)
-		s = sums_new(k);
-	else
-	{
-		sums_check((bytea *) s);
-		if (s->k != k)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("factor vectors of different lengths in one sum"),
-					 errdetail("A vector of %d numbers follows vectors of %d.", k, s->k)));
-		if (!AggCheckCallContext(fcinfo, NULL))
-		{
-			/* not an aggregate's own state: change a copy */
-			CfSums	   *copy = palloc(VARSIZE(s));
-
-			memcpy(copy, s, VARSIZE(s));
-			s = copy;
-		}
-	}
+		return sums_unchanged(fcinfo, SUMS_ALS);
+	f = vector_arg(PG_GETARG_ARRAYTYPE_P(1), &k);
+	s = sums_for_update(fcinfo, SUMS_ALS, k);
 
 	for (int c = 0; c < k; c++)
 		g[c] = f[c];
 	g[k] = 1;
 	g[k + 1] = (float) (PG_GETARG_FLOAT8(3) - PG_GETARG_FLOAT8(4) - PG_GETARG_FLOAT4(2));
-	for (int i = 0; i < k + 2; i++)
-	{
-		float	   *restrict row = s->sum + tri_row(i);
-		float		gi = g[i];
+	tri_add(s->sum, g, k + 2, 1.0f);
+	s->n++;
+	PG_RETURN_BYTEA_P(s);
+}
 
-		for (int j = 0; j <= i; j++)
-			row[j] += gi * g[j];
-	}
+/*
+ * cf_ials_sums_accum(state bytea, factors real[], amount float8, alpha
+ * float8): the transition function of cf_ials_sums.  A pair with a NULL
+ * argument or an amount that is not positive is left out (iALS keeps
+ * only pairs whose amounts sum above 0: give one row per pair).
+ */
+Datum
+cf_ials_sums_accum(PG_FUNCTION_ARGS)
+{
+	CfSums	   *s;
+	const float *f;
+	int			k;
+	double		w;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || !(PG_GETARG_FLOAT8(2) > 0))
+		return sums_unchanged(fcinfo, SUMS_IALS);
+	f = vector_arg(PG_GETARG_ARRAYTYPE_P(1), &k);
+	s = sums_for_update(fcinfo, SUMS_IALS, k);
+	w = PG_GETARG_FLOAT8(3) * PG_GETARG_FLOAT8(2);
+	tri_add(s->sum, f, k, (float) w);
+	for (int j = 0; j < k; j++)
+		s->sum[tri_row(k) + j] += (float) ((1 + w) * f[j]);
+	s->weight += w;
+	s->n++;
+	PG_RETURN_BYTEA_P(s);
+}
+
+/* cf_gram_accum(state bytea, factors real[]): the transition function of cf_gram. */
+Datum
+cf_gram_accum(PG_FUNCTION_ARGS)
+{
+	CfSums	   *s;
+	const float *f;
+	int			k;
+
+	if (PG_ARGISNULL(1))
+		return sums_unchanged(fcinfo, SUMS_GRAM);
+	f = vector_arg(PG_GETARG_ARRAYTYPE_P(1), &k);
+	s = sums_for_update(fcinfo, SUMS_GRAM, k);
+	tri_add(s->sum, f, k, 1.0f);
 	s->n++;
 	PG_RETURN_BYTEA_P(s);
 }
@@ -189,9 +302,9 @@ cf_sums_combine(PG_FUNCTION_ARGS)
 	{
 		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
-		PG_RETURN_BYTEA_P(PG_GETARG_BYTEA_P(0));
+		PG_RETURN_BYTEA_P(sums_check(PG_GETARG_BYTEA_P(0), 0));
 	}
-	t = sums_check(PG_GETARG_BYTEA_P(1));
+	t = sums_check(PG_GETARG_BYTEA_P(1), 0);
 	inagg = AggCheckCallContext(fcinfo, &aggcontext);
 	if (PG_ARGISNULL(0))
 	{
@@ -200,7 +313,7 @@ cf_sums_combine(PG_FUNCTION_ARGS)
 		memcpy(s, t, VARSIZE(t));
 		PG_RETURN_BYTEA_P(s);
 	}
-	s = sums_check(PG_GETARG_BYTEA_P(0));
+	s = sums_check(PG_GETARG_BYTEA_P(0), t->kind);
 	if (s->k != t->k)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -214,45 +327,29 @@ cf_sums_combine(PG_FUNCTION_ARGS)
 		memcpy(copy, s, VARSIZE(s));
 		s = copy;
 	}
-	len = sums_length(s->k);
+	len = sums_length(s->kind, s->k);
 	for (Size j = 0; j < len; j++)
 		s->sum[j] += t->sum[j];
 	s->n += t->n;
+	s->weight += t->weight;
 	PG_RETURN_BYTEA_P(s);
 }
 
 /*
- * cf_als_solve(sums bytea, regularization float8, regularization_exponent
- * float8) RETURNS real[]: the row's factors and, last, its bias, from its
- * normal equations with ridge regularization * n^exponent (n: its ratings).
+ * Solve (M + ridge I) x = b in double for the d x d matrix M (column-major,
+ * in full) and b, into x; M and b are overwritten.  Not positive definite
+ * (ridge 0, too few vectors): a tiny ridge once more, from Mcopy.
  */
-Datum
-cf_als_solve(PG_FUNCTION_ARGS)
+static void
+solve_system(double *M, const double *Mcopy, double *b, int d, double ridge, float *x)
 {
-	CfSums	   *s = sums_check(PG_GETARG_BYTEA_P(0));
-	double		lambda = PG_GETARG_FLOAT8(1);
-	double		exponent = PG_GETARG_FLOAT8(2);
-	int			k = s->k;
-	int			d = k + 1;
-	double	   *M = palloc(sizeof(double) * d * d);
-	double	   *b = palloc(sizeof(double) * d);
-	float	   *x = palloc(sizeof(float) * d);
-	double		ridge;
 	double		trace = 0;
 	bool		finite = true;
 	int			info = 0;
 	int			one = 1;
 
-	cf_check_float_arg("regularization", lambda, 0, false, 1000);
-	cf_check_float_arg("regularization_exponent", exponent, 0, false, 1);
-	ridge = lambda * pow((double) s->n, exponent);
-
-	/* the d x d matrix in full (column-major), b from the triangle's last row */
 	for (int i = 0; i < d; i++)
 	{
-		for (int j = 0; j <= i; j++)
-			M[(Size) j * d + i] = M[(Size) i * d + j] = s->sum[tri_row(i) + j];
-		b[i] = s->sum[tri_row(d) + i];
 		trace += M[(Size) i * d + i];
 		finite = finite && isfinite(b[i]);
 	}
@@ -260,21 +357,17 @@ cf_als_solve(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("the normal equations of a row are not finite"),
-				 errdetail("A factor, bias or rating summed was infinite or NaN, or the sums overflowed.")));
+				 errdetail("A factor, bias, rating or amount summed was infinite or NaN, or the sums overflowed.")));
 	for (int i = 0; i < d; i++)
 		M[(Size) i * d + i] += ridge;
 	dpotrf_("L", &d, M, &d, &info);
 	if (info != 0)
 	{
-		/* not positive definite (ridge 0, too few ratings): a tiny ridge once more */
 		double		retry = cf_retry_ridge(ridge, trace, d);
 
+		memcpy(M, Mcopy, sizeof(double) * d * d);
 		for (int i = 0; i < d; i++)
-		{
-			for (int j = 0; j <= i; j++)
-				M[(Size) j * d + i] = M[(Size) i * d + j] = s->sum[tri_row(i) + j];
 			M[(Size) i * d + i] += ridge + retry;
-		}
 		dpotrf_("L", &d, M, &d, &info);
 		if (info != 0)
 			ereport(ERROR,
@@ -287,12 +380,99 @@ cf_als_solve(PG_FUNCTION_ARGS)
 		elog(ERROR, "dpotrs failed with info %d", info);
 	for (int i = 0; i < d; i++)
 		x[i] = (float) b[i];
-	{
-		Datum	   *elems = palloc(sizeof(Datum) * d);
+}
 
-		for (int i = 0; i < d; i++)
-			elems[i] = Float4GetDatum(x[i]);
-		PG_RETURN_ARRAYTYPE_P(construct_array(elems, d, FLOAT4OID, sizeof(float4), true,
-											  TYPALIGN_INT));
-	}
+/* M (full, column-major, order d) += the packed lower triangle's first d rows. */
+static void
+add_triangle(double *M, const float *tri, int d)
+{
+	for (int i = 0; i < d; i++)
+		for (int j = 0; j <= i; j++)
+		{
+			double		v = tri[tri_row(i) + j];
+
+			M[(Size) j * d + i] += v;
+			if (i != j)
+				M[(Size) i * d + j] += v;
+		}
+}
+
+/* A real[] of the d floats of x. */
+static ArrayType *
+float4_array(const float *x, int d)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * d);
+
+	for (int i = 0; i < d; i++)
+		elems[i] = Float4GetDatum(x[i]);
+	return construct_array(elems, d, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT);
+}
+
+/*
+ * The row of order d whose matrix is the first d rows of the packed
+ * triangle tri (plus those of extra, if not NULL) and whose right-hand
+ * side is tri's row d, with this ridge, as a real[].
+ */
+static ArrayType *
+solve_row(const float *tri, const float *extra, int d, double lambda, double exponent,
+		  double count)
+{
+	double	   *M = palloc0(sizeof(double) * d * d);
+	double	   *Mcopy = palloc(sizeof(double) * d * d);
+	double	   *b = palloc(sizeof(double) * d);
+	float	   *x = palloc(sizeof(float) * d);
+
+	cf_check_float_arg("regularization", lambda, 0, false, 1000);
+	cf_check_float_arg("regularization_exponent", exponent, 0, false, 1);
+	add_triangle(M, tri, d);
+	if (extra)
+		add_triangle(M, extra, d);
+	for (int i = 0; i < d; i++)
+		b[i] = tri[tri_row(d) + i];
+	memcpy(Mcopy, M, sizeof(double) * d * d);
+	solve_system(M, Mcopy, b, d, lambda * pow(count, exponent), x);
+	return float4_array(x, d);
+}
+
+/*
+ * cf_als_solve(sums bytea, regularization float8, regularization_exponent
+ * float8) RETURNS real[]: the row's factors and, last, its bias, from its
+ * normal equations with ridge regularization * n^exponent (n: its ratings).
+ */
+Datum
+cf_als_solve(PG_FUNCTION_ARGS)
+{
+	CfSums	   *s = sums_check(PG_GETARG_BYTEA_P(0), SUMS_ALS);
+
+	PG_RETURN_ARRAYTYPE_P(solve_row(s->sum, NULL, s->k + 1, PG_GETARG_FLOAT8(1),
+									PG_GETARG_FLOAT8(2), (double) s->n));
+}
+
+/*
+ * cf_ials_solve(sums bytea, gram bytea, regularization float8,
+ * regularization_exponent float8, other_rows bigint) RETURNS real[]: an
+ * iALS row's factors from its cf_ials_sums and the other side's Gramian
+ * (cf_gram over all its vectors), with ridge regularization * (other_rows
+ * + sum of alpha r)^exponent, as cf_train's iALS.
+ */
+Datum
+cf_ials_solve(PG_FUNCTION_ARGS)
+{
+	CfSums	   *s = sums_check(PG_GETARG_BYTEA_P(0), SUMS_IALS);
+	CfSums	   *g = sums_check(PG_GETARG_BYTEA_P(1), SUMS_GRAM);
+	int64		rows = PG_GETARG_INT64(4);
+
+	if (rows < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("argument \"other_rows\" must be positive"),
+				 errdetail("The value given was " INT64_FORMAT ".", rows)));
+	if (g->k != s->k)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("factor vectors of different lengths in one sum"),
+				 errdetail("The sums have vectors of %d numbers, the Gramian of %d.",
+						   (int) s->k, (int) g->k)));
+	PG_RETURN_ARRAYTYPE_P(solve_row(s->sum, g->sum, s->k, PG_GETARG_FLOAT8(2),
+									PG_GETARG_FLOAT8(3), (double) rows + s->weight));
 }

@@ -16,5 +16,8 @@
 extern Datum cf_als_sums_accum(PG_FUNCTION_ARGS);
 extern Datum cf_sums_combine(PG_FUNCTION_ARGS);
 extern Datum cf_als_solve(PG_FUNCTION_ARGS);
+extern Datum cf_ials_sums_accum(PG_FUNCTION_ARGS);
+extern Datum cf_gram_accum(PG_FUNCTION_ARGS);
+extern Datum cf_ials_solve(PG_FUNCTION_ARGS);
 
 #endif							/* CF_PARTIAL_H */
