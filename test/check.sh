@@ -178,7 +178,8 @@ suite_isolation() {
 suite_tap() {
 	local out=$WORK/tap.out rc=0 p=0 f=0 total dir=$TOP runner=()
 	# Citus for t/003_citus.pl, built from ../shared/vendor where that is
-	# at hand (the host's major); without it that test skips, and says so
+	# at hand (run_in_pg_root copies it into the Debian roots) and Citus
+	# supports the major (15 to 17); without it that test skips, and says so
 	if [[ -z ${CF_INSTALL_ROOT:-} ]] && citus_available; then
 		(citus_ensure) || note "Citus could not be built: t/003_citus.pl will skip"
 	fi

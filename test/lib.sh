@@ -312,6 +312,12 @@ run_in_pg_root() {
 	(cd "$TOP" && git ls-files -z --cached --others --exclude-standard 2>/dev/null |
 		xargs -0 -r cp --parents -t "$root/cf") 2>/dev/null ||
 		cp -R "$TOP/." "$root/cf"
+	# the vendored Citus, so that the root's test/check.sh can build it there
+	local vendor
+	if vendor=$(citus_vendor); then
+		mkdir -p "$root/shared/vendor"
+		cp "$vendor"/* "$root/shared/vendor/"
+	fi
 	if [[ -n ${CF_PGROOT_COPY:-} ]]; then
 		# shellcheck disable=SC2086
 		cp -R $CF_PGROOT_COPY "$root/cf/"
