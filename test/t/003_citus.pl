@@ -10,6 +10,9 @@
 #     cf_als_sums as partial aggregates on the shards (worker_partial_agg)
 #     and combines them on the coordinator; the items solved are those of
 #     the same half-step on a local copy of the ratings.
+#   - The same for iALS: the users' Gramian (cf_gram) and the items'
+#     weighted sums (cf_ials_sums) in parts on the shards solve the items
+#     of the local half-step.
 #   - The user half-step, grouped by the distribution column and joined
 #     with the items' reference table, is pushed down whole.
 #   - Fifteen iterations of the two statements fit planted data as
@@ -111,6 +114,26 @@ FROM (%s) d JOIN (%s) l USING (item_id)},
 			sprintf($item_step, 'local_ratings', 'local_users'))),
 	'150 true',
 	'the distributed item half-step solves the items of the local one');
+
+# iALS: the users' Gramian and the items' weighted sums, both in parts on
+# the shards, solve the items of the same half-step on the local copy
+my $ials_step = q{
+SELECT r.item_id, cf_ials_solve(cf_ials_sums(u.factors, r.rating, 10), g.gram, 0.03, 1, g.users) AS x
+FROM %s r JOIN %s u USING (user_id),
+     (SELECT cf_gram(factors) AS gram, count(*) AS users FROM %s) g
+GROUP BY r.item_id, g.gram, g.users};
+$plan = $coord->safe_psql('shop',
+	'EXPLAIN (VERBOSE, COSTS OFF) SELECT cf_gram(factors) FROM users');
+like($plan, qr/worker_partial_agg/, "the users' Gramian is summed in parts on the shards");
+is( $coord->safe_psql(
+		'shop', sprintf(
+			q{
+SELECT count(*) || ' ' || (max((SELECT max(abs(a - b)) FROM unnest(d.x, l.x) AS t(a, b))) < 1e-4)
+FROM (%s) d JOIN (%s) l USING (item_id)},
+			sprintf($ials_step, 'ratings',       'users',       'users'),
+			sprintf($ials_step, 'local_ratings', 'local_users', 'local_users'))),
+	'150 true',
+	'the distributed iALS item half-step solves the items of the local one');
 
 # the user half-step is pushed down whole
 my $user_step = qq{
