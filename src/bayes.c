@@ -357,7 +357,7 @@ implicit_pass(CfImplicitTerm *t, const float *qf, int f, const float *qn)
 		usr->cs = c * su;
 		usr->a = c * c * gu;
 		usr->dy = 0;
-		if ((u & 0xFFFF) == 0)
+		if ((u & 0xFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
 }
@@ -415,8 +415,8 @@ cf_bayes_implicit_step(CfImplicitTerm *t, double alpha, pg_prng_state *rng)
 				v->cs -= (float) (v->a * delta);
 				v->dy += (float) delta;
 			}
-			if ((j & 0xFFFF) == 0)
-				CHECK_FOR_INTERRUPTS();
+			/* (per item: one item's list can hold most of the ratings) */
+			CHECK_FOR_INTERRUPTS();
 		}
 
 		/* z and the errors up to date, and the next dimension's sums */
