@@ -34,9 +34,10 @@
  * weights' sum), then a packed lower triangle in single precision, as
  * ALS's own sums are (als_solve.c): for ALS of g g^T with g = (f_e, 1,
  * c_e), order k + 2 (2.4 kB at k = 32; 4.8 kB as Citus ships it, in
- * bytea's hex form); for iALS sum w_e f_e f_e^T with sum (1 + w_e) f_e as
- * its last row, order k + 1; for the Gramian, order k.  The solves are in
- * double.
+ * bytea's hex form); for iALS sum w_e f_e f_e^T with sum (1 + w_e) f_e
+ * and sum f_e as its last two rows (the last for the unweighted fit that
+ * cf_train on Citus reports), order k + 2; for the Gramian, order k.  The
+ * solves are in double.
  *
  *-------------------------------------------------------------------------
  */
@@ -65,7 +66,7 @@ PG_FUNCTION_INFO_V1(cf_ials_solve);
 
 /* The kinds of state (CfSums.kind), each a packed lower triangle. */
 #define SUMS_ALS	'a'			/* g = (f_e, 1, c_e): order k + 2 */
-#define SUMS_IALS	'i'			/* w_e f_e f_e^T; last row (1 + w_e) f_e: order k + 1 */
+#define SUMS_IALS	'i'			/* w_e f_e f_e^T; rows (1 + w_e) f_e, f_e: order k + 2 */
 #define SUMS_GRAM	'g'			/* f f^T over a side's vectors: order k */
 
 /* The header of a state; the packed triangle follows. */
@@ -83,7 +84,7 @@ typedef struct CfSums
 static int
 sums_order(int kind, int k)
 {
-	return kind == SUMS_ALS ? k + 2 : kind == SUMS_IALS ? k + 1 : k;
+	return kind == SUMS_ALS || kind == SUMS_IALS ? k + 2 : k;
 }
 
 /* Numbers of the packed triangle of a kind of state for k factors. */
@@ -262,7 +263,10 @@ cf_ials_sums_accum(PG_FUNCTION_ARGS)
 	w = PG_GETARG_FLOAT8(3) * PG_GETARG_FLOAT8(2);
 	tri_add(s->sum, f, k, (float) w);
 	for (int j = 0; j < k; j++)
+	{
 		s->sum[tri_row(k) + j] += (float) ((1 + w) * f[j]);
+		s->sum[tri_row(k + 1) + j] += f[j];
+	}
 	s->weight += w;
 	s->n++;
 	PG_RETURN_BYTEA_P(s);
@@ -432,6 +436,112 @@ solve_row(const float *tri, const float *extra, int d, double lambda, double exp
 	memcpy(Mcopy, M, sizeof(double) * d * d);
 	solve_system(M, Mcopy, b, d, lambda * pow(count, exponent), x);
 	return float4_array(x, d);
+}
+
+/* x^T T x for the packed lower triangle T of order d (its first d rows). */
+static double
+tri_quad(const float *tri, const float *x, int d)
+{
+	double		quad = 0;
+
+	for (int i = 0; i < d; i++)
+	{
+		const float *row = tri + tri_row(i);
+		double		off = 0;
+
+		for (int j = 0; j < i; j++)
+			off += (double) row[j] * x[j];
+		quad += (double) x[i] * (2 * off + (double) row[i] * x[i]);
+	}
+	return quad;
+}
+
+/* x . (row r of the packed triangle tri), over its first d numbers. */
+static double
+tri_dot_row(const float *tri, int r, const float *x, int d)
+{
+	double		dot = 0;
+
+	for (int j = 0; j < d; j++)
+		dot += (double) tri[tri_row(r) + j] * x[j];
+	return dot;
+}
+
+/*
+ * (partial.h) Solve a cf_als_sums state of k factors into x (k factors,
+ * then the bias), as cf_als_solve does; *sse gets the squared error of the
+ * row's ratings with x, c - 2 x.b + x^T A x from the same sums, and *n
+ * the ratings summed.
+ */
+void
+cf_als_sums_solve(bytea *sums, int k, double lambda, double exponent, float *x,
+				  double *sse, int64 *n)
+{
+	CfSums	   *s = sums_check(sums, SUMS_ALS);
+	int			d = k + 1;
+	ArrayType  *a;
+
+	if (s->k != k)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("factor vectors of different lengths in one sum"),
+				 errdetail("The sums have vectors of %d numbers where %d are needed.",
+						   (int) s->k, k)));
+	a = solve_row(s->sum, NULL, d, lambda, exponent, (double) s->n);
+	memcpy(x, ARR_DATA_PTR(a), sizeof(float) * d);
+	pfree(a);
+	*sse = Max((double) s->sum[tri_row(d) + d] - 2 * tri_dot_row(s->sum, d, x, d) +
+			   tri_quad(s->sum, x, d), 0);
+	*n = s->n;
+}
+
+/*
+ * (partial.h) A Gramian state (cf_gram's) of rows vectors of k factors
+ * laid out with this stride, in the current memory context.
+ */
+bytea *
+cf_gram_state(const float *F, int64 rows, int k, int stride)
+{
+	CfSums	   *s = sums_new(SUMS_GRAM, k);
+
+	for (int64 r = 0; r < rows; r++)
+	{
+		tri_add(s->sum, F + (Size) r * stride, k, 1.0f);
+		if ((r & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	s->n = rows;
+	return (bytea *) s;
+}
+
+/*
+ * (partial.h) Solve an iALS row from its cf_ials_sums state and the other
+ * side's Gramian, as cf_ials_solve does, into x (k factors); fills *fit
+ * with the row's terms of the objective (see CfIalsFit).
+ */
+void
+cf_ials_sums_solve(bytea *sums, bytea *gram, int k, double lambda, double exponent,
+				   int64 other_rows, float *x, CfIalsFit *fit)
+{
+	CfSums	   *s = sums_check(sums, SUMS_IALS);
+	CfSums	   *g = sums_check(gram, SUMS_GRAM);
+	ArrayType  *a;
+
+	if (s->k != k || g->k != k)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("factor vectors of different lengths in one sum"),
+				 errdetail("The sums have vectors of %d numbers, the Gramian of %d, where %d are needed.",
+						   (int) s->k, (int) g->k, k)));
+	a = solve_row(s->sum, g->sum, k, lambda, exponent, (double) other_rows + s->weight);
+	memcpy(x, ARR_DATA_PTR(a), sizeof(float) * k);
+	pfree(a);
+	fit->quad = tri_quad(g->sum, x, k);
+	fit->loss = fit->quad + (double) s->n + s->weight - 2 * tri_dot_row(s->sum, k, x, k) +
+		tri_quad(s->sum, x, k);
+	fit->sum_scores = tri_dot_row(s->sum, k + 1, x, k);
+	fit->n = s->n;
+	fit->weight = s->weight;
 }
 
 /*
