@@ -29,6 +29,7 @@ OBJS = \
 	src/batch.o \
 	src/cache.o \
 	src/cf.o \
+	src/citus.o \
 	src/eval.o \
 	src/explain.o \
 	src/foldin.o \
@@ -38,6 +39,7 @@ OBJS = \
 	src/model.o \
 	src/partial.o \
 	src/parallel.o \
+	src/rows.o \
 	src/score.o \
 	src/sgd.o \
 	src/similar.o \
@@ -59,7 +61,7 @@ DOCS =
 # pg_regress suites: sql/<name>.sql and expected/<name>.out, in this order.
 REGRESS = setup train predict recommend serving serving_batch serving_foldin cache als partial split \
 	validation baselines evaluate tuning manage privileges searchpath badinput errors upgrade \
-	server_messages typed_ids bayes
+	server_messages typed_ids bayes cluster
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 # Isolation tests (concurrency): test/isolation/specs/NAME.spec against

@@ -125,6 +125,15 @@ COMMENT ON COLUMN @extschema@.cf_models.user_type IS
 COMMENT ON COLUMN @extschema@.cf_models.item_type IS
 'cf: the type of the model''s item ids (bigint for integer ids of any width)';
 
+--
+-- Models trained on a Citus cluster keep their users in a table distributed
+-- like the ratings.
+--
+ALTER TABLE @extschema@.cf_models ADD COLUMN user_table text;
+
+COMMENT ON COLUMN @extschema@.cf_models.user_table IS
+'cf: for a model trained on a Citus cluster, the table (distributed like the ratings) that holds its user factors instead of cf_user_factors; NULL otherwise';
+
 ALTER TABLE @extschema@.cf_user_factors ADD COLUMN user_key text;
 ALTER TABLE @extschema@.cf_item_factors ADD COLUMN item_key text;
 

@@ -39,7 +39,8 @@ CREATE TABLE @extschema@.cf_models (
     owner           name NOT NULL DEFAULT CURRENT_USER,
     reader          name,
     user_type       pg_catalog.regtype NOT NULL DEFAULT 'pg_catalog.int8',
-    item_type       pg_catalog.regtype NOT NULL DEFAULT 'pg_catalog.int8'
+    item_type       pg_catalog.regtype NOT NULL DEFAULT 'pg_catalog.int8',
+    user_table      text
 );
 
 COMMENT ON TABLE @extschema@.cf_models IS
@@ -59,6 +60,9 @@ COMMENT ON COLUMN @extschema@.cf_models.user_type IS
 
 COMMENT ON COLUMN @extschema@.cf_models.item_type IS
 'cf: the type of the model''s item ids (bigint for integer ids of any width)';
+
+COMMENT ON COLUMN @extschema@.cf_models.user_table IS
+'cf: for a model trained on a Citus cluster, the table (distributed like the ratings) that holds its user factors instead of cf_user_factors; NULL otherwise';
 
 CREATE TABLE @extschema@.cf_user_factors (
     model       text NOT NULL,

@@ -40,6 +40,7 @@
 
 #include "blas.h"
 #include "cache.h"
+#include "citus.h"
 #include "ids.h"
 #include "model.h"
 #include "score.h"
@@ -328,6 +329,7 @@ batch_begin(FunctionCallInfo fcinfo, TupleDesc tupdesc)
 	cf_check_int_arg("n", n, 1, PG_INT32_MAX);
 
 	cf_lookup(st->nsp, st->model, &st->info, CF_USER_NONE, 0, NULL);
+	cf_require_local_users(&st->info, st->model, "cf_recommend_batch");
 	cf_check_id_result(TupleDescAttr(tupdesc, 0)->atttypid, st->info.user_type, st->model,
 					   "user");
 	cf_check_id_result(TupleDescAttr(tupdesc, 1)->atttypid, st->info.item_type, st->model,

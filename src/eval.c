@@ -66,6 +66,7 @@
 
 #include "blas.h"
 #include "cache.h"
+#include "citus.h"
 #include "eval.h"
 #include "ids.h"
 #include "model.h"
@@ -619,6 +620,7 @@ cf_evaluate(PG_FUNCTION_ARGS)
 
 	/* the model, and the test relation's columns (the model's by default) */
 	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
+	cf_require_local_users(&info, model, "cf_evaluate");
 	(void) cf_model_source(nsp, model, &src);
 	src.relid = PG_GETARG_OID(1);
 	if (!PG_ARGISNULL(2))

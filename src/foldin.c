@@ -75,6 +75,7 @@
 #include "access.h"
 #include "algorithm.h"
 #include "cache.h"
+#include "citus.h"
 #include "foldin.h"
 #include "load.h"
 #include "ids.h"
@@ -620,6 +621,7 @@ cf_refresh_users(PG_FUNCTION_ARGS)
 	PushActiveSnapshot(GetTransactionSnapshot());
 
 	cf_lookup(nsp, model, &info, CF_USER_NONE, 0, NULL);
+	cf_require_local_users(&info, model, "cf_refresh_users");
 	cf_check_id_result(TupleDescAttr(rsinfo->setDesc, 0)->atttypid, info.user_type, model,
 					   "user");
 	/* the users, sorted, each once */

@@ -38,6 +38,7 @@
 #include "utils/tuplestore.h"
 
 #include "cache.h"
+#include "citus.h"
 #include "manage.h"
 #include "model.h"
 #include "util.h"
@@ -143,6 +144,27 @@ lock_two(const char *a, const char *b)
 }
 
 /*
+ * (Inside SPI) The user table of a model trained on a Citus cluster, as
+ * the caller sees its row; NULL for other models and older tables.
+ */
+static char *
+model_user_table(Oid nsp, const char *model)
+{
+	Oid			argtype = TEXTOID;
+	Datum		arg = CStringGetTextDatum(model);
+
+	if (get_attnum(get_relname_relid("cf_models", nsp), "user_table") == InvalidAttrNumber)
+		return NULL;
+	if (SPI_execute_with_args(psprintf("SELECT user_table FROM %s WHERE name OPERATOR(pg_catalog.=) $1",
+									   cf_table(nsp, "cf_models")),
+							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading the model's user table failed");
+	if (SPI_processed == 0)
+		return NULL;
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+/*
  * cf_drop_model(model text, if_exists boolean) RETURNS boolean: true if
  * dropped; a missing model is an error, or with if_exists a NOTICE and
  * false.
@@ -154,15 +176,20 @@ cf_drop_model(PG_FUNCTION_ARGS)
 	char	   *model = cf_model_name_arg(fcinfo, 0);
 	bool		if_exists;
 	bool		dropped;
+	char	   *user_table;
 
 	cf_require_arg(fcinfo, 1, "if_exists");
 	if_exists = PG_GETARG_BOOL(1);
 	cf_lock_model(model);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	user_table = model_user_table(nsp, model);
 	dropped = run(psprintf("DELETE FROM %s WHERE name OPERATOR(pg_catalog.=) $1",
 						   cf_table(nsp, "cf_models")),
 				  SPI_OK_DELETE, model, NULL) > 0;
+	/* a model trained on a Citus cluster: its user table goes with it */
+	if (dropped && user_table != NULL)
+		cf_citus_drop_user_table(user_table, model);
 	if (!dropped && model_exists(nsp, model))
 		not_allowed(model, "drop");
 	SPI_finish();
@@ -245,6 +272,12 @@ cf_copy_model(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	check_source_and_target(nsp, model, new_name);
+	if (model_user_table(nsp, model) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cf_copy_model does not support model \"%s\", whose users are on a Citus cluster",
+						model),
+				 errhint("Train the copy with cf_train under the new name instead.")));
 	/* the copy belongs to the caller (the column's default) and keeps the reader */
 	columns = get_attnum(get_relname_relid("cf_models", nsp), "reader") != InvalidAttrNumber ?
 		MODEL_COPY_COLUMNS ", reader" : MODEL_COPY_COLUMNS;

@@ -21,9 +21,9 @@
  * Every query is schema-qualified and spells its operators
  * OPERATOR(pg_catalog.=), so the caller's search_path cannot redirect them.
  *
- * Rows are inserted in batches of up to INSERT_BATCH per statement, each
- * batch's arrays built in a memory context reset after the batch.  Lookups
- * for scoring use plans prepared once per backend.
+ * Rows are inserted in batches (rows.c).  Lookups for scoring use plans
+ * prepared once per backend; a model trained on a Citus cluster reads its
+ * user's row from its own table (citus.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -50,11 +50,11 @@
 #include "access.h"
 #include "algorithm.h"
 #include "cache.h"
+#include "citus.h"
 #include "ids.h"
 #include "model.h"
+#include "rows.h"
 #include "util.h"
-
-#define INSERT_BATCH 500
 
 /* Advisory lock key space of cf: pg_locks shows classid 25446 ("cf"). */
 #define CF_LOCK_CLASS 0x6366
@@ -390,152 +390,6 @@ cf_model_owner(Oid nsp, const char *name)
 	return row.owner_oid;
 }
 
-/* A one-dimensional array of n by-value elements (real[] or bigint[]). */
-
-/*
- * A one-dimensional array of n by-value elements (real[] or bigint[]); no
- * elements: the empty array (zero dimensions, as PostgreSQL makes it).
- */
-static Datum
-flat_array(const void *v, int n, Oid elemtype, Size elemsize)
-{
-	Size		size = ARR_OVERHEAD_NONULLS(1) + (Size) n * elemsize;
-	ArrayType  *a;
-
-	if (n == 0)
-		return PointerGetDatum(construct_empty_array(elemtype));
-	a = (ArrayType *) palloc(size);
-
-	SET_VARSIZE(a, size);
-	a->ndim = 1;
-	a->dataoffset = 0;
-	a->elemtype = elemtype;
-	ARR_DIMS(a)[0] = n;
-	ARR_LBOUND(a)[0] = 1;
-	memcpy(ARR_DATA_PTR(a), v, (Size) n * elemsize);
-	return PointerGetDatum(a);
-}
-
-/*
- * Batched multi-row INSERT of rows whose first column is the model name:
- * "INSERT INTO table (model, cols...) VALUES ($1, ...), ($1, ...)".
- */
-typedef struct RowBatch
-{
-	const char *table;			/* quoted qualified name */
-	const char *columns;		/* "model, a, b" */
-	int			ncols;			/* columns after model */
-	const Oid  *types;			/* their types */
-	SPIPlanPtr	full;			/* plan for INSERT_BATCH rows */
-	int			nrows;			/* rows collected */
-	Datum	   *values;			/* 1 + INSERT_BATCH * ncols */
-	char	   *nulls;
-	MemoryContext cxt;			/* row values; reset after each batch */
-} RowBatch;
-
-/* Plan an INSERT of nrows rows. */
-static SPIPlanPtr
-batch_plan(RowBatch *b, int nrows)
-{
-	StringInfoData sql;
-	int			nargs = 1 + nrows * b->ncols;
-	Oid		   *argtypes = palloc(nargs * sizeof(Oid));
-	SPIPlanPtr	plan;
-	int			p = 2;
-
-	argtypes[0] = TEXTOID;
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "INSERT INTO %s (%s) VALUES ", b->table, b->columns);
-	for (int r = 0; r < nrows; r++)
-	{
-		appendStringInfoString(&sql, r > 0 ? ", ($1" : "($1");
-		for (int c = 0; c < b->ncols; c++)
-		{
-			argtypes[p - 1] = b->types[c];
-			appendStringInfo(&sql, ", $%d", p++);
-		}
-		appendStringInfoChar(&sql, ')');
-	}
-	plan = SPI_prepare(sql.data, nargs, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	pfree(sql.data);
-	pfree(argtypes);
-	return plan;
-}
-
-static void
-batch_begin(RowBatch *b, const char *table, const char *columns, int ncols,
-			const Oid *types, const char *model)
-{
-	b->table = table;
-	b->columns = columns;
-	b->ncols = ncols;
-	b->types = types;
-	b->full = NULL;
-	b->nrows = 0;
-	b->values = palloc((1 + INSERT_BATCH * ncols) * sizeof(Datum));
-	b->nulls = palloc0(1 + INSERT_BATCH * ncols);
-	memset(b->nulls, ' ', 1 + INSERT_BATCH * ncols);
-	b->values[0] = CStringGetTextDatum(model);
-	b->cxt = AllocSetContextCreate(CurrentMemoryContext, "cf insert batch",
-								   ALLOCSET_DEFAULT_SIZES);
-}
-
-/* Insert the collected rows. */
-static void
-batch_flush(RowBatch *b)
-{
-	SPIPlanPtr	plan;
-	int			ret;
-
-	if (b->nrows == 0)
-		return;
-	if (b->nrows == INSERT_BATCH)
-	{
-		if (b->full == NULL)
-			b->full = batch_plan(b, INSERT_BATCH);
-		plan = b->full;
-	}
-	else
-		plan = batch_plan(b, b->nrows);
-
-	ret = SPI_execute_plan(plan, b->values, b->nulls, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "inserting into %s failed: %s", b->table, SPI_result_code_string(ret));
-	if (plan != b->full)
-		SPI_freeplan(plan);
-	memset(b->nulls + 1, ' ', b->nrows * b->ncols);
-	b->nrows = 0;
-	MemoryContextReset(b->cxt);
-	CHECK_FOR_INTERRUPTS();
-}
-
-/* Slot for column c of the next row; flush when the batch is full. */
-static inline Datum *
-batch_row(RowBatch *b)
-{
-	if (b->nrows == INSERT_BATCH)
-		batch_flush(b);
-	return &b->values[1 + b->nrows++ * b->ncols];
-}
-
-/* Make column c of the row batch_row last returned NULL. */
-static inline void
-batch_set_null(RowBatch *b, int c)
-{
-	b->nulls[1 + (b->nrows - 1) * b->ncols + c] = 'n';
-}
-
-static void
-batch_end(RowBatch *b)
-{
-	batch_flush(b);
-	if (b->full)
-		SPI_freeplan(b->full);
-	MemoryContextDelete(b->cxt);
-}
-
 /*
  * Whether a table of the extension has a column: columns added in 0.2.0
  * are missing until ALTER EXTENSION cf UPDATE, while this library may
@@ -565,24 +419,24 @@ store_items(void *arg)
 	const CfTrainedModel *m = ((StoreItems *) arg)->m;
 	const CfFactors *f = m->factors;
 	bool		keys = m->data->item_keys != NULL;
-	RowBatch	b;
+	CfRowBatch	b;
 
-	batch_begin(&b, cf_table(nsp, "cf_item_factors"),
+	cf_batch_begin(&b, cf_table(nsp, "cf_item_factors"),
 				keys ? "model, item_id, bias, factors, item_key" : "model, item_id, bias, factors",
 				keys ? 4 : 3, item_types, m->name);
 	for (int32 i = 0; i < m->data->nitems; i++)
 	{
-		Datum	   *row = batch_row(&b);
+		Datum	   *row = cf_batch_row(&b);
 		MemoryContext oldcxt = MemoryContextSwitchTo(b.cxt);
 
 		row[0] = Int64GetDatum(m->data->item_ids[i]);
 		row[1] = Float4GetDatum(f->item_bias[i]);
-		row[2] = flat_array(f->Q + (Size) i * f->stride, f->k, FLOAT4OID, sizeof(float));
+		row[2] = cf_flat_array(f->Q + (Size) i * f->stride, f->k, FLOAT4OID, sizeof(float));
 		if (keys)
 			row[3] = CStringGetTextDatum(m->data->item_keys[i]);
 		MemoryContextSwitchTo(oldcxt);
 	}
-	batch_end(&b);
+	cf_batch_end(&b);
 }
 
 /* Replace the named model by the trained one, in the current transaction. */
@@ -595,10 +449,10 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 	const CfFactors *f = m->factors;
 	int			k = f->k;
 	StringInfoData sql;
-	Oid			argtypes[24];
-	Datum		values[24];
-	char		nulls[24];
-	RowBatch	b;
+	Oid			argtypes[26];
+	Datum		values[26];
+	char		nulls[26];
+	CfRowBatch	b;
 	int64	   *rated;
 	int			ret;
 	MemoryContext oldcxt;
@@ -614,12 +468,20 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 	bool		has_validation = has_column(nsp, "cf_training_log", "validation_rmse");
 	bool		has_types = has_column(nsp, "cf_models", "user_type");
 	bool		user_keys = data->user_keys != NULL;
+	bool		has_user_table = has_column(nsp, "cf_models", "user_table");
+	char	   *old_user_table = NULL;
 	StoreItems	items;
 
 	if (!has_types && (data->user_keys || data->item_keys))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("models with ids that are not integers need cf 0.4.0's tables"),
+				 errhint("Run ALTER EXTENSION cf UPDATE.")));
+
+	if (m->user_table != NULL && !has_user_table)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("models trained on a Citus cluster need cf 0.4.0's tables"),
 				 errhint("Run ALTER EXTENSION cf UPDATE.")));
 
 	/* what a replaced model keeps: its owner and reader, where the tables have them */
@@ -637,8 +499,8 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 	 * privileges: then the model exists but was not deleted.
 	 */
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "DELETE FROM %s WHERE name OPERATOR(pg_catalog.=) $1 RETURNING 0",
-					 cf_table(nsp, "cf_models"));
+	appendStringInfo(&sql, "DELETE FROM %s WHERE name OPERATOR(pg_catalog.=) $1 RETURNING %s",
+					 cf_table(nsp, "cf_models"), has_user_table ? "user_table" : "NULL::pg_catalog.text");
 	for (int j = 0; j < nkept; j++)
 		appendStringInfo(&sql, ", %s", kept[j]);
 	argtypes[0] = TEXTOID;
@@ -648,6 +510,7 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 		elog(ERROR, "deleting the old model failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed > 0)
 	{
+		old_user_table = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 		for (int j = 0; j < nkept; j++)
 		{
 			Form_pg_attribute att = TupleDescAttr(SPI_tuptable->tupdesc, j + 1);
@@ -688,6 +551,11 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 		appendStringInfo(&extra_columns, ", user_type, item_type");
 		appendStringInfo(&extra_values, ", $%d, $%d", nargs + 1, nargs + 2);
 		nargs += 2;
+	}
+	if (m->user_table != NULL)
+	{
+		appendStringInfoString(&extra_columns, ", user_table");
+		appendStringInfo(&extra_values, ", $%d", ++nargs);
 	}
 	for (int j = 0; j < nkept; j++)
 	{
@@ -765,6 +633,11 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 		argtypes[p + 1] = REGTYPEOID;
 		values[p + 1] = ObjectIdGetDatum(m->source->item_ids.type);
 	}
+	if (m->user_table != NULL)
+	{
+		argtypes[nargs - nkept - 1] = TEXTOID;
+		values[nargs - nkept - 1] = CStringGetTextDatum(m->user_table);
+	}
 	for (int j = 0; j < nkept; j++)
 	{
 		argtypes[nargs - nkept + j] = kept_types[j];
@@ -775,15 +648,24 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "inserting the model failed: %s", SPI_result_code_string(ret));
 
-	/* users, with the distinct items each rated */
+	/*
+	 * The user table of a replaced model trained on a Citus cluster, when
+	 * this one does not keep its users there: dropped with the old model
+	 * (only a table of the name cf gives it, whatever the row says).
+	 */
+	if (old_user_table != NULL &&
+		(m->user_table == NULL || strcmp(old_user_table, m->user_table) != 0))
+		cf_citus_drop_user_table(old_user_table, m->name);
+
+	/* users, with the distinct items each rated (on the cluster: there) */
 	rated = cf_palloc_huge_array(int64, data->nitems);
-	batch_begin(&b, cf_table(nsp, "cf_user_factors"),
+	cf_batch_begin(&b, cf_table(nsp, "cf_user_factors"),
 				user_keys ? "model, user_id, bias, factors, rated_items, user_key" :
 				"model, user_id, bias, factors, rated_items",
 				user_keys ? 5 : 4, user_types, m->name);
-	for (int32 u = 0; u < data->nusers; u++)
+	for (int32 u = 0; m->user_table == NULL && u < data->nusers; u++)
 	{
-		Datum	   *row = batch_row(&b);
+		Datum	   *row = cf_batch_row(&b);
 		int			nrated = 0;
 
 		for (int64 j = data->user_start[u]; j < data->user_start[u + 1]; j++)
@@ -796,13 +678,13 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 		oldcxt = MemoryContextSwitchTo(b.cxt);
 		row[0] = Int64GetDatum(data->user_ids[u]);
 		row[1] = Float4GetDatum(f->user_bias[u]);
-		row[2] = flat_array(f->P + (Size) u * f->stride, k, FLOAT4OID, sizeof(float));
-		row[3] = flat_array(rated, nrated, INT8OID, sizeof(int64));
+		row[2] = cf_flat_array(f->P + (Size) u * f->stride, k, FLOAT4OID, sizeof(float));
+		row[3] = cf_flat_array(rated, nrated, INT8OID, sizeof(int64));
 		if (user_keys)
 			row[4] = CStringGetTextDatum(data->user_keys[u]);
 		MemoryContextSwitchTo(oldcxt);
 	}
-	batch_end(&b);
+	cf_batch_end(&b);
 	pfree(rated);
 
 	/* items (a new row version of cf_models: no invalidation needed) */
@@ -811,13 +693,13 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 	cf_own_item_writes(store_items, &items);
 
 	/* the training trace */
-	batch_begin(&b, cf_table(nsp, "cf_training_log"),
+	cf_batch_begin(&b, cf_table(nsp, "cf_training_log"),
 				has_validation ? "model, epoch, loss, rmse, seconds, validation_rmse" :
 				"model, epoch, loss, rmse, seconds",
 				has_validation ? 5 : 4, log_types, m->name);
 	for (int e = 0; e < m->epochs; e++)
 	{
-		Datum	   *row = batch_row(&b);
+		Datum	   *row = cf_batch_row(&b);
 
 		row[0] = Int32GetDatum(e + 1);
 		row[1] = Float8GetDatum(m->log[e].loss);
@@ -827,10 +709,10 @@ cf_store_model(Oid nsp, const CfTrainedModel *m)
 		{
 			row[4] = Float8GetDatum(m->log[e].validation_rmse);
 			if (isnan(m->log[e].validation_rmse))
-				batch_set_null(&b, 4);
+				cf_batch_set_null(&b, 4);
 		}
 	}
-	batch_end(&b);
+	cf_batch_end(&b);
 
 	SPI_finish();
 }
@@ -850,8 +732,8 @@ static SPIPlanPtr plans[CF_NUM_QUERIES];
 	" m.items, m.algorithm, m.hyperparameters OPERATOR(pg_catalog.->>) 'regularization'," \
 	" m.hyperparameters OPERATOR(pg_catalog.->>) 'alpha'," \
 	" m.hyperparameters OPERATOR(pg_catalog.->>) 'regularization_exponent'," \
-	" m.ctid, m.xmin, pg_catalog.pg_relation_filenode(m.tableoid), %s"
-#define MODEL_NCOLUMNS 16
+	" m.ctid, m.xmin, pg_catalog.pg_relation_filenode(m.tableoid), %s, %s"
+#define MODEL_NCOLUMNS 17
 
 /* The id types' columns, or bigint ids where the tables are older than 0.4.0. */
 #define MODEL_TYPES(typed) \
@@ -869,6 +751,8 @@ query_text(Oid nsp, CfQuery q, int *nargs, Oid *argtypes)
 	const char *types = MODEL_TYPES(typed);
 	const char *item_key = typed ? "item_key" : "NULL::pg_catalog.text";
 	const char *user_key = typed ? "user_key" : "NULL::pg_catalog.text";
+	const char *user_table = has_column(nsp, "cf_models", "user_table") ?
+		"m.user_table" : "NULL::pg_catalog.text";
 
 	argtypes[0] = TEXTOID;
 	argtypes[1] = INT8OID;
@@ -878,15 +762,15 @@ query_text(Oid nsp, CfQuery q, int *nargs, Oid *argtypes)
 		case CF_Q_MODEL:
 			*nargs = 1;
 			return psprintf("SELECT " MODEL_COLUMNS " FROM %s m WHERE m.name OPERATOR(pg_catalog.=) $1",
-							types, models);
+							types, user_table, models);
 		case CF_Q_MODEL_USER:
 			return psprintf("SELECT " MODEL_COLUMNS ", u.bias, u.factors"
 							" FROM %s m LEFT JOIN %s u ON u.model OPERATOR(pg_catalog.=) $1 AND u.user_id OPERATOR(pg_catalog.=) $2"
-							" WHERE m.name OPERATOR(pg_catalog.=) $1", types, models, users);
+							" WHERE m.name OPERATOR(pg_catalog.=) $1", types, user_table, models, users);
 		case CF_Q_MODEL_USER_RATED:
 			return psprintf("SELECT " MODEL_COLUMNS ", u.bias, u.factors, u.rated_items"
 							" FROM %s m LEFT JOIN %s u ON u.model OPERATOR(pg_catalog.=) $1 AND u.user_id OPERATOR(pg_catalog.=) $2"
-							" WHERE m.name OPERATOR(pg_catalog.=) $1", types, models, users);
+							" WHERE m.name OPERATOR(pg_catalog.=) $1", types, user_table, models, users);
 		case CF_Q_ITEMS:
 			*nargs = 1;
 			return psprintf("SELECT item_id, bias, factors, %s FROM %s"
@@ -1139,6 +1023,14 @@ cf_lookup(Oid nsp, const char *name, CfModelInfo *info, CfUserPart part,
 	info->filenode = DatumGetObjectId(result_value(0, 14));
 	info->user_type = DatumGetObjectId(result_value(0, 15));
 	info->item_type = DatumGetObjectId(result_value(0, 16));
+	info->user_table = NULL;
+	{
+		bool		isnull;
+		Datum		d = result_value_null(0, 17, &isnull);
+
+		if (!isnull)
+			info->user_table = MemoryContextStrdup(outer, TextDatumGetCString(d));
+	}
 	cf_check_model_id_type(info->user_type, name, "user");
 	cf_check_model_id_type(info->item_type, name, "item");
 	if (info->k < 0)
@@ -1152,7 +1044,9 @@ cf_lookup(Oid nsp, const char *name, CfModelInfo *info, CfUserPart part,
 				 errdetail("Algorithm \"%s\" makes models of at least one factor.",
 						   info->algorithm)));
 
-	if (part != CF_USER_NONE)
+	if (part != CF_USER_NONE && info->user_table != NULL)
+		found = cf_citus_lookup_user(info, name, part, user_id, user, outer);
+	else if (part != CF_USER_NONE)
 	{
 		Datum		values[4];
 		bool		nulls[4] = {false, false, false, false};

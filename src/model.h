@@ -59,6 +59,9 @@ typedef struct CfTrainedModel
 	double		loss;			/* the stored model's loss and training RMSE */
 	double		rmse;			/* (NaN: none, stored as NULL) */
 	double		seconds;		/* load + training */
+	const char *user_table;		/* users kept there (Citus), not in
+								 * cf_user_factors: its quoted qualified
+								 * name; NULL for a model on this node */
 } CfTrainedModel;
 
 /* A stored model's row in cf_models, as the scorer needs it. */
@@ -91,6 +94,9 @@ typedef struct CfModelInfo
 	double		regularization_exponent;	/* hyperparameters->'regularization_exponent', or NaN */
 	Oid			user_type;		/* cf_models.user_type, item_type: checked */
 	Oid			item_type;		/* by cf_check_model_id_type */
+	char	   *user_table;		/* cf_models.user_table (a model trained on
+								 * a Citus cluster): its users are there, not
+								 * in cf_user_factors; NULL otherwise */
 } CfModelInfo;
 
 /* What the per-call lookup reads of the user's row. */

@@ -27,6 +27,7 @@
 #include "utils/tuplestore.h"
 
 #include "cache.h"
+#include "citus.h"
 #include "ids.h"
 #include "model.h"
 #include "score.h"
@@ -241,6 +242,7 @@ cf_similar_users(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (!cf_lookup_user_arg(nsp, model, &info, CF_USER_FACTORS, fcinfo, 0, &user_id, &user))
 		cf_unknown_user(cf_id_arg_text(fcinfo, 0), model);
+	cf_require_local_users(&info, model, "cf_similar_users");
 	cf_check_id_result(TupleDescAttr(rsinfo->setDesc, 0)->atttypid, info.user_type,
 						model, "user");
 	require_factors(&info, model);

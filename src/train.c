@@ -67,6 +67,7 @@
 #include "als.h"
 #include "baseline.h"
 #include "blas.h"
+#include "citus.h"
 #include "load.h"
 #include "manage.h"
 #include "model.h"
@@ -613,6 +614,8 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, bool named,
 	instr_time	start;
 	Size		footprint;
 	int64		loaded;
+	bool		on_cluster = false;
+	char	   *user_table = NULL;
 
 	INSTR_TIME_SET_CURRENT(start);
 	if (params->validation_fraction > 0 && !alg->predicts_ratings)
@@ -643,63 +646,82 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, bool named,
 								ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(cxt);
 
-	if (params->trace != CF_TRACE_NONE && cf_citus_distributed(src->relid))
-		ereport(NOTICE,
-				(errmsg("reading every row of distributed table \"%s\" to this node",
-						get_rel_name(src->relid)),
-				 errdetail("cf_train trains in this backend's memory; it does not yet train where a Citus table's rows are."),
-				 errhint("See docs/scale-out.md for ALS on the workers with cf_als_sums and cf_als_solve.")));
-	cf_load_ratings(src, &data);
-	if (data.skipped > 0)
-		ereport(NOTICE,
-				(errmsg("skipped %lld rows with a NULL user, item or rating",
-						(long long) data.skipped)));
-	cf_check_ratings(alg, src, &data);
-	if (params->trace != CF_TRACE_NONE)
-		ereport(NOTICE,
-				(errmsg("read %lld ratings of %d users and %d items in %.3f s",
-						(long long) data.n, data.nusers, data.nitems,
-						cf_seconds_since(start))));
-
-	loaded = data.n;
-	/*
-	 * What training keeps at its peak: the loaded ratings and what the
-	 * algorithm allocates.  Loading's own peak (the ratings twice while
-	 * sorting) is over, and was checked while loading.
-	 */
-	footprint = cf_add_size(cf_loaded_bytes(data.n, data.nusers, data.nitems), data.key_bytes);
-	if (params->validation_fraction > 0)
+	if (cf_citus_distributed(src->relid))
 	{
-		/*
-		 * the two parts while splitting, the validation set (with early
-		 * stopping all the ratings stay beside them, for the refit)
-		 */
-		footprint = cf_add_size(footprint, cf_loaded_bytes(data.n, data.nusers, data.nitems));
-		if (params->early_stopping)
-			footprint = cf_add_size(footprint, cf_loaded_bytes(data.n, data.nusers, data.nitems));
-		cf_check_memory(footprint, "training");
-		v = hold_out(&data, params, params->early_stopping ? &full : NULL);
-		params->validation = v;
-		if (params->trace != CF_TRACE_NONE)
+		char	   *why = cf_citus_unsupported(alg, src, params);
+
+		/* (whatever verbose says: it reads every rating over the network) */
+		if (why == NULL)
+			on_cluster = true;
+		else
 			ereport(NOTICE,
-					(errmsg("holding out %lld of %lld ratings for validation",
-							(long long) v->n, (long long) loaded)));
+					(errmsg("reading every row of distributed table \"%s\" to this node",
+							get_rel_name(src->relid)),
+					 errdetail_internal("%s", why),
+					 errhint("Train with algorithm => 'als' or 'ials' on a table distributed by its user column to train on the workers; see docs/scale-out.md.")));
 	}
-
-	workers = cf_parallel_workers(workers, data.n);
-	footprint = cf_add_size(footprint, alg->bytes(&data, params, workers));
-	cf_check_memory(footprint, "training");
-	/* report the peak of the whole call */
-	footprint = Max(footprint, cf_ratings_bytes(loaded, data.nusers, data.nitems));
-	if (params->trace != CF_TRACE_NONE)
-		ereport(NOTICE,
-				(errmsg("training needs %zu MB of memory (maintenance_work_mem is %d MB)",
-						(footprint + (1 << 20) - 1) >> 20, maintenance_work_mem / 1024)));
-
 	log = palloc(sizeof(CfEpoch) * params->epochs);
 	memset(&fit, 0, sizeof(fit));
 	fit.fold_ridge = get_float8_nan();
-	alg->train(&data, params, workers, &factors, log, &fit);
+	if (on_cluster)
+	{
+		/* the workers solve each row exactly */
+		if (alg->uses & CF_ARG_SOLVER)
+			params->solver = CF_SOLVER_CHOLESKY;
+		memset(&data, 0, sizeof(data));
+		cf_citus_train(nsp, model, src, alg, params, &data, &factors, log, &fit, &user_table);
+	}
+	else
+	{
+		cf_load_ratings(src, &data);
+		if (data.skipped > 0)
+			ereport(NOTICE,
+					(errmsg("skipped %lld rows with a NULL user, item or rating",
+							(long long) data.skipped)));
+		cf_check_ratings(alg, src, &data);
+		if (params->trace != CF_TRACE_NONE)
+			ereport(NOTICE,
+					(errmsg("read %lld ratings of %d users and %d items in %.3f s",
+							(long long) data.n, data.nusers, data.nitems,
+							cf_seconds_since(start))));
+
+		loaded = data.n;
+		/*
+		 * What training keeps at its peak: the loaded ratings and what the
+		 * algorithm allocates.  Loading's own peak (the ratings twice while
+		 * sorting) is over, and was checked while loading.
+		 */
+		footprint = cf_add_size(cf_loaded_bytes(data.n, data.nusers, data.nitems), data.key_bytes);
+		if (params->validation_fraction > 0)
+		{
+			/*
+			 * the two parts while splitting, the validation set (with early
+			 * stopping all the ratings stay beside them, for the refit)
+			 */
+			footprint = cf_add_size(footprint, cf_loaded_bytes(data.n, data.nusers, data.nitems));
+			if (params->early_stopping)
+				footprint = cf_add_size(footprint, cf_loaded_bytes(data.n, data.nusers, data.nitems));
+			cf_check_memory(footprint, "training");
+			v = hold_out(&data, params, params->early_stopping ? &full : NULL);
+			params->validation = v;
+			if (params->trace != CF_TRACE_NONE)
+				ereport(NOTICE,
+						(errmsg("holding out %lld of %lld ratings for validation",
+								(long long) v->n, (long long) loaded)));
+		}
+
+		workers = cf_parallel_workers(workers, data.n);
+		footprint = cf_add_size(footprint, alg->bytes(&data, params, workers));
+		cf_check_memory(footprint, "training");
+		/* report the peak of the whole call */
+		footprint = Max(footprint, cf_ratings_bytes(loaded, data.nusers, data.nitems));
+		if (params->trace != CF_TRACE_NONE)
+			ereport(NOTICE,
+					(errmsg("training needs %zu MB of memory (maintenance_work_mem is %d MB)",
+							(footprint + (1 << 20) - 1) >> 20, maintenance_work_mem / 1024)));
+
+		alg->train(&data, params, workers, &factors, log, &fit);
+	}
 	if (params->trace == CF_TRACE_SHORT && fit.epochs > 0 &&
 		!in_short_trace(params, fit.epochs - 1))
 		epoch_notice(fit.epochs - 1, &log[fit.epochs - 1]);
@@ -759,6 +781,7 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, bool named,
 	m.loss = result->loss;
 	m.rmse = result->rmse;
 	m.seconds = result->seconds;
+	m.user_table = user_table;
 	cf_store_model(nsp, &m);
 
 	params->validation = NULL;

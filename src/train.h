@@ -70,6 +70,14 @@ typedef struct CfTrainParams
 	CfValidation *validation;
 } CfTrainParams;
 
+/* Whether and how an algorithm trains where a Citus table's rows are (citus.c). */
+typedef enum CfClusterKind
+{
+	CF_CLUSTER_NONE,			/* only in one backend's memory */
+	CF_CLUSTER_ALS,				/* ALS's half-steps as pushed-down SQL */
+	CF_CLUSTER_IALS				/* the same for iALS */
+} CfClusterKind;
+
 /* The final model's exact fit over its training data. */
 typedef struct CfFit
 {
@@ -143,6 +151,7 @@ typedef struct CfAlgorithm
 								 * negative; an item's ratings add up) */
 	CfFoldKind	fold;
 	CfExplainKind explain;
+	CfClusterKind cluster;		/* its form on a Citus cluster */
 
 	/* defaults of the arguments that are NULL by default */
 	int			default_factors;	/* if uses CF_ARG_FACTORS */

@@ -17,14 +17,25 @@
 #     with the items' reference table, is pushed down whole.
 #   - Fifteen iterations of the two statements fit planted data as
 #     cf_train's ALS does on the local copy (held-out RMSE within 0.01).
-#   - cf_train on the distributed table reads every row to the coordinator
-#     and says so in a NOTICE (not for a local table); the model serves.
+#   - cf_train itself on the distributed table: ALS on the cluster (says
+#     so, reads no row to the coordinator), the users in a table co-located
+#     with the ratings, the items on the coordinator, held-out RMSE within
+#     0.01 of cf_train on the local copy; iALS within 3% of its loss.
+#   - Serving on the coordinator: cf_predict from the distributed user rows
+#     and the cached items, cf_recommend excluding the rated items, one
+#     routed query per user; functions that read every user refuse.
+#   - sgd there reads every row to the coordinator and says why.
+#   - A training cancelled mid-way, and one whose worker is stopped
+#     mid-way: an error, and the previous model intact on every node.
+#   - Two trainings of one model serialize; cf_drop_model drops the user
+#     table.
 #   - A worker down when an iteration writes the items: the iteration
 #     fails with an error naming the node, and the items' reference table
 #     keeps the previous iteration's rows on the coordinator and, once the
 #     worker is back, on the workers; the next iteration then writes.
-#   - The coordinator's memory: an item half-step over 200,000 ratings
-#     with maintenance_work_mem 16MB peaks below 80 MB in its backend.
+#   - The coordinator's memory: an item half-step over 200,000 ratings,
+#     then cf_train on them (k = 32), with maintenance_work_mem 16MB, peak
+#     below 80 MB in its backend.
 #
 # Runs from a copy of test/t: it must not read other files of the checkout.
 #
@@ -167,20 +178,150 @@ FROM (SELECT sqrt(avg(power($mu + u.bias + i.bias
                     AND EXISTS (SELECT 1 FROM local_ratings r WHERE r.item_id = h.item_id)) l});
 like($rmse, qr/ true$/, "distributed ALS fits as cf_train's ALS (held-out RMSE difference $rmse)");
 
-# cf_train on the distributed table: every row read to the coordinator
-# (it says so), a model that serves there
+# cf_train itself on the distributed table: ALS where the rows are
 my ($rc, $tout, $terr) = $coord->psql('shop',
-	q{SELECT count(*) FROM cf_train('ratings', model => 'pulled', algorithm => 'als', factors => 8)});
-is($rc, 0, 'cf_train reads a distributed table');
-like($terr, qr/NOTICE:  reading every row of distributed table "ratings" to this node/,
-	'and says it reads every row to the coordinator');
+	q{SELECT count(*) FROM cf_train('ratings', model => 'dist', algorithm => 'als', factors => 8)});
+is($rc, 0, 'cf_train trains ALS on a table distributed by user');
+like($terr, qr/NOTICE:  training on the Citus cluster: 16\d{3} ratings of 150 items/,
+	'on the cluster, and says so');
+unlike($terr, qr/reading every row/, 'without reading the rows to the coordinator');
+is( $coord->safe_psql(
+		'shop', q{
+SELECT m.user_table || ' ' || (p.colocationid = r.colocationid) || ' ' || m.users || ' ' || m.items
+       || ' ' || (SELECT count(*) FROM cf_user_factors WHERE model = 'dist')
+       || ' ' || (SELECT count(*) FROM cf_item_factors WHERE model = 'dist')
+       || ' ' || (SELECT count(*) FROM cf_user_factors_dist)
+FROM cf_models m, pg_dist_partition p, pg_dist_partition r
+WHERE m.name = 'dist' AND p.logicalrelid = 'cf_user_factors_dist'::regclass
+  AND r.logicalrelid = 'ratings'::regclass}),
+	'public.cf_user_factors_dist true 600 150 0 150 600',
+	'users co-located with the ratings, items on the coordinator');
+$rmse = $coord->safe_psql(
+	'shop', q{
+SELECT round(abs(d.rmse - l.rmse)::numeric, 4) || ' ' || (abs(d.rmse - l.rmse) < 0.01)
+FROM (SELECT sqrt(avg(power(cf_predict(user_id, item_id, 'dist') - rating, 2))) AS rmse
+      FROM held h WHERE EXISTS (SELECT 1 FROM local_ratings r WHERE r.user_id = h.user_id)
+                    AND EXISTS (SELECT 1 FROM local_ratings r WHERE r.item_id = h.item_id)) d,
+     (SELECT sqrt(avg(power(cf_predict(user_id, item_id, 'local') - rating, 2))) AS rmse
+      FROM held h WHERE EXISTS (SELECT 1 FROM local_ratings r WHERE r.user_id = h.user_id)
+                    AND EXISTS (SELECT 1 FROM local_ratings r WHERE r.item_id = h.item_id)) l});
+like($rmse, qr/ true$/, "cf_train on the cluster fits as on one node (held-out RMSE difference $rmse)");
+
+# iALS too: its objective per cell as on one node (the same exact solves)
+$coord->safe_psql('shop', q{
+SELECT count(*) FROM cf_train('ratings', model => 'dist_ials', algorithm => 'ials', factors => 8, verbose => false);
+SELECT count(*) FROM cf_train('local_ratings', model => 'local_ials', algorithm => 'ials', factors => 8,
+                              solver => 'cholesky', verbose => false)});
+my $ials = $coord->safe_psql(
+	'shop', q{
+SELECT round(d.loss::numeric, 4) || ' ' || round(l.loss::numeric, 4) || ' '
+       || (abs(d.loss - l.loss) < 0.03 * l.loss) || ' ' || d.user_table
+FROM cf_models d, cf_models l WHERE d.name = 'dist_ials' AND l.name = 'local_ials'});
+like($ials, qr/ true public.cf_user_factors_dist_ials$/,
+	"cf_train's iALS on the cluster reaches the loss it reaches on one node ($ials)");
+is($coord->safe_psql('shop',
+		q{SELECT count(*) FROM cf_recommend((SELECT min(user_id) FROM local_ratings), 5, 'dist_ials')}),
+	'5', 'and serves on the coordinator');
+
+# serving on the coordinator: the user's row routed to its shard, the items cached
+is( $coord->safe_psql(
+		'shop', q{
+WITH h AS (SELECT * FROM held ORDER BY user_id, item_id LIMIT 200),
+     u AS MATERIALIZED (SELECT * FROM cf_user_factors_dist WHERE user_id IN (SELECT user_id FROM h))
+SELECT count(*) || ' ' || (max(abs(cf_predict(h.user_id, h.item_id, 'dist')
+         - greatest(m.rating_min, least(m.rating_max, m.global_mean + u.bias + i.bias
+             + (SELECT sum(a * b) FROM unnest(u.factors, i.factors) AS t(a, b)))))) < 1e-4)
+FROM h JOIN u USING (user_id)
+JOIN cf_item_factors i ON i.model = 'dist' AND i.item_id = h.item_id, cf_models m
+WHERE m.name = 'dist'}),
+	'200 true',
+	'cf_predict on the coordinator scores from the distributed user rows');
+is( $coord->safe_psql(
+		'shop', q{
+WITH u AS MATERIALIZED (SELECT * FROM cf_user_factors_dist ORDER BY user_id LIMIT 3)
+SELECT count(*) || ' ' || count(*) FILTER (WHERE r.item_id = ANY (u.rated_items))
+FROM u, cf_recommend(u.user_id, 5, 'dist') r}),
+	'15 0',
+	'cf_recommend ranks items the users did not rate');
+like($coord->safe_psql('shop',
+		'EXPLAIN (COSTS OFF) SELECT bias, factors FROM cf_user_factors_dist WHERE user_id = 7'),
+	qr/Task Count: 1/, "a user's lookup is one routed query");
+($rc, $tout, $terr) = $coord->psql('shop', q{SELECT count(*) FROM cf_recommend_batch(ARRAY[1, 2], 3, 'dist')});
+like($terr, qr/cf_recommend_batch does not support model "dist", whose users are on a Citus cluster/,
+	'functions that read every user say they do not support it');
+
+# sgd cannot train there: it reads every row to the coordinator, and says why
+($rc, $tout, $terr) = $coord->psql('shop',
+	q{SELECT count(*) FROM cf_train('ratings', model => 'pulled', algorithm => 'sgd', factors => 8, verbose => false)});
+is($rc, 0, 'cf_train reads a distributed table for sgd');
+like($terr, qr/NOTICE:  reading every row of distributed table "ratings" to this node\nDETAIL:  Algorithm "sgd" trains in one backend's memory only; als and ials train where the rows are/,
+	'and says it reads every row to the coordinator, and why');
 is($coord->safe_psql('shop',
 		q{SELECT count(*) FROM cf_recommend((SELECT min(user_id) FROM local_ratings), 5, 'pulled')}),
-	'5', 'the model serves on the coordinator');
+	'5', 'that model serves on the coordinator');
 unlike(
 	scalar(($coord->psql('shop',
 		q{SELECT count(*) FROM cf_train('local_ratings', model => 'pulled', algorithm => 'als', factors => 8)}))[2]),
-	qr/distributed table/, 'no such notice for a local table');
+	qr/distributed table|Citus/, 'no such notice for a local table');
+
+# what one model's training leaves, to compare after failed ones
+my $state = q{
+SELECT version || ' ' || (SELECT md5(string_agg(factors::text, ',' ORDER BY user_id)) FROM cf_user_factors_dist)
+       || ' ' || (SELECT md5(string_agg(factors::text, ',' ORDER BY item_id)) FROM cf_item_factors WHERE model = 'dist')
+FROM cf_models WHERE name = 'dist'};
+my $kept = $coord->safe_psql('shop', $state);
+my $long = q{SELECT count(*) FROM cf_train('ratings', model => 'dist', algorithm => 'als', factors => 8,
+                                            epochs => 400, verbose => false);};
+my $running = q{SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE query LIKE '%epochs => 400%'
+                AND state = 'active' AND now() - query_start > interval '1 s' AND pid <> pg_backend_pid())};
+
+# cancelled mid-training: the previous model, on every node
+my $bg = $coord->background_psql('shop', on_error_stop => 0);
+$bg->query_until(qr/started/, "\\echo started\n$long\n");
+$coord->poll_query_until('shop', $running) or die 'the training did not start';
+$coord->safe_psql('shop',
+	q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%epochs => 400%' AND pid <> pg_backend_pid()});
+$bg->query('SELECT 1');
+like($bg->{stderr}, qr/canceling statement due to user request/, 'a training is cancelled mid-way');
+is($coord->safe_psql('shop', $state), $kept, 'and the previous model is intact');
+
+# a worker stopped mid-training: an error, the previous model intact
+$bg->{stderr} = '';
+$bg->query_until(qr/started/, "\\echo started\n$long\n");
+$coord->poll_query_until('shop', $running) or die 'the training did not start';
+$w2->stop('immediate');
+$bg->query('SELECT 1');
+like($bg->{stderr}, qr/ERROR: .*(remote node|connection)/, 'a worker stopped mid-training fails the training');
+diag("the error: $bg->{stderr}");
+$bg->quit;
+$w2->start;
+$coord->safe_psql('shop', 'SELECT recover_prepared_transactions()');
+is($coord->safe_psql('shop', $state), $kept, 'and the previous model is intact on every node');
+
+# two trainings of one model serialize
+my $first = $coord->background_psql('shop');
+$first->query_safe('BEGIN');
+$first->query_safe(q{SELECT count(*) FROM cf_train('ratings', model => 'dist', algorithm => 'als', factors => 8,
+                                                    epochs => 2, verbose => false)});
+my $second = $coord->background_psql('shop');
+$second->query_until(qr/started/,
+	"\\echo started\nSELECT count(*) FROM cf_train('ratings', model => 'dist', algorithm => 'als', factors => 8, epochs => 3, verbose => false);\n");
+$coord->poll_query_until('shop',
+	q{SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted)})
+  or die 'the second training did not wait';
+pass('a second training of the model waits for the first');
+$first->query_safe('COMMIT');
+$second->query('SELECT 1');
+is($second->{stderr}, '', 'and then trains');
+$first->quit;
+$second->quit;
+is($coord->safe_psql('shop', q{SELECT epochs || ' ' || (SELECT count(*) FROM cf_user_factors_dist) FROM cf_models WHERE name = 'dist'}),
+	'3 600', 'the model is the second training\'s');
+
+# dropped with its user table
+$coord->safe_psql('shop', q{SELECT cf_drop_model('dist')});
+is($coord->safe_psql('shop', q{SELECT to_regclass('cf_user_factors_dist') IS NULL}), 't',
+	'cf_drop_model drops the user table');
 
 # a worker down when an iteration writes the items: the old items everywhere
 my $before = $coord->safe_psql('shop', 'SELECT md5(string_agg(factors::text, \',\' ORDER BY item_id)) FROM items');
@@ -224,6 +365,12 @@ is( $session->query_safe(
 	'an item half-step over 200,000 ratings solves every item');
 my ($hwm) = slurp_file("/proc/$pid/status") =~ /^VmHWM:\s+(\d+)\s+kB/m;
 cmp_ok($hwm, '<', 80 * 1024, "the coordinator backend peaked at $hwm kB, below 80 MB");
+is( $session->query_safe(
+		q{SELECT items FROM cf_train('big', model => 'big', algorithm => 'als', factors => 32, epochs => 2, verbose => false)}),
+	'400',
+	'cf_train on the cluster over 200,000 ratings');
+($hwm) = slurp_file("/proc/$pid/status") =~ /^VmHWM:\s+(\d+)\s+kB/m;
+cmp_ok($hwm, '<', 80 * 1024, "and the coordinator backend peaked at $hwm kB, below 80 MB");
 $session->quit;
 
 done_testing();
