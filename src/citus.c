@@ -159,23 +159,13 @@ distribution(Oid relid, Distribution *d)
 char *
 cf_citus_unsupported(const CfAlgorithm *alg, const CfSource *src, const CfTrainParams *params)
 {
-	Distribution d;
-
 	if (alg->cluster == CF_CLUSTER_NONE)
-		return psprintf("Algorithm \"%s\" trains in one backend's memory only; als and ials train where the rows are.",
+		return psprintf("Algorithm \"%s\" trains in one backend's memory only; \"als\" and \"ials\" train where the rows are.",
 						alg->name);
 	if (!src->user_ids.integer || !src->item_ids.integer)
 		return pstrdup("Training on the workers takes integer user and item ids.");
 	if (params->validation_fraction > 0)
 		return pstrdup("Validation holds ratings out in one backend's memory; on the workers, train without validation_fraction.");
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	distribution(src->relid, &d);
-	SPI_finish();
-	if (d.column == NULL || strcmp(d.column, src->user_column) != 0)
-		return psprintf("Table \"%s\" is distributed by column \"%s\", not by its user column \"%s\".",
-						get_rel_name(src->relid), d.column ? d.column : "?",
-						src->user_column);
 	return NULL;
 }
 
@@ -204,11 +194,12 @@ result_number(int col)
 
 /*
  * (Inside SPI) The model's user table: the one its row records when that
- * is still this model's (its name, a table co-located with the source),
- * emptied; else a new one, distributed and co-located with the source.
+ * is still this model's (its name, a table co-located with the ratings
+ * read, ratings), emptied; else a new one, distributed and co-located
+ * with them.
  */
 static char *
-prepare_user_table(Oid nsp, const char *model, const CfSource *src)
+prepare_user_table(Oid nsp, const char *model, const CfSource *src, Oid ratings)
 {
 	Oid			srcnsp = get_rel_namespace(src->relid);
 	char		name[NAMEDATALEN];
@@ -244,7 +235,7 @@ prepare_user_table(Oid nsp, const char *model, const CfSource *src)
 					 errdetail("cf_train keeps the user factors of model \"%s\", trained on the Citus cluster, in a table of this name beside the ratings.",
 							   model),
 					 errhint("Drop or rename that table, or train another model name.")));
-		distribution(src->relid, &source);
+		distribution(ratings, &source);
 		distribution(relid, &d);
 		if (d.column != NULL && strcmp(d.column, "user_id") == 0 &&
 			d.colocation == source.colocation &&
@@ -275,8 +266,8 @@ prepare_user_table(Oid nsp, const char *model, const CfSource *src)
 	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "creating the user table failed");
 	args[0] = CStringGetTextDatum(qualified);
-	args[1] = CStringGetTextDatum(quote_qualified_identifier(get_namespace_name(srcnsp),
-															 get_rel_name(src->relid)));
+	args[1] = CStringGetTextDatum(quote_qualified_identifier(get_namespace_name(get_rel_namespace(ratings)),
+															 get_rel_name(ratings)));
 	if (SPI_execute_with_args("SELECT pg_catalog.create_distributed_table($1::pg_catalog.regclass,"
 							  " 'user_id', colocate_with => $2)",
 							  2, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
@@ -541,6 +532,57 @@ user_penalty(const Loop *l)
 	return params->regularization * result_number(1);
 }
 
+/*
+ * (Inside SPI) For a source distributed by another column than its user
+ * column: a working table of its ratings distributed by user, filled by
+ * Citus's repartitioned INSERT ... SELECT (worker to worker, nothing
+ * through the coordinator), which the loop then reads instead; dropped at
+ * the end of the training.  Returns its relid.
+ */
+static Oid
+reshuffle(Loop *l, const char *model, const CfSource *src, int64 ratings)
+{
+	Oid			srcnsp = get_rel_namespace(src->relid);
+	char		name[NAMEDATALEN];
+	int			len = pg_mbcliplen(model, strlen(model), NAMEDATALEN - 1 - strlen("cf_training_"));
+	char	   *qualified;
+	Oid			argtype = TEXTOID;
+	Datum		arg;
+	StringInfoData sql;
+
+	snprintf(name, sizeof(name), "cf_training_%.*s", len, model);
+	qualified = quote_qualified_identifier(get_namespace_name(srcnsp), name);
+	if (l->params->trace != CF_TRACE_NONE)
+		ereport(NOTICE,
+				(errmsg("copying the %lld ratings of \"%s\" by user among the workers into %s",
+						(long long) ratings, get_rel_name(src->relid), qualified),
+				 errdetail("The table is distributed by another column than its user column.")));
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "CREATE TABLE %s (user_id %s NOT NULL, item_id %s NOT NULL,"
+					 " rating double precision NOT NULL)",
+					 qualified, format_type_be_qualified(src->user_type),
+					 format_type_be_qualified(src->item_type));
+	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "creating the working table failed");
+	arg = CStringGetTextDatum(qualified);
+	if (SPI_execute_with_args("SELECT pg_catalog.create_distributed_table($1::pg_catalog.regclass,"
+							  " 'user_id')", 1, &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "distributing the working table failed");
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "INSERT INTO %s (user_id, item_id, rating)"
+					 " SELECT r.%s, r.%s, %s FROM %s r WHERE %s",
+					 qualified, l->u, l->i, l->rating, l->source, l->filter);
+	if (SPI_execute(sql.data, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "copying the ratings failed");
+	l->source = qualified;
+	l->u = "user_id";
+	l->i = "item_id";
+	l->rating = "r.rating";
+	l->filter = "true";
+	return get_relname_relid(name, srcnsp);
+}
+
 /* (citus.h) Train on the cluster. */
 void
 cf_citus_train(Oid nsp, const char *model, const CfSource *src, const CfAlgorithm *alg,
@@ -563,6 +605,9 @@ cf_citus_train(Oid nsp, const char *model, const CfSource *src, const CfAlgorith
 	MemoryContext spicxt;
 	MemoryContext itercxt;
 	MemoryContext oldcxt;
+	Distribution dist;
+	Oid			ratings;
+	Oid			working = InvalidOid;
 
 	INSTR_TIME_SET_CURRENT(start);
 	memset(&l, 0, sizeof(l));
@@ -678,7 +723,12 @@ cf_citus_train(Oid nsp, const char *model, const CfSource *src, const CfAlgorith
 	pg_prng_seed(&rng, (uint64) params->seed);
 	cf_init_factor_rows(f->Q, got, NULL, l.k, f->stride, &rng);
 
-	*user_table = MemoryContextStrdup(outer, prepare_user_table(nsp, model, src));
+	/* the ratings by user: the source's, or a copy distributed so */
+	distribution(src->relid, &dist);
+	ratings = src->relid;
+	if (dist.column == NULL || strcmp(dist.column, src->user_column) != 0)
+		working = ratings = reshuffle(&l, model, src, data->n);
+	*user_table = MemoryContextStrdup(outer, prepare_user_table(nsp, model, src, ratings));
 	l.users = *user_table;
 	if (SPI_execute("CREATE TEMPORARY TABLE cf_training_items (model text, item_id bigint,"
 					" bias real, factors real[]) ON COMMIT DROP", false, 0) != SPI_OK_UTILITY)
@@ -732,6 +782,9 @@ cf_citus_train(Oid nsp, const char *model, const CfSource *src, const CfAlgorith
 	MemoryContextDelete(itercxt);
 	if (SPI_execute("DROP TABLE " ITEMS_TABLE, false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "dropping the items table failed");
+	if (OidIsValid(working) &&
+		SPI_execute(psprintf("DROP TABLE %s", l.source), false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "dropping the working table failed");
 	SPI_finish();
 }
 

@@ -17,10 +17,9 @@
 
 /*
  * Why cf_train cannot train this source on its Citus cluster (an errdetail
- * sentence), or NULL when it can: the source must be distributed by its
- * user column, with integer ids, and the algorithm have a cluster form
- * (CfAlgorithm.cluster) with settings that form takes.  Call only for a
- * source cf_citus_distributed says is distributed.
+ * sentence), or NULL when it can: integer ids, and an algorithm with a
+ * cluster form (CfAlgorithm.cluster) with settings that form takes.  Call
+ * only for a source cf_citus_distributed says is distributed.
  */
 extern char *cf_citus_unsupported(const CfAlgorithm *alg, const CfSource *src,
 								  const CfTrainParams *params);
@@ -30,7 +29,9 @@ extern char *cf_citus_unsupported(const CfAlgorithm *alg, const CfSource *src,
  * mean and the item ids (no ratings: they stay on the workers), *f with the
  * items' factors only, log[0..epochs-1] and *fit; the users' factors are
  * left in the distributed table *user_table (a quoted qualified name),
- * created or emptied for this model in the current transaction.
+ * created or emptied for this model in the current transaction.  A source
+ * distributed by another column than its user column is first copied by
+ * user among the workers.
  */
 extern void cf_citus_train(Oid nsp, const char *model, const CfSource *src,
 						   const CfAlgorithm *alg, const CfTrainParams *params,

@@ -658,7 +658,7 @@ cf_train_and_store(Oid nsp, CfSource *src, const char *model, bool named,
 					(errmsg("reading every row of distributed table \"%s\" to this node",
 							get_rel_name(src->relid)),
 					 errdetail_internal("%s", why),
-					 errhint("Train with algorithm => 'als' or 'ials' on a table distributed by its user column to train on the workers; see docs/scale-out.md.")));
+					 errhint("Algorithms \"als\" and \"ials\" train on the workers, with integer ids and without validation_fraction; see docs/scale-out.md.")));
 	}
 	log = palloc(sizeof(CfEpoch) * params->epochs);
 	memset(&fit, 0, sizeof(fit));

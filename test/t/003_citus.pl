@@ -20,7 +20,9 @@
 #   - cf_train itself on the distributed table: ALS on the cluster (says
 #     so, reads no row to the coordinator), the users in a table co-located
 #     with the ratings, the items on the coordinator, held-out RMSE within
-#     0.01 of cf_train on the local copy; iALS within 3% of its loss.
+#     0.01 of cf_train on the local copy; iALS within 3% of its loss; a
+#     table distributed by item gives the same model (its ratings copied
+#     by user among the workers first).
 #   - Serving on the coordinator: cf_predict from the distributed user rows
 #     and the cached items, cf_recommend excluding the rated items, one
 #     routed query per user; functions that read every user refuse.
@@ -223,6 +225,31 @@ is($coord->safe_psql('shop',
 		q{SELECT count(*) FROM cf_recommend((SELECT min(user_id) FROM local_ratings), 5, 'dist_ials')}),
 	'5', 'and serves on the coordinator');
 
+# distributed by item: the ratings are first copied by user among the
+# workers (dropped after), and the model is the same as from the table
+# distributed by user
+($rc, $tout, $terr) = $coord->psql(
+	'shop', q{
+SET client_min_messages = notice;
+CREATE TABLE ratings_by_item AS SELECT * FROM local_ratings;
+SET citus.shard_count = 4;
+SET client_min_messages = warning;
+SELECT create_distributed_table('ratings_by_item', 'item_id');
+SELECT truncate_local_data_after_distributing_table('ratings_by_item');
+SET client_min_messages = notice;
+SELECT count(*) FROM cf_train('ratings_by_item', model => 'by_item', algorithm => 'als', factors => 8)});
+is($rc, 0, 'cf_train trains ALS on a table distributed by item');
+like($terr, qr/NOTICE:  copying the 16\d{3} ratings of "ratings_by_item" by user among the workers/,
+	'after copying its ratings by user among the workers');
+unlike($terr, qr/reading every row/, 'not to the coordinator');
+is( $coord->safe_psql(
+		'shop', q{
+SELECT (abs(b.loss - d.loss) < 1e-6) || ' ' || (b.items = d.items) || ' '
+       || (to_regclass('cf_training_by_item') IS NULL)
+FROM cf_models b, cf_models d WHERE b.name = 'by_item' AND d.name = 'dist'}),
+	'true true true',
+	'the same model as from the table distributed by user, and no working table left');
+
 # serving on the coordinator: the user's row routed to its shard, the items cached
 is( $coord->safe_psql(
 		'shop', q{
@@ -254,7 +281,7 @@ like($terr, qr/cf_recommend_batch does not support model "dist", whose users are
 ($rc, $tout, $terr) = $coord->psql('shop',
 	q{SELECT count(*) FROM cf_train('ratings', model => 'pulled', algorithm => 'sgd', factors => 8, verbose => false)});
 is($rc, 0, 'cf_train reads a distributed table for sgd');
-like($terr, qr/NOTICE:  reading every row of distributed table "ratings" to this node\nDETAIL:  Algorithm "sgd" trains in one backend's memory only; als and ials train where the rows are/,
+like($terr, qr/NOTICE:  reading every row of distributed table "ratings" to this node\nDETAIL:  Algorithm "sgd" trains in one backend's memory only; "als" and "ials" train where the rows are/,
 	'and says it reads every row to the coordinator, and why');
 is($coord->safe_psql('shop',
 		q{SELECT count(*) FROM cf_recommend((SELECT min(user_id) FROM local_ratings), 5, 'pulled')}),
