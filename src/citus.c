@@ -860,6 +860,11 @@ cf_require_local_users(const CfModelInfo *info, const char *model, const char *f
 				 errhint("Serve it with cf_recommend, cf_predict or cf_explain, one user per call.")));
 }
 
+/* The per-call lookups' saved plans, for one user table at a time. */
+static Oid	lookup_relid = InvalidOid;
+static Oid	lookup_type = InvalidOid;
+static SPIPlanPtr lookup_plans[2];	/* without, with rated_items */
+
 /*
  * (citus.h, inside SPI) The user's row of a model trained on a Citus
  * cluster, from its user table: one query, which Citus routes to the
@@ -873,7 +878,7 @@ cf_citus_lookup_user(const CfModelInfo *info, const char *name, CfUserPart part,
 	Oid			relid = cf_citus_user_table(info->user_table, name, &user_type);
 	Oid			argtype = user_type;
 	Datum		arg;
-	char	   *sql;
+	int			with_rated = part == CF_USER_RATED ? 1 : 0;
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
 	MemoryContext spicxt;
@@ -884,12 +889,34 @@ cf_citus_lookup_user(const CfModelInfo *info, const char *name, CfUserPart part,
 		return false;
 	arg = user_type == INT8OID ? Int64GetDatum(user_id) :
 		user_type == INT4OID ? Int32GetDatum((int32) user_id) : Int16GetDatum((int16) user_id);
-	sql = psprintf("SELECT bias::pg_catalog.float4, factors::pg_catalog.float4[]%s FROM %s"
-				   " WHERE user_id OPERATOR(pg_catalog.=) $1",
-				   part == CF_USER_RATED ? ", rated_items::pg_catalog.int8[]" : "",
-				   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-											  get_rel_name(relid)));
-	if (SPI_execute_with_args(sql, 1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
+	/* the plan, kept for this table (and its id type) until another's is needed */
+	if (lookup_relid != relid || lookup_type != user_type)
+	{
+		for (int j = 0; j < lengthof(lookup_plans); j++)
+		{
+			if (lookup_plans[j])
+				SPI_freeplan(lookup_plans[j]);
+			lookup_plans[j] = NULL;
+		}
+		lookup_relid = relid;
+		lookup_type = user_type;
+	}
+	if (lookup_plans[with_rated] == NULL)
+	{
+		char	   *sql;
+
+		sql = psprintf("SELECT bias::pg_catalog.float4, factors::pg_catalog.float4[]%s FROM %s"
+					   " WHERE user_id OPERATOR(pg_catalog.=) $1",
+					   with_rated ? ", rated_items::pg_catalog.int8[]" : "",
+					   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												  get_rel_name(relid)));
+		lookup_plans[with_rated] = SPI_prepare(sql, 1, &argtype);
+		if (lookup_plans[with_rated] == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(lookup_plans[with_rated]);
+		pfree(sql);
+	}
+	if (SPI_execute_plan(lookup_plans[with_rated], &arg, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "reading the user's row failed");
 	if (SPI_processed == 0)
 		return false;

@@ -27,6 +27,11 @@
 # items, k = 32, 3 iterations of ALS and of iALS each way (on the cluster,
 # the first apart: it also writes each user's row and rated items).
 #
+# Serving (MovieLens): milliseconds per cf_recommend(u, 10) call on the
+# coordinator for the test users, the model trained on the cluster (one
+# routed query per call for the user's row) against the one trained on
+# one node.
+#
 # For both: seconds per iteration (the median of cf_training_log), the
 # bytes of partial sums the shards send to the coordinator per iteration
 # (every shard's items times the state's text size, bytea hex) and of item
@@ -52,7 +57,7 @@ while (($#)); do
 	--ratings) RATINGS=$2; shift 2 ;;
 	--shards) SHARDS=$2; shift 2 ;;
 	--skip-movielens) MOVIELENS=; shift ;;
-	-h | --help) sed -n '4,41s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+	-h | --help) sed -n '3,41s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
@@ -113,11 +118,35 @@ bytes() {
 			g * (2 * s + 2) / 1e6, g, 2 * s + 2, i * 2 * (4 * (k + 1) + 40) / 1e6 }'
 }
 
+# serve_ms MODEL: milliseconds per cf_recommend(u, 10) call over the users
+# of ml_test (a local table: the calls run on the coordinator), the median
+# of three passes after a warming one.
+serve_ms() {
+	psql_db -c "SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ms))::numeric, 3)
+		FROM bench_serve('$1') ms"
+}
+
 # test_rmse MODEL TEST: RMSE of cf_predict over the test ratings of the model's users and items
 test_rmse() {
 	psql_db -c "SELECT round(sqrt(avg(power(cf_predict(t.user_id, t.item_id, '$1') - t.rating, 2)))::numeric, 4)
 		FROM $2 t WHERE t.user_id IN (SELECT user_id FROM ml_local) AND t.item_id IN (SELECT item_id FROM ml_local)"
 }
+
+psql_db <<'SQL'
+CREATE FUNCTION bench_serve(model text) RETURNS SETOF float8 LANGUAGE plpgsql AS $$
+DECLARE
+  t timestamptz;
+  n bigint;
+BEGIN
+  FOR pass IN 0 .. 3 LOOP
+    t := clock_timestamp();
+    SELECT count(*) INTO n FROM (SELECT DISTINCT user_id FROM ml_test) u, cf_recommend(u.user_id, 10, model);
+    IF pass > 0 THEN
+      RETURN NEXT extract(epoch FROM clock_timestamp() - t) * 1000 / greatest(n / 10, 1);
+    END IF;
+  END LOOP;
+END $$;
+SQL
 
 if [[ -n $MOVIELENS ]]; then
 	heading "MovieLens 100K u1, ALS defaults (k 64, lambda 0.12, 15 iterations)"
@@ -136,6 +165,7 @@ if [[ -n $MOVIELENS ]]; then
 		note "seconds per iteration: single node $(median ml), on the cluster $(median mld) ($SHARDS shards)"
 		note "coordinator backend peak memory (VmHWM): $((hwm / 1024)) MB"
 		note "per iteration: $(bytes ml 64)"
+		note "serving, ms per cf_recommend(u, 10) over the $(psql_db -c "SELECT count(DISTINCT user_id) FROM ml_test") test users (median of 3 passes): single node $(serve_ms ml), on the cluster $(serve_ms mld) (one routed query per call)"
 	else
 		note "No MovieLens 100K under $DATA (ml-100k/u1.base, u1.test): skipped."
 	fi
