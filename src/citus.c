@@ -169,6 +169,26 @@ cf_citus_unsupported(const CfAlgorithm *alg, const CfSource *src, const CfTrainP
 	return NULL;
 }
 
+/*
+ * (Inside SPI) Distribute the new table qualified by column, co-located
+ * with the table colocate (a quoted qualified name) or, if NULL, as Citus
+ * places such a table by default.
+ */
+static void
+distribute(const char *qualified, const char *column, const char *colocate)
+{
+	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		args[3];
+
+	args[0] = CStringGetTextDatum(qualified);
+	args[1] = CStringGetTextDatum(column);
+	args[2] = CStringGetTextDatum(colocate ? colocate : "default");
+	if (SPI_execute_with_args("SELECT pg_catalog.create_distributed_table($1::pg_catalog.regclass,"
+							  " $2, colocate_with => $3)",
+							  3, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "distributing %s failed", qualified);
+}
+
 /* (Inside SPI) run a statement; error unless it returns ret. */
 static void
 run(const char *sql, int nargs, Oid *argtypes, Datum *args, int ret, const char *what)
@@ -265,13 +285,9 @@ prepare_user_table(Oid nsp, const char *model, const CfSource *src, Oid ratings)
 					 format_type_be_qualified(src->item_type));
 	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "creating the user table failed");
-	args[0] = CStringGetTextDatum(qualified);
-	args[1] = CStringGetTextDatum(quote_qualified_identifier(get_namespace_name(get_rel_namespace(ratings)),
-															 get_rel_name(ratings)));
-	if (SPI_execute_with_args("SELECT pg_catalog.create_distributed_table($1::pg_catalog.regclass,"
-							  " 'user_id', colocate_with => $2)",
-							  2, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "distributing the user table failed");
+	distribute(qualified, "user_id",
+			   quote_qualified_identifier(get_namespace_name(get_rel_namespace(ratings)),
+										  get_rel_name(ratings)));
 	return qualified;
 }
 
@@ -546,8 +562,6 @@ reshuffle(Loop *l, const char *model, const CfSource *src, int64 ratings)
 	char		name[NAMEDATALEN];
 	int			len = pg_mbcliplen(model, strlen(model), NAMEDATALEN - 1 - strlen("cf_training_"));
 	char	   *qualified;
-	Oid			argtype = TEXTOID;
-	Datum		arg;
 	StringInfoData sql;
 
 	snprintf(name, sizeof(name), "cf_training_%.*s", len, model);
@@ -565,10 +579,7 @@ reshuffle(Loop *l, const char *model, const CfSource *src, int64 ratings)
 					 format_type_be_qualified(src->item_type));
 	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "creating the working table failed");
-	arg = CStringGetTextDatum(qualified);
-	if (SPI_execute_with_args("SELECT pg_catalog.create_distributed_table($1::pg_catalog.regclass,"
-							  " 'user_id')", 1, &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "distributing the working table failed");
+	distribute(qualified, "user_id", NULL);
 	resetStringInfo(&sql);
 	appendStringInfo(&sql, "INSERT INTO %s (user_id, item_id, rating)"
 					 " SELECT r.%s, r.%s, %s FROM %s r WHERE %s",
@@ -633,29 +644,34 @@ cf_citus_train(Oid nsp, const char *model, const CfSource *src, const CfAlgorith
 		elog(ERROR, "SPI_connect failed");
 	spicxt = CurrentMemoryContext;
 
-	/* what there is: counts and the ratings' range, pushed down */
+	/*
+	 * what there is, in one pushed-down scan: the rows, those that are
+	 * ratings, their items, and the ratings' mean and range
+	 */
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT pg_catalog.count(*), pg_catalog.count(DISTINCT r.%s),"
-					 " pg_catalog.avg(%s), pg_catalog.min(%s),"
-					 " pg_catalog.max(%s) FROM %s r WHERE %s",
-					 l.i, l.rating, l.rating, l.rating, l.source, l.filter);
+					 "SELECT pg_catalog.count(*), pg_catalog.count(CASE WHEN %s THEN 1 END),"
+					 " pg_catalog.count(DISTINCT CASE WHEN %s THEN r.%s END),"
+					 " pg_catalog.avg(CASE WHEN %s THEN %s END),"
+					 " pg_catalog.min(CASE WHEN %s THEN %s END),"
+					 " pg_catalog.max(CASE WHEN %s THEN %s END) FROM %s r",
+					 l.filter, l.filter, l.i, l.filter, l.rating, l.filter, l.rating,
+					 l.filter, l.rating, l.source);
 	run(sql.data, 0, NULL, NULL, SPI_OK_SELECT, "reading the ratings' counts");
-	data->n = (int64) result_number(1);
-	nitems = (int64) result_number(2);
-	data->mean = result_number(3);
-	data->min = result_number(4);
-	data->max = result_number(5);
-	resetStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM %s", l.source);
-	run(sql.data, 0, NULL, NULL, SPI_OK_SELECT, "counting the source's rows");
 	total = (int64) result_number(1);
+	data->n = (int64) result_number(2);
+	nitems = (int64) result_number(3);
+	data->mean = result_number(4);
+	data->min = result_number(5);
+	data->max = result_number(6);
 	data->skipped = total - data->n;
 	if (data->n == 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("source \"%s\" has no ratings", get_rel_name(src->relid)),
-				 errdetail("Every row has a NULL user, item or rating, or there are none.")));
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("relation \"%s\" has no ratings", get_rel_name(src->relid)),
+				 data->skipped > 0 ?
+				 errdetail("All %lld rows have a NULL user, item or rating.",
+						   (long long) data->skipped) : 0));
 	if (nitems > PG_INT32_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),

@@ -26,7 +26,9 @@
 #   - Serving on the coordinator: cf_predict from the distributed user rows
 #     and the cached items, cf_recommend excluding the rated items, one
 #     routed query per user; functions that read every user refuse.
-#   - sgd there reads every row to the coordinator and says why.
+#   - sgd there reads every row to the coordinator and says why; a table
+#     without ratings and a foreign table of the user table's name are
+#     errors.
 #   - A training cancelled mid-way, and one whose worker is stopped
 #     mid-way: an error, and the previous model intact on every node.
 #   - Two trainings of one model serialize; cf_drop_model drops the user
@@ -290,6 +292,25 @@ unlike(
 	scalar(($coord->psql('shop',
 		q{SELECT count(*) FROM cf_train('local_ratings', model => 'pulled', algorithm => 'als', factors => 8)}))[2]),
 	qr/distributed table|Citus/, 'no such notice for a local table');
+
+# errors on the cluster: no ratings, and a table of the user table's name that is not the model's
+($rc, $tout, $terr) = $coord->psql(
+	'shop', q{
+SET client_min_messages = warning;
+CREATE TABLE no_ratings (user_id bigint, item_id bigint, rating real);
+SELECT create_distributed_table('no_ratings', 'user_id');
+INSERT INTO no_ratings VALUES (1, NULL, 2), (2, 3, NULL);
+SELECT count(*) FROM cf_train('no_ratings', model => 'none', algorithm => 'als')});
+like($terr, qr/ERROR:  relation "no_ratings" has no ratings
+DETAIL:  All 2 rows have a NULL user, item or rating./,
+	'a distributed table without ratings is an error');
+($rc, $tout, $terr) = $coord->psql(
+	'shop', q{
+CREATE TABLE cf_user_factors_taken (x int);
+SELECT count(*) FROM cf_train('ratings', model => 'taken', algorithm => 'als', epochs => 1)});
+like($terr, qr/ERROR:  relation "cf_user_factors_taken" already exists
+DETAIL:  cf_train keeps the user factors of model "taken"/,
+	"so is a table of the user table's name that is not the model's");
 
 # what one model's training leaves, to compare after failed ones
 my $state = q{
