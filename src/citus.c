@@ -106,14 +106,13 @@ typedef struct Fit
 	int64		pairs;			/* iALS: the pairs summed */
 } Fit;
 
-/* The name of a model's user table: cf_user_factors_<model>, cut to fit. */
+/* The name of a model's table: prefix then the model's name, cut to fit. */
 static void
-user_table_name(const char *model, char *name)
+model_table_name(const char *prefix, const char *model, char *name)
 {
-	int			len = pg_mbcliplen(model, strlen(model),
-								   NAMEDATALEN - 1 - strlen("cf_user_factors_"));
+	int			len = pg_mbcliplen(model, strlen(model), NAMEDATALEN - 1 - strlen(prefix));
 
-	snprintf(name, NAMEDATALEN, "cf_user_factors_%.*s", len, model);
+	snprintf(name, NAMEDATALEN, "%s%.*s", prefix, len, model);
 }
 
 /* The table a qualified name names (error if it is not a name), or InvalidOid. */
@@ -231,7 +230,7 @@ prepare_user_table(Oid nsp, const char *model, const CfSource *src, Oid ratings)
 	char	   *recorded = NULL;
 	StringInfoData sql;
 
-	user_table_name(model, name);
+	model_table_name("cf_user_factors_", model, name);
 	qualified = quote_qualified_identifier(get_namespace_name(srcnsp), name);
 	relid = get_relname_relid(name, srcnsp);
 
@@ -560,15 +559,14 @@ reshuffle(Loop *l, const char *model, const CfSource *src, int64 ratings)
 {
 	Oid			srcnsp = get_rel_namespace(src->relid);
 	char		name[NAMEDATALEN];
-	int			len = pg_mbcliplen(model, strlen(model), NAMEDATALEN - 1 - strlen("cf_training_"));
 	char	   *qualified;
 	StringInfoData sql;
 
-	snprintf(name, sizeof(name), "cf_training_%.*s", len, model);
+	model_table_name("cf_training_", model, name);
 	qualified = quote_qualified_identifier(get_namespace_name(srcnsp), name);
 	if (l->params->trace != CF_TRACE_NONE)
 		ereport(NOTICE,
-				(errmsg("copying the %lld ratings of \"%s\" by user among the workers into %s",
+				(errmsg("copying the %lld ratings of \"%s\" by user among the workers into \"%s\"",
 						(long long) ratings, get_rel_name(src->relid), qualified),
 				 errdetail("The table is distributed by another column than its user column.")));
 	initStringInfo(&sql);
@@ -752,7 +750,7 @@ cf_citus_train(Oid nsp, const char *model, const CfSource *src, const CfAlgorith
 	write_items(data, f);
 	if (params->trace != CF_TRACE_NONE)
 		ereport(NOTICE,
-				(errmsg("read the ratings' counts and %d items in %.3f s; users in %s",
+				(errmsg("read the ratings' counts and %d items in %.3f s; users in \"%s\"",
 						got, cf_seconds_since(start), l.users)));
 
 	l.mean = data->mean;
