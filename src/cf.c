@@ -20,6 +20,7 @@
 #include "als.h"
 #include "blas.h"
 #include "cf.h"
+#include "partial.h"
 #include "sgd.h"
 
 PG_MODULE_MAGIC;
@@ -75,6 +76,7 @@ _PG_init(void)
 	/* the training kernels' variants for this CPU, the same in every process */
 	cf_sgd_init_kernels();
 	cf_als_init_kernels();
+	cf_partial_init_kernels();
 
 #ifdef CF_SANITIZE
 	cf_sanitize_init();

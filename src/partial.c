@@ -53,6 +53,7 @@
 
 #include "blas.h"
 #include "partial.h"
+#include "simd.h"
 #include "train.h"
 #include "solve.h"
 #include "util.h"
@@ -191,18 +192,37 @@ vector_arg(ArrayType *a, int *k)
 	return (const float *) ARR_DATA_PTR(a);
 }
 
-/* sum (packed triangle) += scale g g^T over the first m numbers of g. */
-static void
-tri_add(float *sum, const float *g, int m, float scale)
+/*
+ * sum (packed triangle) += scale g g^T over the first m numbers of g: each
+ * row's first multiple of 8 numbers as vectors (simd.h; unaligned, as the
+ * packed rows start anywhere), the rest one by one.  A kernel: the
+ * transition functions spend most of their time here (a rank-one update
+ * per rating).
+ */
+static pg_attribute_always_inline void
+tri_add_body(float *sum, const float *g, int m, float scale)
 {
 	for (int i = 0; i < m; i++)
 	{
 		float	   *restrict row = sum + tri_row(i);
 		float		gi = scale * g[i];
+		v8			gv = {gi, gi, gi, gi, gi, gi, gi, gi};
+		int			j = 0;
 
-		for (int j = 0; j <= i; j++)
+		for (; j + 8 <= i + 1; j += 8)
+			V8W(row + j) += gv * V8(g + j);
+		for (; j <= i; j++)
 			row[j] += gi * g[j];
 	}
+}
+
+CF_KERNEL_VOID(tri_add, (float *sum, const float *g, int m, float scale), (sum, g, m, scale));
+
+/* Point the kernels of this file at the variants this CPU runs (simd.h). */
+void
+cf_partial_init_kernels(void)
+{
+	CF_CHOOSE_KERNEL(tri_add);
 }
 
 /* A transition's result when its row is left out: the state as it was. */

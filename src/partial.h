@@ -31,6 +31,8 @@ typedef struct CfIalsFit
 	double		weight;			/* sum of their weights alpha r */
 } CfIalsFit;
 
+extern void cf_partial_init_kernels(void);
+
 extern bytea *cf_gram_state(const float *F, int64 rows, int k, int stride);
 
 extern void cf_ials_sums_solve(bytea *sums, bytea *gram, int k, double lambda, double exponent,
