@@ -644,24 +644,30 @@ cf_citus_train(Oid nsp, const char *model, const CfSource *src, const CfAlgorith
 
 	/*
 	 * what there is, in one pushed-down scan: the rows, those that are
-	 * ratings, their items, and the ratings' mean and range
+	 * ratings, and the ratings' mean and range; then the items, each
+	 * shard's distinct ones (a count(DISTINCT) of a column that is not the
+	 * distribution column would bring every (user, item) pair here)
 	 */
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "SELECT pg_catalog.count(*), pg_catalog.count(CASE WHEN %s THEN 1 END),"
-					 " pg_catalog.count(DISTINCT CASE WHEN %s THEN r.%s END),"
 					 " pg_catalog.avg(CASE WHEN %s THEN %s END),"
 					 " pg_catalog.min(CASE WHEN %s THEN %s END),"
 					 " pg_catalog.max(CASE WHEN %s THEN %s END) FROM %s r",
-					 l.filter, l.filter, l.i, l.filter, l.rating, l.filter, l.rating,
+					 l.filter, l.filter, l.rating, l.filter, l.rating,
 					 l.filter, l.rating, l.source);
 	run(sql.data, 0, NULL, NULL, SPI_OK_SELECT, "reading the ratings' counts");
 	total = (int64) result_number(1);
 	data->n = (int64) result_number(2);
-	nitems = (int64) result_number(3);
-	data->mean = result_number(4);
-	data->min = result_number(5);
-	data->max = result_number(6);
+	data->mean = result_number(3);
+	data->min = result_number(4);
+	data->max = result_number(5);
+	resetStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT pg_catalog.count(*) FROM (SELECT r.%s FROM %s r WHERE %s GROUP BY r.%s) s",
+					 l.i, l.source, l.filter, l.i);
+	run(sql.data, 0, NULL, NULL, SPI_OK_SELECT, "counting the items");
+	nitems = (int64) result_number(1);
 	data->skipped = total - data->n;
 	if (data->n == 0)
 		ereport(ERROR,

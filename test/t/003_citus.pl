@@ -18,7 +18,9 @@
 #   - Fifteen iterations of the two statements fit planted data as
 #     cf_train's ALS does on the local copy (held-out RMSE within 0.01).
 #   - cf_train itself on the distributed table: ALS on the cluster (says
-#     so, reads no row to the coordinator), the users in a table co-located
+#     so, reads no row to the coordinator: no query on the workers, as
+#     pg_stat_statements counts, returns more rows than there are items),
+#     the users in a table co-located
 #     with the ratings, the items on the coordinator, held-out RMSE within
 #     0.01 of cf_train on the local copy; iALS within 3% of its loss; a
 #     table distributed by item gives the same model (its ratings copied
@@ -61,10 +63,11 @@ for my $name (qw(coordinator worker1 worker2))
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init;
 	$node->append_conf('postgresql.conf',
-		"shared_preload_libraries = 'citus'\nmax_prepared_transactions = 100\n");
+		"shared_preload_libraries = 'citus, pg_stat_statements'\nmax_prepared_transactions = 100\n");
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE DATABASE shop');
-	$node->safe_psql('shop', 'CREATE EXTENSION citus; CREATE EXTENSION cf;');
+	$node->safe_psql('shop',
+		'CREATE EXTENSION citus; CREATE EXTENSION cf; CREATE EXTENSION pg_stat_statements;');
 	push @nodes, $node;
 }
 my ($coord, $w1, $w2) = @nodes;
@@ -183,12 +186,19 @@ FROM (SELECT sqrt(avg(power($mu + u.bias + i.bias
 like($rmse, qr/ true$/, "distributed ALS fits as cf_train's ALS (held-out RMSE difference $rmse)");
 
 # cf_train itself on the distributed table: ALS where the rows are
+$_->safe_psql('shop', 'SELECT pg_stat_statements_reset()') for ($w1, $w2);
 my ($rc, $tout, $terr) = $coord->psql('shop',
 	q{SELECT count(*) FROM cf_train('ratings', model => 'dist', algorithm => 'als', factors => 8)});
 is($rc, 0, 'cf_train trains ALS on a table distributed by user');
 like($terr, qr/NOTICE:  training on the Citus cluster: 16\d{3} ratings of 150 items/,
 	'on the cluster, and says so');
 unlike($terr, qr/reading every row/, 'without reading the rows to the coordinator');
+# what the shards' queries sent back: at most a row per item (a shard's part of the
+# item sums), never its ratings or (user, item) pairs (some 4,000 a shard)
+my $most = q{SELECT coalesce(max(rows / calls), 0) FROM pg_stat_statements
+             WHERE query ~* '^\s*select' AND calls > 0};
+is($w1->safe_psql('shop', $most) <= 150 && $w2->safe_psql('shop', $most) <= 150,
+	1, 'no query on the workers sends the coordinator more rows than there are items');
 is( $coord->safe_psql(
 		'shop', q{
 SELECT m.user_table || ' ' || (p.colocationid = r.colocationid) || ' ' || m.users || ' ' || m.items
