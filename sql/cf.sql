@@ -1074,3 +1074,35 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.cf_ials_solve(bytea, bytea, double precision, double precision, bigint) IS
 'cf: an iALS row''s factors from its cf_ials_sums and the other side''s cf_gram, with ridge regularization * (other_rows + sum of alpha * amount)^regularization_exponent';
+
+CREATE FUNCTION @extschema@.cf_als_solve_rated(
+    item_ids                bigint[],
+    item_vectors            real[],
+    rated                   bigint[],
+    ratings                 real[],
+    mean                    double precision,
+    regularization          double precision,
+    regularization_exponent double precision DEFAULT 1)
+RETURNS real[]
+AS 'MODULE_PATHNAME', 'cf_als_solve_rated'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_als_solve_rated(bigint[], real[], bigint[], real[], double precision, double precision, double precision) IS
+'cf: cf_als_solve of cf_als_sums over a row''s ratings given as arrays, with the other side''s vectors (factors then bias) as a matrix of a row per id in item_ids, ascending';
+
+CREATE FUNCTION @extschema@.cf_ials_solve_rated(
+    item_ids                bigint[],
+    item_vectors            real[],
+    rated                   bigint[],
+    amounts                 real[],
+    alpha                   double precision,
+    gram                    bytea,
+    regularization          double precision,
+    regularization_exponent double precision,
+    other_rows              bigint)
+RETURNS real[]
+AS 'MODULE_PATHNAME', 'cf_ials_solve_rated'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cf_ials_solve_rated(bigint[], real[], bigint[], real[], double precision, bytea, double precision, double precision, bigint) IS
+'cf: cf_ials_solve of cf_ials_sums over a row''s pairs given as arrays, with the other side''s vectors as a matrix of a row per id in item_ids, ascending, and its cf_gram';

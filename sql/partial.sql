@@ -24,6 +24,27 @@ SELECT count(*) AS users,
          AS same_factors
 FROM partial_users p JOIN cf_user_factors u ON u.model = 'partial_als' AND u.user_id = p.user_id;
 
+-- the same half-step from each user's ratings as arrays and the items as a
+-- matrix (cf_als_solve_rated, as cf_train on Citus runs it): the same rows
+CREATE TABLE partial_items_matrix AS
+SELECT array_agg(item_id ORDER BY item_id) AS ids,
+       array_agg(factors || bias ORDER BY item_id) AS vectors
+FROM cf_item_factors WHERE model = 'partial_als';
+SELECT array_dims(vectors) FROM partial_items_matrix;
+SELECT count(*) AS users,
+       max((SELECT max(abs(a - b)) FROM unnest(p.x, q.x) AS t(a, b))) < 1e-5 AS same_rows
+FROM (SELECT r.user_id,
+             cf_als_solve_rated(i.ids, i.vectors, array_agg(r.item_id), array_agg(r.rating),
+                                m.global_mean, 0.12, 1) AS x
+      FROM partial_ratings r, partial_items_matrix i, cf_models m
+      WHERE m.name = 'partial_als'
+      GROUP BY r.user_id, i.ids, i.vectors, m.global_mean) q
+JOIN partial_users p USING (user_id);
+-- items not among the ids are left out; with none left, NULL
+SELECT cf_als_solve_rated('{1,2}', '{{1,0,0},{0,1,0}}', '{1,3}', '{4,5}', 3, 0.1)
+     = cf_als_solve_rated('{1,2}', '{{1,0,0},{0,1,0}}', '{1}', '{4}', 3, 0.1) AS unknown_left_out,
+       cf_als_solve_rated('{1,2}', '{{1,0,0},{0,1,0}}', '{3}', '{4}', 3, 0.1) IS NULL AS none_null;
+
 -- sums grouped by item, alone and on parallel workers that each sum a
 -- part (the combine function adds them up): the same solutions but for the
 -- order of float additions
@@ -82,6 +103,19 @@ WITH g AS (SELECT cf_gram(factors) AS gram, count(*) AS items
 SELECT count(*) AS users,
        max((SELECT max(abs(a - b)) FROM unnest(u.factors, s.x) AS t(a, b))) < 1e-4 AS same_factors
 FROM s JOIN cf_user_factors u ON u.model = 'partial_ials' AND u.user_id = s.user_id;
+-- and from arrays (cf_ials_solve_rated): the same rows
+WITH g AS (SELECT cf_gram(factors) AS gram, count(*) AS items,
+                  array_agg(item_id ORDER BY item_id) AS ids,
+                  array_agg(factors ORDER BY item_id) AS vectors
+           FROM cf_item_factors WHERE model = 'partial_ials'),
+     s AS (SELECT r.user_id,
+                  cf_ials_solve_rated(g.ids, g.vectors, array_agg(r.item_id), array_agg(r.rating),
+                                      10, g.gram, 0.03, 1, g.items) AS x
+           FROM partial_ratings r, g
+           GROUP BY r.user_id, g.ids, g.vectors, g.gram, g.items)
+SELECT count(*) AS users,
+       max((SELECT max(abs(a - b)) FROM unnest(u.factors, s.x) AS t(a, b))) < 1e-4 AS same_factors
+FROM s JOIN cf_user_factors u ON u.model = 'partial_ials' AND u.user_id = s.user_id;
 -- amounts that are not positive are left out, as iALS leaves them
 SELECT cf_ials_sums(f, a, 10) = cf_ials_sums(f, a, 10) FILTER (WHERE a > 0) AS zeros_left_out
 FROM (VALUES (ARRAY[1, 2]::real[], 3.0), (ARRAY[2, 1]::real[], 0), (ARRAY[1, 1]::real[], -1)) v(f, a);
@@ -98,7 +132,16 @@ SELECT cf_sums_combine(cf_gram(ARRAY[1, 2]::real[]), cf_als_sums(ARRAY[1, 2]::re
 SELECT cf_ials_solve(cf_ials_sums(ARRAY[1, 2]::real[], 1, 10), cf_gram(ARRAY[1, 2, 3]::real[]), 0.1, 1, 5);
 SELECT cf_ials_solve(cf_ials_sums(ARRAY[1, 2]::real[], 1, 10), cf_gram(ARRAY[1, 2]::real[]), 0.1, 1, 0);
 
+SELECT cf_als_solve_rated('{2,1}', '{{1,0,0},{0,1,0}}', '{1}', '{4}', 3, 0.1);
+SELECT cf_als_solve_rated('{1,2}', '{1,0,0,0,1,0}', '{1}', '{4}', 3, 0.1);
+SELECT cf_als_solve_rated('{1,2}', '{{1,0,0}}', '{1}', '{4}', 3, 0.1);
+SELECT cf_als_solve_rated('{1,2}', '{{1},{0}}', '{1}', '{4}', 3, 0.1);
+SELECT cf_als_solve_rated('{1,NULL}', '{{1,0,0},{0,1,0}}', '{1}', '{4}', 3, 0.1);
+SELECT cf_als_solve_rated('{1,2}', '{{1,0,0},{0,1,0}}', '{1,2}', '{4}', 3, 0.1);
+SELECT cf_als_solve_rated('{1,2}', '{{1,0,0},{0,1,0}}', '{1}', '{NULL}', 3, 0.1);
+SELECT cf_ials_solve_rated('{1,2}', '{{1,0},{0,1}}', '{1}', '{4}', 10, cf_gram(ARRAY[1, 2, 3]::real[]), 0.1, 1, 2);
+SELECT cf_ials_solve_rated('{1,2}', '{{1,0},{0,1}}', '{1}', '{4}', 10, cf_gram(ARRAY[1, 2]::real[]), 0.1, 1, 0);
 SELECT cf_drop_model('partial_als');
 SELECT cf_drop_model('partial_ials');
 DROP FUNCTION partial_plan(text);
-DROP TABLE partial_ratings, partial_users, partial_items;
+DROP TABLE partial_ratings, partial_users, partial_items, partial_items_matrix;

@@ -8,16 +8,19 @@
  * half-steps of als.c -- run as SQL that Citus pushes down, and no rating
  * leaves its worker:
  *
- * - the items' vectors of the iteration sit in a temporary table on the
- *   coordinator, which Citus broadcasts to the workers with each statement
- *   that joins it (a distributed subplan: no reference table is written,
- *   so the statements keep running on all shards in parallel inside one
+ * - the items' first vectors sit in a temporary table on the coordinator,
+ *   which Citus broadcasts to the workers with the statement that joins
+ *   it (a distributed subplan: no reference table is written, so the
+ *   statements keep running on all shards in parallel inside one
  *   transaction);
- * - user half-step: one INSERT (first iteration) or UPDATE of the model's
- *   user table, distributed by user_id and co-located with the ratings,
- *   from cf_als_solve(cf_als_sums(...)) (iALS: cf_ials_solve of
- *   cf_ials_sums and the items' Gramian, a parameter) grouped by the
- *   distribution column: each shard solves its own users;
+ * - user half-step: first one INSERT into the model's user table,
+ *   distributed by user_id and co-located with the ratings, from
+ *   cf_als_solve(cf_als_sums(...)) (iALS: cf_ials_solve of cf_ials_sums
+ *   and the items' Gramian, a parameter) grouped by the distribution
+ *   column, which also keeps each user's ratings as two arrays; then one
+ *   UPDATE per iteration from those arrays and the items' ids and vectors,
+ *   parameters, one cf_als_solve_rated (cf_ials_solve_rated) call per
+ *   user: no join, no aggregate.  Each shard solves its own users;
  * - item half-step: cf_als_sums (cf_ials_sums) grouped by item, which
  *   Citus computes as partial aggregates on the shards and combines on the
  *   coordinator (iALS first sums the users' Gramian the same way); this
@@ -52,6 +55,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
@@ -70,11 +74,12 @@
 /* Bytes of item sums fetched from the cursor at a time (at most). */
 #define FETCH_BYTES (1 << 20)
 
-/* How a table is distributed: its column and co-location group. */
+/* How a table is distributed: its column, co-location group and shards. */
 typedef struct Distribution
 {
 	char	   *column;			/* NULL: not a hash-distributed table */
 	int			colocation;
+	int64		shards;
 } Distribution;
 
 /* What the statements of one training need. */
@@ -138,10 +143,13 @@ distribution(Oid relid, Distribution *d)
 
 	d->column = NULL;
 	d->colocation = 0;
-	if (SPI_execute_with_args("SELECT pg_catalog.column_to_column_name(logicalrelid, partkey),"
-							  " colocationid FROM pg_catalog.pg_dist_partition"
-							  " WHERE logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
-							  " AND partmethod OPERATOR(pg_catalog.=) 'h'",
+	d->shards = 0;
+	if (SPI_execute_with_args("SELECT pg_catalog.column_to_column_name(p.logicalrelid, p.partkey),"
+							  " p.colocationid, (SELECT pg_catalog.count(*) FROM pg_catalog.pg_dist_shard s"
+							  " WHERE s.logicalrelid OPERATOR(pg_catalog.=) p.logicalrelid)"
+							  " FROM pg_catalog.pg_dist_partition p"
+							  " WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+							  " AND p.partmethod OPERATOR(pg_catalog.=) 'h'",
 							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "reading pg_dist_partition failed");
 	if (SPI_processed > 0)
@@ -151,6 +159,8 @@ distribution(Oid relid, Distribution *d)
 		d->column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 		d->colocation = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 													SPI_tuptable->tupdesc, 2, &isnull));
+		d->shards = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												SPI_tuptable->tupdesc, 3, &isnull));
 	}
 }
 
@@ -260,7 +270,9 @@ prepare_user_table(Oid nsp, const char *model, const CfSource *src, Oid ratings)
 			d.colocation == source.colocation &&
 			get_atttype(relid, get_attnum(relid, "user_id")) == src->user_type &&
 			get_atttype(relid, get_attnum(relid, "rated_items")) == get_array_type(src->item_type) &&
-			get_atttype(relid, get_attnum(relid, "weight")) == FLOAT8OID)
+			get_atttype(relid, get_attnum(relid, "weight")) == FLOAT8OID &&
+			get_atttype(relid, get_attnum(relid, "rating_items")) == INT8ARRAYOID &&
+			get_atttype(relid, get_attnum(relid, "rating_values")) == FLOAT4ARRAYOID)
 		{
 			resetStringInfo(&sql);
 			appendStringInfo(&sql, "DELETE FROM %s", qualified);
@@ -279,7 +291,8 @@ prepare_user_table(Oid nsp, const char *model, const CfSource *src, Oid ratings)
 	appendStringInfo(&sql,
 					 "CREATE TABLE %s (user_id %s PRIMARY KEY, bias real NOT NULL,"
 					 " factors real[] NOT NULL, rated_items %s[] NOT NULL,"
-					 " weight double precision NOT NULL)",
+					 " weight double precision NOT NULL, rating_items bigint[] NOT NULL,"
+					 " rating_values real[] NOT NULL)",
 					 qualified, format_type_be_qualified(src->user_type),
 					 format_type_be_qualified(src->item_type));
 	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
@@ -449,72 +462,136 @@ item_step(const Loop *l, const CfRatings *data, CfFactors *f, Fit *fit)
 }
 
 /*
+ * The items' vectors as a real[] of a row each (factors, then the bias if
+ * with_bias), the argument of cf_als_solve_rated and cf_ials_solve_rated.
+ */
+static Datum
+item_matrix(const CfFactors *f, int32 nitems, int k, bool with_bias)
+{
+	int			width = k + (with_bias ? 1 : 0);
+	Size		data = cf_mul_size(cf_mul_size((Size) nitems, width), sizeof(float));
+	Size		size = cf_add_size(ARR_OVERHEAD_NONULLS(2), data);
+	ArrayType  *a;
+	float	   *out;
+
+	if (!AllocSizeIsValid(size))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the vectors of %d items are too large to send to the workers", nitems),
+				 errdetail("They take %zu MB; a value can take at most 1 GB.", size >> 20)));
+	a = (ArrayType *) palloc(size);
+	SET_VARSIZE(a, size);
+	a->ndim = 2;
+	a->dataoffset = 0;
+	a->elemtype = FLOAT4OID;
+	ARR_DIMS(a)[0] = nitems;
+	ARR_DIMS(a)[1] = width;
+	ARR_LBOUND(a)[0] = 1;
+	ARR_LBOUND(a)[1] = 1;
+	out = (float *) ARR_DATA_PTR(a);
+	for (int32 j = 0; j < nitems; j++)
+	{
+		memcpy(out, f->Q + (Size) j * f->stride, sizeof(float) * k);
+		if (with_bias)
+			out[k] = f->item_bias[j];
+		out += width;
+	}
+	return PointerGetDatum(a);
+}
+
+/*
  * (Inside SPI) The user half-step on the workers, against the items of
- * *f: the first writes the users (with the items each rated), the others
- * update them.  Returns the users written.
+ * *f.  The first joins the ratings with the items' table, sums by user and
+ * writes the users, with the items each rated and, as arrays, the user's
+ * ratings (item, value); the others solve each user from those arrays and
+ * the items' vectors, sent as parameters: no join, no aggregate, one call
+ * per user (cf_als_solve_rated, cf_ials_solve_rated).  Returns the users
+ * written.
  */
 static uint64
-user_step(const Loop *l, const CfFactors *f, bool first)
+user_step(const Loop *l, const CfRatings *data, const CfFactors *f, bool first)
 {
 	const CfTrainParams *params = l->params;
 	StringInfoData solve;
 	StringInfoData sql;
-	Oid			argtypes[5] = {FLOAT8OID, FLOAT8OID, FLOAT8OID, BYTEAOID, INT8OID};
-	Datum		args[5];
+	Oid			argtypes[7] = {FLOAT8OID, FLOAT8OID, FLOAT8OID, BYTEAOID, INT8OID};
+	Datum		args[7];
 	int			nargs = 3;
 
-	/* $1 the mean (ALS) or alpha (iALS), $2 lambda, $3 nu; iALS: $4 the items' Gramian, $5 items */
+	/*
+	 * $1 the mean (ALS) or alpha (iALS), $2 lambda, $3 nu; iALS: $4 the
+	 * items' Gramian, $5 items; after the first, then: the items' ids and
+	 * their vectors
+	 */
 	args[0] = Float8GetDatum(l->implicit ? params->alpha : l->mean);
 	args[1] = Float8GetDatum(params->regularization);
 	args[2] = Float8GetDatum(params->regularization_exponent);
-	initStringInfo(&solve);
 	if (l->implicit)
 	{
 		args[3] = PointerGetDatum(cf_gram_state(f->Q, l->nitems, l->k, f->stride));
 		args[4] = Int64GetDatum(l->nitems);
 		nargs = 5;
+	}
+	initStringInfo(&solve);
+	initStringInfo(&sql);
+	if (!first)
+	{
+		argtypes[nargs] = INT8ARRAYOID;
+		args[nargs] = cf_flat_array(data->item_ids, l->nitems, INT8OID, sizeof(int64));
+		argtypes[nargs + 1] = FLOAT4ARRAYOID;
+		args[nargs + 1] = item_matrix(f, l->nitems, l->k, !l->implicit);
+		/* (the call in FROM: the subscripts and the test would each repeat it) */
+		if (l->implicit)
+			appendStringInfo(&sql, "UPDATE %s u SET factors = s.x"
+							 " FROM (SELECT v.user_id AS u, x.x FROM %s v CROSS JOIN LATERAL"
+							 " %scf_ials_solve_rated($6, $7, v.rating_items, v.rating_values,"
+							 " $1, $4, $2, $3, $5) AS x(x) WHERE x.x IS NOT NULL) s"
+							 " WHERE u.user_id OPERATOR(pg_catalog.=) s.u",
+							 l->users, l->users, l->cf);
+		else
+			appendStringInfo(&sql, "UPDATE %s u SET bias = s.b, factors = s.f"
+							 " FROM (SELECT v.user_id AS u, x.x[%d] AS b, x.x[1:%d] AS f"
+							 " FROM %s v CROSS JOIN LATERAL %scf_als_solve_rated($4, $5,"
+							 " v.rating_items, v.rating_values, $1, $2, $3) AS x(x)"
+							 " WHERE x.x IS NOT NULL) s"
+							 " WHERE u.user_id OPERATOR(pg_catalog.=) s.u",
+							 l->users, l->k + 1, l->k, l->users, l->cf);
+		run(sql.data, nargs + 2, argtypes, args, SPI_OK_UPDATE, "the users' half-step");
+		pfree(solve.data);
+		pfree(sql.data);
+		return SPI_processed;
+	}
+
+	if (l->implicit)
 		appendStringInfo(&solve, "SELECT r.%s AS u, %scf_ials_solve(%scf_ials_sums(t.factors, %s, $1),"
 						 " $4, $2, $3, $5) AS x",
 						 l->u, l->cf, l->cf, l->rating);
-	}
 	else
 		appendStringInfo(&solve, "SELECT r.%s AS u, %scf_als_solve(%scf_als_sums(t.factors, t.bias,"
 						 " %s, $1), $2, $3) AS x",
 						 l->u, l->cf, l->cf, l->rating);
-	if (first)
-		appendStringInfo(&solve, ", pg_catalog.array_agg(DISTINCT r.%s ORDER BY r.%s) AS rated,"
-						 " %s AS w", l->i, l->i,
-						 l->implicit ? psprintf("pg_catalog.sum(%s)", l->rating) :
-						 "pg_catalog.count(*)::pg_catalog.float8");
+	/* (the two arrays of an aggregate without ORDER BY take the rows in one order) */
+	appendStringInfo(&solve, ", pg_catalog.array_agg(DISTINCT r.%s ORDER BY r.%s) AS rated,"
+					 " %s AS w, pg_catalog.array_agg(r.%s::pg_catalog.int8) AS ri,"
+					 " pg_catalog.array_agg((%s)::pg_catalog.float4) AS rv",
+					 l->i, l->i,
+					 l->implicit ? psprintf("pg_catalog.sum(%s)", l->rating) :
+					 "pg_catalog.count(*)::pg_catalog.float8", l->i, l->rating);
 	appendStringInfo(&solve,
 					 " FROM %s r JOIN " ITEMS_TABLE " t ON t.item_id OPERATOR(pg_catalog.=) r.%s"
 					 " WHERE %s GROUP BY r.%s",
 					 l->source, l->i, l->filter, l->u);
-	initStringInfo(&sql);
-	if (first)
-	{
-		if (l->implicit)
-			appendStringInfo(&sql, "INSERT INTO %s (user_id, bias, factors, rated_items, weight)"
-							 " SELECT s.u, 0, s.x, s.rated, s.w FROM (%s) s", l->users, solve.data);
-		else
-			appendStringInfo(&sql, "INSERT INTO %s (user_id, bias, factors, rated_items, weight)"
-							 " SELECT s.u, s.x[%d], s.x[1:%d], s.rated, s.w FROM (%s) s",
-							 l->users, l->k + 1, l->k, solve.data);
-		run(sql.data, nargs, argtypes, args, SPI_OK_INSERT, "the users' half-step");
-	}
+	if (l->implicit)
+		appendStringInfo(&sql, "INSERT INTO %s (user_id, bias, factors, rated_items, weight,"
+						 " rating_items, rating_values)"
+						 " SELECT s.u, 0, s.x, s.rated, s.w, s.ri, s.rv FROM (%s) s",
+						 l->users, solve.data);
 	else
-	{
-		/* (subscripts in the subquery: Citus 13.2 cannot deparse them in SET) */
-		if (l->implicit)
-			appendStringInfo(&sql, "UPDATE %s u SET factors = s.x FROM (%s) s"
-							 " WHERE u.user_id OPERATOR(pg_catalog.=) s.u", l->users, solve.data);
-		else
-			appendStringInfo(&sql, "UPDATE %s u SET bias = s.b, factors = s.f"
-							 " FROM (SELECT s0.u, s0.x[%d] AS b, s0.x[1:%d] AS f FROM (%s) s0) s"
-							 " WHERE u.user_id OPERATOR(pg_catalog.=) s.u",
-							 l->users, l->k + 1, l->k, solve.data);
-		run(sql.data, nargs, argtypes, args, SPI_OK_UPDATE, "the users' half-step");
-	}
+		appendStringInfo(&sql, "INSERT INTO %s (user_id, bias, factors, rated_items, weight,"
+						 " rating_items, rating_values)"
+						 " SELECT s.u, s.x[%d], s.x[1:%d], s.rated, s.w, s.ri, s.rv FROM (%s) s",
+						 l->users, l->k + 1, l->k, solve.data);
+	run(sql.data, nargs, argtypes, args, SPI_OK_INSERT, "the users' half-step");
 	pfree(solve.data);
 	pfree(sql.data);
 	return SPI_processed;
@@ -615,6 +692,7 @@ cf_citus_train(Oid nsp, const char *model, const CfSource *src, const CfAlgorith
 	MemoryContext itercxt;
 	MemoryContext oldcxt;
 	Distribution dist;
+	int64		shards;
 	Oid			ratings;
 	Oid			working = InvalidOid;
 
@@ -693,14 +771,26 @@ cf_citus_train(Oid nsp, const char *model, const CfSource *src, const CfAlgorith
 						(long long) data->skipped)));
 
 	/*
-	 * What this backend holds: the items' ids and vectors, and while Citus
+	 * What this backend holds: the items' ids and vectors; the users'
+	 * statement's parameters, the same again and, as Citus sends them to
+	 * each shard, as text (some 12 characters a number); and while Citus
 	 * combines the shards' parts, one state of sums per item (with its hash
 	 * table's entry); the parts themselves pass through one at a time, and
-	 * the cursor holds up to FETCH_BYTES of combined ones.
+	 * the cursor holds up to FETCH_BYTES of combined ones.  A source that
+	 * is not by user is copied into a table of citus.shard_count shards.
 	 */
+	distribution(src->relid, &dist);
+	shards = dist.shards;
+	if (dist.column == NULL || strcmp(dist.column, src->user_column) != 0)
+	{
+		const char *setting = GetConfigOption("citus.shard_count", true, false);
+
+		shards = setting ? pg_strtoint64(setting) : 32;
+	}
 	state = offsetof(struct varlena, vl_dat) + 20 +
 		sizeof(float) * (Size) (l.k + 2) * (l.k + 3) / 2;
-	per_item = cf_add_size(sizeof(int64) + sizeof(float) * (l.k + 1) + 64, state);
+	per_item = cf_add_size(2 * (sizeof(int64) + sizeof(float) * (l.k + 1)) + 64, state);
+	per_item = cf_add_size(per_item, cf_mul_size((Size) Max(shards, 1), (Size) 12 * (l.k + 2)));
 	l.fetch = (int) Max(1, Min(10000, FETCH_BYTES / state));
 	footprint = cf_add_size(cf_mul_size(nitems, per_item), (Size) l.fetch * state);
 	cf_check_memory(footprint, "training");
@@ -744,7 +834,6 @@ cf_citus_train(Oid nsp, const char *model, const CfSource *src, const CfAlgorith
 	cf_init_factor_rows(f->Q, got, NULL, l.k, f->stride, &rng);
 
 	/* the ratings by user: the source's, or a copy distributed so */
-	distribution(src->relid, &dist);
 	ratings = src->relid;
 	if (dist.column == NULL || strcmp(dist.column, src->user_column) != 0)
 		working = ratings = reshuffle(&l, model, src, data->n);
@@ -772,12 +861,11 @@ cf_citus_train(Oid nsp, const char *model, const CfSource *src, const CfAlgorith
 		INSTR_TIME_SET_CURRENT(t);
 		CHECK_FOR_INTERRUPTS();
 		oldcxt = MemoryContextSwitchTo(itercxt);
-		users = user_step(&l, f, e == 0);
+		users = user_step(&l, data, f, e == 0);
 		if (e == 0)
 			l.nusers = data->nusers = (int32) Min(users, (uint64) PG_INT32_MAX);
 		item_step(&l, data, f, &m);
 		m.penalty += user_penalty(&l);
-		write_items(data, f);
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(itercxt);
 		if (l.implicit)

@@ -64,6 +64,8 @@ PG_FUNCTION_INFO_V1(cf_als_solve);
 PG_FUNCTION_INFO_V1(cf_ials_sums_accum);
 PG_FUNCTION_INFO_V1(cf_gram_accum);
 PG_FUNCTION_INFO_V1(cf_ials_solve);
+PG_FUNCTION_INFO_V1(cf_als_solve_rated);
+PG_FUNCTION_INFO_V1(cf_ials_solve_rated);
 
 /* The kinds of state (CfSums.kind), each a packed lower triangle. */
 #define SUMS_ALS	'a'			/* g = (f_e, 1, c_e): order k + 2 */
@@ -225,6 +227,37 @@ cf_partial_init_kernels(void)
 	CF_CHOOSE_KERNEL(tri_add);
 }
 
+/* Add a rating of the vector f (k numbers) with this bias to ALS sums. */
+static inline void
+als_add(CfSums *s, const float *f, float bias, double rating, double mean)
+{
+	int			k = s->k;
+	float		g[CF_MAX_FACTORS + 2];
+
+	for (int c = 0; c < k; c++)
+		g[c] = f[c];
+	g[k] = 1;
+	g[k + 1] = (float) (rating - mean - bias);
+	tri_add(s->sum, g, k + 2, 1.0f);
+	s->n++;
+}
+
+/* Add a pair of the vector f (k numbers) with weight w = alpha r to iALS sums. */
+static inline void
+ials_add(CfSums *s, const float *f, double w)
+{
+	int			k = s->k;
+
+	tri_add(s->sum, f, k, (float) w);
+	for (int j = 0; j < k; j++)
+	{
+		s->sum[tri_row(k) + j] += (float) ((1 + w) * f[j]);
+		s->sum[tri_row(k + 1) + j] += f[j];
+	}
+	s->weight += w;
+	s->n++;
+}
+
 /* A transition's result when its row is left out: the state as it was. */
 static Datum
 sums_unchanged(FunctionCallInfo fcinfo, int kind)
@@ -246,19 +279,12 @@ cf_als_sums_accum(PG_FUNCTION_ARGS)
 	CfSums	   *s;
 	const float *f;
 	int			k;
-	float		g[CF_MAX_FACTORS + 2];
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
 		return sums_unchanged(fcinfo, SUMS_ALS);
 	f = vector_arg(PG_GETARG_ARRAYTYPE_P(1), &k);
 	s = sums_for_update(fcinfo, SUMS_ALS, k);
-
-	for (int c = 0; c < k; c++)
-		g[c] = f[c];
-	g[k] = 1;
-	g[k + 1] = (float) (PG_GETARG_FLOAT8(3) - PG_GETARG_FLOAT8(4) - PG_GETARG_FLOAT4(2));
-	tri_add(s->sum, g, k + 2, 1.0f);
-	s->n++;
+	als_add(s, f, PG_GETARG_FLOAT4(2), PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4));
 	PG_RETURN_BYTEA_P(s);
 }
 
@@ -274,21 +300,12 @@ cf_ials_sums_accum(PG_FUNCTION_ARGS)
 	CfSums	   *s;
 	const float *f;
 	int			k;
-	double		w;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || !(PG_GETARG_FLOAT8(2) > 0))
 		return sums_unchanged(fcinfo, SUMS_IALS);
 	f = vector_arg(PG_GETARG_ARRAYTYPE_P(1), &k);
 	s = sums_for_update(fcinfo, SUMS_IALS, k);
-	w = PG_GETARG_FLOAT8(3) * PG_GETARG_FLOAT8(2);
-	tri_add(s->sum, f, k, (float) w);
-	for (int j = 0; j < k; j++)
-	{
-		s->sum[tri_row(k) + j] += (float) ((1 + w) * f[j]);
-		s->sum[tri_row(k + 1) + j] += f[j];
-	}
-	s->weight += w;
-	s->n++;
+	ials_add(s, f, PG_GETARG_FLOAT8(3) * PG_GETARG_FLOAT8(2));
 	PG_RETURN_BYTEA_P(s);
 }
 
@@ -605,4 +622,184 @@ cf_ials_solve(PG_FUNCTION_ARGS)
 						   (int) s->k, (int) g->k)));
 	PG_RETURN_ARRAYTYPE_P(solve_row(s->sum, g->sum, s->k, PG_GETARG_FLOAT8(2),
 									PG_GETARG_FLOAT8(3), (double) rows + s->weight));
+}
+
+/*
+ * The other side's vectors of a rated solve: ids (bigint[], ascending) and
+ * a real[] of as many rows of `width` numbers (2-D), checked.  Whether the
+ * ids ascend is checked once per array the call site sees (fn_extra keeps
+ * the address of the last one checked): the same items come with every
+ * row of a statement, and an array that takes the place of another at
+ * its address unchecked can only give wrong sums, as the lookups are
+ * binary searches, in bounds whatever the ids.
+ */
+typedef struct RatedSide
+{
+	const int64 *ids;
+	const float *v;
+	int			n;
+	int			width;
+} RatedSide;
+
+/* The other side of a rated solve from its two arguments; width: its columns' range. */
+static void
+rated_side(FunctionCallInfo fcinfo, int min_width, int max_width, RatedSide *side)
+{
+	ArrayType  *ids = PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType  *m = PG_GETARG_ARRAYTYPE_P(1);
+
+	if (ARR_NDIM(ids) != 1 || ARR_HASNULL(ids) || ARR_ELEMTYPE(ids) != INT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("argument \"item_ids\" must be a one-dimensional bigint array without nulls")));
+	if (ARR_NDIM(m) != 2 || ARR_HASNULL(m) || ARR_ELEMTYPE(m) != FLOAT4OID ||
+		ARR_DIMS(m)[0] != ARR_DIMS(ids)[0] ||
+		ARR_DIMS(m)[1] < min_width || ARR_DIMS(m)[1] > max_width)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("argument \"item_vectors\" must be a two-dimensional real array of a row per item id without nulls"),
+				 errdetail("Its rows must have %d to %d numbers.", min_width, max_width)));
+	side->ids = (const int64 *) ARR_DATA_PTR(ids);
+	side->v = (const float *) ARR_DATA_PTR(m);
+	side->n = ARR_DIMS(ids)[0];
+	side->width = ARR_DIMS(m)[1];
+	if (fcinfo->flinfo->fn_extra != (void *) ids)
+	{
+		for (int j = 1; j < side->n; j++)
+			if (side->ids[j] <= side->ids[j - 1])
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("argument \"item_ids\" must be in ascending order without duplicates")));
+		fcinfo->flinfo->fn_extra = (void *) ids;
+	}
+}
+
+/* Index of id in the side's ids, or -1. */
+static int
+rated_index(const RatedSide *side, int64 id)
+{
+	int			lo = 0;
+	int			hi = side->n - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (side->ids[mid] == id)
+			return mid;
+		if (side->ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+/* The rated items (bigint[]) and their values (real[]) of a row, checked. */
+static int
+rated_pairs(FunctionCallInfo fcinfo, const int64 **items, const float **values)
+{
+	ArrayType  *r = PG_GETARG_ARRAYTYPE_P(2);
+	ArrayType  *v = PG_GETARG_ARRAYTYPE_P(3);
+	int			n = ArrayGetNItems(ARR_NDIM(r), ARR_DIMS(r));
+
+	if (ARR_NDIM(r) > 1 || ARR_HASNULL(r) || ARR_ELEMTYPE(r) != INT8OID ||
+		ARR_NDIM(v) > 1 || ARR_HASNULL(v) || ARR_ELEMTYPE(v) != FLOAT4OID ||
+		ArrayGetNItems(ARR_NDIM(v), ARR_DIMS(v)) != n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a row's rated items and their values must be one-dimensional arrays of one length without nulls")));
+	*items = (const int64 *) ARR_DATA_PTR(r);
+	*values = (const float *) ARR_DATA_PTR(v);
+	return n;
+}
+
+/*
+ * cf_als_solve_rated(item_ids bigint[], item_vectors real[], rated bigint[],
+ * ratings real[], mean float8, regularization float8,
+ * regularization_exponent float8) RETURNS real[]: cf_als_solve of
+ * cf_als_sums over a row's ratings, given as arrays (the items rated and
+ * the ratings) with the other side's vectors (factors then bias, a row per
+ * id); rated items not among the ids are left out, and a row without any
+ * gives NULL.  cf_train on Citus solves its users so from the user table.
+ */
+Datum
+cf_als_solve_rated(PG_FUNCTION_ARGS)
+{
+	RatedSide	side;
+	const int64 *items;
+	const float *values;
+	int			n;
+	int			k;
+	CfSums	   *s;
+
+	rated_side(fcinfo, 2, CF_MAX_FACTORS + 1, &side);
+	n = rated_pairs(fcinfo, &items, &values);
+	k = side.width - 1;
+	s = sums_new(SUMS_ALS, k);
+	for (int e = 0; e < n; e++)
+	{
+		int			j = rated_index(&side, items[e]);
+
+		if (j >= 0)
+		{
+			const float *f = side.v + (Size) j * side.width;
+
+			als_add(s, f, f[k], values[e], PG_GETARG_FLOAT8(4));
+		}
+	}
+	if (s->n == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_ARRAYTYPE_P(solve_row(s->sum, NULL, k + 1, PG_GETARG_FLOAT8(5),
+									PG_GETARG_FLOAT8(6), (double) s->n));
+}
+
+/*
+ * cf_ials_solve_rated(item_ids bigint[], item_vectors real[], rated
+ * bigint[], amounts real[], alpha float8, gram bytea, regularization float8,
+ * regularization_exponent float8, other_rows bigint) RETURNS real[]:
+ * cf_ials_solve of cf_ials_sums over a row's pairs, given as arrays, with
+ * the other side's vectors (a row per id) and Gramian; pairs whose item is
+ * not among the ids or whose amount is not positive are left out, and a
+ * row without any gives NULL.
+ */
+Datum
+cf_ials_solve_rated(PG_FUNCTION_ARGS)
+{
+	RatedSide	side;
+	const int64 *items;
+	const float *values;
+	int			n;
+	int			k;
+	CfSums	   *s;
+	CfSums	   *g;
+	double		alpha = PG_GETARG_FLOAT8(4);
+	int64		rows = PG_GETARG_INT64(8);
+
+	rated_side(fcinfo, 1, CF_MAX_FACTORS, &side);
+	n = rated_pairs(fcinfo, &items, &values);
+	k = side.width;
+	g = sums_check(PG_GETARG_BYTEA_P(5), SUMS_GRAM);
+	if (g->k != k)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("factor vectors of different lengths in one sum"),
+				 errdetail("The items have vectors of %d numbers, the Gramian of %d.", k, (int) g->k)));
+	if (rows < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("argument \"other_rows\" must be positive"),
+				 errdetail("The value given was " INT64_FORMAT ".", rows)));
+	s = sums_new(SUMS_IALS, k);
+	for (int e = 0; e < n; e++)
+	{
+		int			j = rated_index(&side, items[e]);
+
+		if (j >= 0 && values[e] > 0)
+			ials_add(s, side.v + (Size) j * side.width, alpha * values[e]);
+	}
+	if (s->n == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_ARRAYTYPE_P(solve_row(s->sum, g->sum, k, PG_GETARG_FLOAT8(6),
+									PG_GETARG_FLOAT8(7), (double) rows + s->weight));
 }

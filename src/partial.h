@@ -20,6 +20,8 @@ extern Datum cf_als_solve(PG_FUNCTION_ARGS);
 extern Datum cf_ials_sums_accum(PG_FUNCTION_ARGS);
 extern Datum cf_gram_accum(PG_FUNCTION_ARGS);
 extern Datum cf_ials_solve(PG_FUNCTION_ARGS);
+extern Datum cf_als_solve_rated(PG_FUNCTION_ARGS);
+extern Datum cf_ials_solve_rated(PG_FUNCTION_ARGS);
 
 /* An iALS row's terms of the objective (cf_ials_sums_solve). */
 typedef struct CfIalsFit
