@@ -532,7 +532,6 @@ user_step(const Loop *l, const CfRatings *data, const CfFactors *f, bool first)
 		args[4] = Int64GetDatum(l->nitems);
 		nargs = 5;
 	}
-	initStringInfo(&solve);
 	initStringInfo(&sql);
 	if (!first)
 	{
@@ -557,11 +556,14 @@ user_step(const Loop *l, const CfRatings *data, const CfFactors *f, bool first)
 							 " WHERE u.user_id OPERATOR(pg_catalog.=) s.u",
 							 l->users, l->k + 1, l->k, l->users, l->cf);
 		run(sql.data, nargs + 2, argtypes, args, SPI_OK_UPDATE, "the users' half-step");
-		pfree(solve.data);
+		/* (not held through the items' half-step: the memory check counts on it) */
+		pfree(DatumGetPointer(args[nargs]));
+		pfree(DatumGetPointer(args[nargs + 1]));
 		pfree(sql.data);
 		return SPI_processed;
 	}
 
+	initStringInfo(&solve);
 	if (l->implicit)
 		appendStringInfo(&solve, "SELECT r.%s AS u, %scf_ials_solve(%scf_ials_sums(t.factors, %s, $1),"
 						 " $4, $2, $3, $5) AS x",
@@ -681,6 +683,7 @@ cf_citus_train(Oid nsp, const char *model, const CfSource *src, const CfAlgorith
 	int64		total;
 	int64		nitems;
 	Size		per_item;
+	Size		params_per_item;
 	Size		state;
 	Size		footprint;
 	Portal		portal;
@@ -771,13 +774,14 @@ cf_citus_train(Oid nsp, const char *model, const CfSource *src, const CfAlgorith
 						(long long) data->skipped)));
 
 	/*
-	 * What this backend holds: the items' ids and vectors; the users'
-	 * statement's parameters, the same again and, as Citus sends them to
-	 * each shard, as text (some 12 characters a number); and while Citus
-	 * combines the shards' parts, one state of sums per item (with its hash
-	 * table's entry); the parts themselves pass through one at a time, and
-	 * the cursor holds up to FETCH_BYTES of combined ones.  A source that
-	 * is not by user is copied into a table of citus.shard_count shards.
+	 * What this backend holds: the items' ids and vectors; and at the most
+	 * either, in the users' statement, its parameters, the same again and,
+	 * as Citus sends them to each shard, as text (some 12 characters a
+	 * number), or, in the items', while Citus combines the shards' parts,
+	 * one state of sums per item (with its hash table's entry); the parts
+	 * themselves pass through one at a time, and the cursor holds up to
+	 * FETCH_BYTES of combined ones.  A source that is not by user is
+	 * copied into a table of citus.shard_count shards.
 	 */
 	distribution(src->relid, &dist);
 	shards = dist.shards;
@@ -789,10 +793,13 @@ cf_citus_train(Oid nsp, const char *model, const CfSource *src, const CfAlgorith
 	}
 	state = offsetof(struct varlena, vl_dat) + 20 +
 		sizeof(float) * (Size) (l.k + 2) * (l.k + 3) / 2;
-	per_item = cf_add_size(2 * (sizeof(int64) + sizeof(float) * (l.k + 1)) + 64, state);
-	per_item = cf_add_size(per_item, cf_mul_size((Size) Max(shards, 1), (Size) 12 * (l.k + 2)));
+	per_item = sizeof(int64) + sizeof(float) * (l.k + 1) + 64;
+	params_per_item = cf_add_size(per_item,
+								  cf_mul_size((Size) Max(shards, 1), (Size) 12 * (l.k + 2)));
 	l.fetch = (int) Max(1, Min(10000, FETCH_BYTES / state));
-	footprint = cf_add_size(cf_mul_size(nitems, per_item), (Size) l.fetch * state);
+	footprint = cf_add_size(cf_mul_size(nitems, per_item),
+							Max(cf_mul_size(nitems, params_per_item),
+								cf_add_size(cf_mul_size(nitems, state), (Size) l.fetch * state)));
 	cf_check_memory(footprint, "training");
 	if (params->trace != CF_TRACE_NONE)
 		ereport(NOTICE,
