@@ -35,7 +35,7 @@
 # For both: seconds per iteration (the median of cf_training_log), the
 # bytes of partial sums the shards send to the coordinator per iteration
 # (every shard's items times the state's text size, bytea hex) and of item
-# vectors broadcast to the workers, and the peak resident memory (VmHWM) of
+# vectors sent to the shards, and the peak resident memory (VmHWM) of
 # the coordinator backend that ran the distributed trainings, with
 # maintenance_work_mem 16MB.  Timings on a shared machine vary: compare the
 # ratios of one run.  The clusters are stopped at the end.
@@ -105,17 +105,21 @@ median() {
 		FROM cf_training_log WHERE model = '$1' AND epoch >= ${2:-1}"
 }
 
-# bytes PREFIX K: partial sums to the coordinator and item vectors to the
-# workers, per iteration.
+# bytes PREFIX K MODEL: partial sums to the coordinator and item vectors to
+# the shards, per iteration: the users' statement sends the items' ids and
+# vectors (MODEL's final ones, as a stand-in of each iteration's) to every
+# shard's task as text parameters.
 bytes() {
-	local p=$1 k=$2 groups items state
+	local p=$1 k=$2 model=$3 groups state vectors
 	groups=$(psql_db -c "SELECT sum(result::bigint) FROM run_command_on_shards('${p}_ratings',
 		\$\$SELECT count(DISTINCT item_id) FROM %s\$\$)")
-	items=$(psql_db -c "SELECT count(DISTINCT item_id) FROM ${p}_ratings")
+	vectors=$(psql_db -c "SELECT length(array_agg(item_id ORDER BY item_id)::text)
+		+ length(array_agg(factors || bias ORDER BY item_id)::text)
+		FROM cf_item_factors WHERE model = '$model'")
 	state=$((20 + (k + 2) * (k + 3) / 2 * 4))
-	awk -v g="$groups" -v s="$state" -v i="$items" -v k="$k" 'BEGIN {
-		printf "%.1f MB of partial sums (%d shard-item groups x %d bytes as hex), %.1f MB of item vectors to 2 workers",
-			g * (2 * s + 2) / 1e6, g, 2 * s + 2, i * 2 * (4 * (k + 1) + 40) / 1e6 }'
+	awk -v g="$groups" -v s="$state" -v v="$vectors" -v n="$SHARDS" 'BEGIN {
+		printf "%.1f MB of partial sums (%d shard-item groups x %d bytes as hex), %.1f MB of item vectors to %d shards (as text)",
+			g * (2 * s + 2) / 1e6, g, 2 * s + 2, v * n / 1e6, n }'
 }
 
 # serve_ms MODEL: milliseconds per cf_recommend(u, 10) call over the users
@@ -164,7 +168,7 @@ if [[ -n $MOVIELENS ]]; then
 		note "test RMSE: single node $rs, on the cluster $rd, difference $(awk -v a="$rd" -v b="$rs" 'BEGIN { printf "%+.4f", a - b }')"
 		note "seconds per iteration: single node $(median ml), on the cluster $(median mld) ($SHARDS shards)"
 		note "coordinator backend peak memory (VmHWM): $((hwm / 1024)) MB"
-		note "per iteration: $(bytes ml 64)"
+		note "per iteration: $(bytes ml 64 mld)"
 		note "serving, ms per cf_recommend(u, 10) over the $(psql_db -c "SELECT count(DISTINCT user_id) FROM ml_test") test users (median of 3 passes): single node $(serve_ms ml), on the cluster $(serve_ms mld) (one routed query per call)"
 	else
 		note "No MovieLens 100K under $DATA (ml-100k/u1.base, u1.test): skipped."
@@ -186,8 +190,8 @@ if ((RATINGS > 0)); then
 		"cf_train('g_ratings', model => 'gd_als', algorithm => 'als', factors => 32, epochs => 3, verbose => false)" \
 		"cf_train('g_ratings', model => 'gd_ials', algorithm => 'ials', factors => 32, epochs => 3, verbose => false)" | tail -1)
 	for alg in als ials; do
-		note "$alg seconds per iteration: single node (cf_train, parallel workers as it chooses) $(median g_$alg), on the cluster $(median gd_$alg 2) ($SHARDS shards; the first, which also writes each user's rated items: $(psql_db -c "SELECT round(seconds::numeric, 3) FROM cf_training_log WHERE model = 'gd_$alg' AND epoch = 1"))"
+		note "$alg seconds per iteration: single node (cf_train, parallel workers as it chooses) $(median g_$alg), on the cluster $(median gd_$alg 2) ($SHARDS shards; the first, which also writes each user's rated items and ratings: $(psql_db -c "SELECT round(seconds::numeric, 3) FROM cf_training_log WHERE model = 'gd_$alg' AND epoch = 1"))"
 	done
 	note "coordinator backend peak memory (VmHWM), both trainings: $((hwm / 1024)) MB"
-	note "per iteration: $(bytes g 32)"
+	note "per iteration: $(bytes g 32 gd_als)"
 fi
