@@ -326,27 +326,6 @@ write_items(const CfRatings *data, const CfFactors *f)
 	cf_batch_end(&b);
 }
 
-/* Index of item id in the sorted ids, or -1. */
-static int32
-item_index(const CfRatings *data, int64 id)
-{
-	int32		lo = 0;
-	int32		hi = data->nitems - 1;
-
-	while (lo <= hi)
-	{
-		int32		mid = lo + (hi - lo) / 2;
-
-		if (data->item_ids[mid] == id)
-			return mid;
-		if (data->item_ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return -1;
-}
-
 /*
  * (Inside SPI) The item half-step: the items' sums, combined by Citus,
  * solved here into *f, with their share of the objective added to *fit.
@@ -412,7 +391,7 @@ item_step(const Loop *l, const CfRatings *data, CfFactors *f, Fit *fit)
 
 			if (isnull)
 				continue;
-			j = item_index(data, DatumGetInt64(id));
+			j = cf_find_int64(data->item_ids, data->nitems, DatumGetInt64(id));
 			sums = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
 			if (j < 0 || isnull)
 				continue;		/* an item rated since the training began */
@@ -468,9 +447,10 @@ item_step(const Loop *l, const CfRatings *data, CfFactors *f, Fit *fit)
 static Datum
 item_matrix(const CfFactors *f, int32 nitems, int k, bool with_bias)
 {
-	int			width = k + (with_bias ? 1 : 0);
-	Size		data = cf_mul_size(cf_mul_size((Size) nitems, width), sizeof(float));
-	Size		size = cf_add_size(ARR_OVERHEAD_NONULLS(2), data);
+	int			dims[2] = {nitems, k + (with_bias ? 1 : 0)};
+	int			width = dims[1];
+	Size		size = cf_add_size(ARR_OVERHEAD_NONULLS(2),
+								   cf_mul_size(cf_mul_size((Size) nitems, width), sizeof(float)));
 	ArrayType  *a;
 	float	   *out;
 
@@ -479,15 +459,7 @@ item_matrix(const CfFactors *f, int32 nitems, int k, bool with_bias)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("the vectors of %d items are too large to send to the workers", nitems),
 				 errdetail("They take %zu MB; a value can take at most 1 GB.", size >> 20)));
-	a = (ArrayType *) palloc(size);
-	SET_VARSIZE(a, size);
-	a->ndim = 2;
-	a->dataoffset = 0;
-	a->elemtype = FLOAT4OID;
-	ARR_DIMS(a)[0] = nitems;
-	ARR_DIMS(a)[1] = width;
-	ARR_LBOUND(a)[0] = 1;
-	ARR_LBOUND(a)[1] = 1;
+	a = cf_new_array(2, dims, FLOAT4OID, sizeof(float));
 	out = (float *) ARR_DATA_PTR(a);
 	for (int32 j = 0; j < nitems; j++)
 	{

@@ -674,27 +674,6 @@ rated_side(FunctionCallInfo fcinfo, int min_width, int max_width, RatedSide *sid
 	}
 }
 
-/* Index of id in the side's ids, or -1. */
-static int
-rated_index(const RatedSide *side, int64 id)
-{
-	int			lo = 0;
-	int			hi = side->n - 1;
-
-	while (lo <= hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
-
-		if (side->ids[mid] == id)
-			return mid;
-		if (side->ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return -1;
-}
-
 /* The rated items (bigint[]) and their values (real[]) of a row, checked. */
 static int
 rated_pairs(FunctionCallInfo fcinfo, const int64 **items, const float **values)
@@ -739,7 +718,7 @@ cf_als_solve_rated(PG_FUNCTION_ARGS)
 	s = sums_new(SUMS_ALS, k);
 	for (int e = 0; e < n; e++)
 	{
-		int			j = rated_index(&side, items[e]);
+		int			j = cf_find_int64(side.ids, side.n, items[e]);
 
 		if (j >= 0)
 		{
@@ -793,7 +772,7 @@ cf_ials_solve_rated(PG_FUNCTION_ARGS)
 	s = sums_new(SUMS_IALS, k);
 	for (int e = 0; e < n; e++)
 	{
-		int			j = rated_index(&side, items[e]);
+		int			j = cf_find_int64(side.ids, side.n, items[e]);
 
 		if (j >= 0 && values[e] > 0)
 			ials_add(s, side.v + (Size) j * side.width, alpha * values[e]);

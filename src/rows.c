@@ -17,6 +17,34 @@
 #include "utils/memutils.h"
 
 #include "rows.h"
+#include "util.h"
+
+/*
+ * (rows.h) A new array of ndim dimensions (lower bounds 1) of by-value
+ * elements without nulls, its data left for the caller to fill.
+ */
+ArrayType *
+cf_new_array(int ndim, const int *dims, Oid elemtype, Size elemsize)
+{
+	Size		n = 1;
+	Size		size;
+	ArrayType  *a;
+
+	for (int d = 0; d < ndim; d++)
+		n = cf_mul_size(n, (Size) dims[d]);
+	size = cf_add_size(ARR_OVERHEAD_NONULLS(ndim), cf_mul_size(n, elemsize));
+	a = (ArrayType *) palloc(size);
+	SET_VARSIZE(a, size);
+	a->ndim = ndim;
+	a->dataoffset = 0;
+	a->elemtype = elemtype;
+	for (int d = 0; d < ndim; d++)
+	{
+		ARR_DIMS(a)[d] = dims[d];
+		ARR_LBOUND(a)[d] = 1;
+	}
+	return a;
+}
 
 /*
  * (rows.h) A one-dimensional array of n by-value elements (real[] or bigint[]); no
@@ -25,19 +53,11 @@
 Datum
 cf_flat_array(const void *v, int n, Oid elemtype, Size elemsize)
 {
-	Size		size = ARR_OVERHEAD_NONULLS(1) + (Size) n * elemsize;
 	ArrayType  *a;
 
 	if (n == 0)
 		return PointerGetDatum(construct_empty_array(elemtype));
-	a = (ArrayType *) palloc(size);
-
-	SET_VARSIZE(a, size);
-	a->ndim = 1;
-	a->dataoffset = 0;
-	a->elemtype = elemtype;
-	ARR_DIMS(a)[0] = n;
-	ARR_LBOUND(a)[0] = 1;
+	a = cf_new_array(1, &n, elemtype, elemsize);
 	memcpy(ARR_DATA_PTR(a), v, (Size) n * elemsize);
 	return PointerGetDatum(a);
 }

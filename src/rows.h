@@ -9,6 +9,7 @@
 #define CF_ROWS_H
 
 #include "executor/spi.h"
+#include "utils/array.h"
 
 /* Rows per INSERT statement of a CfRowBatch. */
 #define CF_INSERT_BATCH 500
@@ -29,6 +30,9 @@ typedef struct CfRowBatch
 	char	   *nulls;
 	MemoryContext cxt;			/* row values; reset after each batch */
 } CfRowBatch;
+
+/* A new array of by-value elements of these dimensions, to fill. */
+extern ArrayType *cf_new_array(int ndim, const int *dims, Oid elemtype, Size elemsize);
 
 /* A one-dimensional array of n by-value elements (real[], bigint[]). */
 extern Datum cf_flat_array(const void *v, int n, Oid elemtype, Size elemsize);

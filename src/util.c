@@ -360,6 +360,27 @@ cf_sort_unique_int64(int64 *v, int32 n)
 	return (int32) qunique(v, n, sizeof(int64), cmp_int64);
 }
 
+/* (util.h) Index of key in the n ascending values v, or -1. */
+int32
+cf_find_int64(const int64 *v, int32 n, int64 key)
+{
+	int32		lo = 0;
+	int32		hi = n - 1;
+
+	while (lo <= hi)
+	{
+		int32		mid = lo + (hi - lo) / 2;
+
+		if (v[mid] == key)
+			return mid;
+		if (v[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
 /* No-op start, shutdown and destroy of the receivers below. */
 static void
 receiver_startup(DestReceiver *self, int operation, TupleDesc typeinfo)

@@ -90,6 +90,9 @@ extern int	cf_cmp_int32(const void *a, const void *b);
 extern int32 cf_sort_unique_int32(int32 *v, int32 n);
 extern int32 cf_sort_unique_int64(int64 *v, int32 n);
 
+/* Index of key in the n ascending values v, or -1 (binary search). */
+extern int32 cf_find_int64(const int64 *v, int32 n, int64 key);
+
 /* Set up a DestReceiver that hands each row of a query to receive. */
 extern void cf_init_receiver(DestReceiver *dest,
 							 bool (*receive) (TupleTableSlot *slot, DestReceiver *self));
